@@ -1,0 +1,54 @@
+import { readdirSync } from 'node:fs';
+import { KeyriteError } from '../errors.js';
+import { withLock } from '../fs/lock.js';
+import type { Workspace } from '../fs/workspace.js';
+import { newIdentity, type PublicIdentity } from '../custody/identity.js';
+import { createNodeIdentity } from '../node/identity.js';
+import { enrol, newRoster, saveRoster, type Policy } from '../transcript/roster.js';
+import type { Operator } from './operator.js';
+import { writePersonIdentity } from './unlock.js';
+
+export interface InitInput {
+  ws: Workspace;
+  policy: Policy;
+  generator: string;
+  operator: Operator;
+  logN: number;
+}
+
+export interface InitResult {
+  generator: PublicIdentity;
+  identityFile: string;
+  nodes: PublicIdentity[];
+}
+
+function isEmptyOrAbsent(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/** A new workspace: roster open for enrolment, the generator's identity, one identity per node. */
+export async function initWorkspace(i: InitInput): Promise<InitResult> {
+  if (!isEmptyOrAbsent(i.ws.root)) {
+    throw new KeyriteError('WORKSPACE_EXISTS', `${i.ws.root} is not empty; keyrite init makes a new workspace only in an empty or new directory`);
+  }
+  const roster = newRoster(i.policy);
+  const passphrase = await i.operator.passphrase(i.generator, 'new');
+  i.ws.mkdirs(i.ws.root);
+  return withLock(i.ws.root, 'init', async () => {
+    const gen = await newIdentity(i.generator, 'generator');
+    const written = await i.operator.progress('Locking the generator identity (scrypt)', () =>
+      writePersonIdentity(i.ws, gen, passphrase, i.logN, i.ws.holdingsDir(gen.name)),
+    );
+    enrol(roster, written.pub);
+    const nodes: PublicIdentity[] = [];
+    for (let n = 1; n <= i.policy.parties; n++) nodes.push(await createNodeIdentity(i.ws, `node-${n}`));
+    for (const n of nodes) enrol(roster, n);
+    // The roster is written last: until it exists, this directory is not a workspace.
+    saveRoster(i.ws, roster);
+    return { generator: written.pub, identityFile: written.file, nodes };
+  });
+}

@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { KeyriteError } from '../errors.js';
+import { createFile, FileExistsError, removeFile } from '../fs/atomic.js';
+import { withLock } from '../fs/lock.js';
+import { readBytes, readJson, type Workspace } from '../fs/workspace.js';
+import { newIdentity, parseSecret, serializeSecret, type Identity, type PublicIdentity } from '../custody/identity.js';
+import { decryptWithPassphrase, encryptWithPassphrase } from '../custody/age.js';
+import { checkQuorum, openShare, rebuildAgeKey, verifyEnvelope, type GuardianSet } from '../custody/guardian-share.js';
+import { openReleased, type ReleasedShare } from '../custody/release.js';
+import { loadRoster, member, saveRoster, type Roster } from '../transcript/roster.js';
+import { loadEnvelope, loadSet } from './guardians.js';
+import type { Operator } from './operator.js';
+import { unlockPerson, writePersonIdentity } from './unlock.js';
+
+// Custodian recovery: k guardians' shares rebuild the custodian's age key (so their shards
+// open again), and the custodian gets a new identity around it with a new Ed25519 key, since
+// the old one is presumed lost. Two ways in: released shares for a one-off recipient (the
+// guardians' identities never touch this laptop), or, for a drill, the guardians' own files.
+
+export interface RecoveryRequest {
+  v: 1;
+  kind: 'keyrite/recovery-request';
+  session: string;
+  custodian: string;
+  setId: string;
+  recipient: string; // one-off age recipient the guardians release to
+}
+
+interface Common {
+  ws: Workspace;
+  custodian: string;
+  operator: Operator;
+  logN: number;
+  out?: string;
+}
+
+export interface RecoveryResult {
+  custodian: string;
+  file: string;
+  pub: PublicIdentity;
+  guardians: string[];
+}
+
+const requestFile = (ws: Workspace, session: string) => join(ws.recoveryDir(session), 'request.json');
+const oneOffFile = (ws: Workspace, session: string) => join(ws.recoveryDir(session), 'one-off.identity.age');
+
+/**
+ * Step 1 of a recovery: a one-off identity for this session, locked under the custodian's new
+ * passphrase. Guardians release their shares to its recipient.
+ */
+export function startRecovery(i: Common): Promise<RecoveryRequest> {
+  return withLock(i.ws.requireExists().root, `recover custodian ${i.custodian}`, async () => {
+    const roster = loadRoster(i.ws);
+    const set = loadSet(i.ws, roster, i.custodian);
+    const session = randomBytes(8).toString('hex');
+    const passphrase = await i.operator.passphrase(i.custodian, 'new');
+    const oneOff = await newIdentity(`recovery-${session.slice(0, 8)}`, 'custodian');
+    const request: RecoveryRequest = { v: 1, kind: 'keyrite/recovery-request', session, custodian: i.custodian, setId: set.setId, recipient: oneOff.recipient };
+    i.ws.mkdirs(i.ws.recoveryDir(session));
+    createFile(oneOffFile(i.ws, session), await encryptWithPassphrase(serializeSecret(oneOff), passphrase, i.logN));
+    createFile(requestFile(i.ws, session), JSON.stringify(request, null, 2) + '\n', 0o644);
+    return request;
+  });
+}
+
+/** Step 2: k released shares, opened with the session's one-off identity. */
+export function completeRecovery(i: Common & { session: string; released: Map<string, string> }): Promise<RecoveryResult> {
+  return withLock(i.ws.requireExists().root, `recover custodian ${i.custodian}`, async () => {
+    const roster = loadRoster(i.ws);
+    const set = loadSet(i.ws, roster, i.custodian);
+    const request = readJson<RecoveryRequest>(requestFile(i.ws, i.session), `recovery session ${i.session}`);
+    if (request.custodian !== i.custodian || request.setId !== set.setId) {
+      throw new KeyriteError('WRONG_SESSION', `recovery session ${i.session} is for ${request.custodian}'s set ${request.setId.slice(0, 8)}…, not ${i.custodian}'s current set`);
+    }
+    checkQuorum(set, [...i.released.keys()]);
+    const target = checkTarget(i);
+    const passphrase = await i.operator.passphrase(i.custodian, 'unlock');
+    const oneOffPath = oneOffFile(i.ws, i.session);
+    const oneOff = await parseSecret(await decryptWithPassphrase(readBytes(oneOffPath, `the one-off identity of session ${i.session}`), passphrase, `the one-off identity of session ${i.session} (it was locked with ${i.custodian}'s new passphrase)`), oneOffPath);
+    const shares = [];
+    for (const [guardian, path] of i.released) {
+      const released = readJson<ReleasedShare>(path, `the released share of ${guardian}`);
+      const share = await openReleased(released, oneOff, i.session, set, member(roster, guardian, 'guardian'), `the released share of ${guardian} (${path})`);
+      shares.push({ guardian, share });
+    }
+    const result = await finish(i, roster, set, shares, passphrase, target);
+    // The one-off key has done its job; the released shares it opens are useless without it.
+    removeFile(oneOffPath);
+    return result;
+  });
+}
+
+/** A drill on one laptop: each guardian's share file and passphrase. */
+export function drillRecovery(i: Common & { shares: Map<string, string>; identities: Map<string, string> }): Promise<RecoveryResult> {
+  return withLock(i.ws.requireExists().root, `recover custodian ${i.custodian}`, async () => {
+    const roster = loadRoster(i.ws);
+    const set = loadSet(i.ws, roster, i.custodian);
+    checkQuorum(set, [...i.shares.keys()]);
+    const target = checkTarget(i);
+    const shares = [];
+    for (const [guardian, path] of i.shares) {
+      const what = `the guardian share of ${guardian} (${path})`;
+      const envelope = loadEnvelope(path, guardian);
+      verifyEnvelope(envelope, set, what);
+      const g = await unlockPerson(i.ws, roster, i.operator, guardian, 'guardian', i.identities.get(guardian));
+      shares.push({ guardian, share: await openShare(envelope, g, what) });
+    }
+    const passphrase = await i.operator.passphrase(i.custodian, 'new');
+    return finish(i, roster, set, shares, passphrase, target);
+  });
+}
+
+/** Where the new identity goes; refused before any work if something is already there. */
+function checkTarget(i: Common): string {
+  const dir = i.out ?? i.ws.holdingsDir(i.custodian);
+  const file = i.ws.identityFile(i.custodian, dir);
+  if (existsSync(file)) throw new FileExistsError(file);
+  return dir;
+}
+
+async function finish(
+  i: Common,
+  roster: Roster,
+  set: GuardianSet,
+  shares: { guardian: string; share: Uint8Array }[],
+  passphrase: string,
+  dir: string,
+): Promise<RecoveryResult> {
+  const ageIdentity = await rebuildAgeKey(set, shares);
+  for (const s of shares) s.share.fill(0);
+  const id: Identity = await newIdentity(i.custodian, 'custodian', ageIdentity);
+  const written = await i.operator.progress(`Locking ${i.custodian}'s new identity (scrypt)`, () => writePersonIdentity(i.ws, id, passphrase, i.logN, dir));
+  const old = member(roster, i.custodian, 'custodian');
+  roster.formerKeys = { ...roster.formerKeys, [i.custodian]: [old.signingKey, ...(roster.formerKeys?.[i.custodian] ?? [])] };
+  roster.members = roster.members.map((m) => (m.name === i.custodian ? written.pub : m));
+  saveRoster(i.ws, roster);
+  return { custodian: i.custodian, file: written.file, pub: written.pub, guardians: shares.map((s) => s.guardian) };
+}
+

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { checkGuardianShare } from '../ceremony/guardian-check.js';
+import { releaseGuardianShare } from '../ceremony/guardian-release.js';
+import { collectNamed } from './inputs.js';
+import { run } from './main.js';
+
+function common(c: Command): Command {
+  return c
+    .requiredOption('--guardian <name>', 'the guardian')
+    .requiredOption('--custodian <name>', 'the custodian whose key the share belongs to')
+    .option('--share <name=path>', 'the guardian\'s share file, if not at its standard path', collectNamed)
+    .option('--identity <name=path>', 'the guardian\'s identity file, if not at its standard path', collectNamed);
+}
+
+export function register(program: Command): void {
+  const guardian = program.command('guardian').description('a guardian\'s share of a custodian\'s age key');
+  common(guardian.command('check').description('prove the share opens and belongs to the current set, without revealing it')).action(
+    run(async (o, ctx) => {
+      const r = await checkGuardianShare({ ws: ctx.ws, guardian: o.guardian, custodian: o.custodian, sharePath: o.share?.get(o.guardian), identityPath: o.identity?.get(o.guardian), operator: ctx.operator });
+      return {
+        data: { ...r },
+        lines: [`✓ ${r.guardian}'s share ${r.index} of ${r.m} (threshold ${r.k}) of ${r.custodian}'s key opens and belongs to set ${r.setId}.`],
+      };
+    }),
+  );
+  common(guardian.command('release').description('on the guardian\'s own device: re-encrypt the share to a recovery session\'s one-off recipient'))
+    .requiredOption('--session <id>', 'the recovery session id')
+    .requiredOption('--to <recipient>', 'the recovery session\'s one-off age recipient')
+    .option('--out <dir>', 'where to write the released share (default holdings/<guardian>/)')
+    .action(
+      run(async (o, ctx) => {
+        const r = await releaseGuardianShare({
+          ws: ctx.ws, guardian: o.guardian, custodian: o.custodian, session: o.session, to: o.to,
+          sharePath: o.share?.get(o.guardian), identityPath: o.identity?.get(o.guardian), out: o.out, operator: ctx.operator,
+        });
+        return {
+          data: { guardian: o.guardian, custodian: o.custodian, session: o.session, path: r.path },
+          lines: [`Released share ${r.index} of ${o.custodian}'s key to session ${o.session}.`, `Hand ${r.path} to the recovery operator; it opens only with that session's one-off key.`],
+        };
+      }),
+    );
+}

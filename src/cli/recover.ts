@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { completeRecovery, drillRecovery, startRecovery } from '../ceremony/recover-custodian.js';
+import { usageError } from '../errors.js';
+import { identityLines, workFactor } from './format.js';
+import { collectNamed } from './inputs.js';
+import { run } from './main.js';
+
+export function register(program: Command): void {
+  const recover = program.command('recover').description('recovery with a quorum');
+  recover
+    .command('custodian')
+    .description('rebuild a custodian\'s age key from k guardian shares and issue a new identity around it')
+    .requiredOption('--custodian <name>', 'the custodian to recover')
+    .option('--session <id>', 'complete this recovery session with released shares')
+    .option('--released <guardian=path>', 'a released share (repeat k times)', collectNamed)
+    .option('--share <guardian=path>', 'drill on one laptop: a guardian\'s own share file (repeat k times)', collectNamed)
+    .option('--identity <guardian=path>', 'drill: a guardian\'s identity file, if not at its standard path', collectNamed)
+    .option('--out <dir>', 'where to write the new identity (default holdings/<custodian>/)')
+    .action(
+      run(async (o, ctx) => {
+        const common = { ws: ctx.ws, custodian: o.custodian, operator: ctx.operator, logN: workFactor(ctx), out: o.out };
+        if (o.share && (o.session || o.released)) throw usageError('--share (drill) does not go with --session/--released');
+        if (!o.session !== !o.released) throw usageError('--session and --released go together');
+        if (!o.session && !o.share) {
+          const req = await startRecovery(common);
+          return {
+            data: { session: req.session, recipient: req.recipient, custodian: req.custodian, setId: req.setId },
+            lines: [
+              `Recovery session ${req.session} for ${req.custodian}.`,
+              `One-off recipient: ${req.recipient}`,
+              'Each guardian runs on their own device:',
+              `  keyrite guardian release --guardian NAME --custodian ${req.custodian} --session ${req.session} --to ${req.recipient}`,
+              `Then: keyrite recover custodian --custodian ${req.custodian} --session ${req.session} --released NAME=PATH ...`,
+            ],
+          };
+        }
+        const r = o.share
+          ? await drillRecovery({ ...common, shares: o.share, identities: o.identity ?? new Map() })
+          : await completeRecovery({ ...common, session: o.session, released: o.released });
+        return {
+          data: { custodian: r.custodian, file: r.file, identity: r.pub, guardians: r.guardians },
+          lines: [
+            `✓ ${r.custodian}'s age key rebuilt from the shares of ${r.guardians.join(', ')}; a new identity was issued:`,
+            ...identityLines(r.pub),
+            `${r.custodian} carries away ${r.file}. Rotate ${r.custodian}'s shards to a fresh identity next.`,
+          ],
+        };
+      }),
+    );
+}

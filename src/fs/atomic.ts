@@ -1,0 +1,66 @@
+import { closeSync, constants, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+
+// Everything keyrite writes goes through here: temp file in the same directory, fsync, then
+// rename (or link, for exclusive creation), then fsync of the directory, so a crash leaves
+// either the old state or the complete new file, never a torn one.
+
+export class FileExistsError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} already exists; keyrite never overwrites it. Move it aside first if you mean to replace it.`);
+  }
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeTemp(path: string, data: Uint8Array | string, mode: number): string {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  closeSync(fd);
+  return tmp;
+}
+
+/** Creates `path` atomically; fails with FileExistsError if it exists. Default mode 0600. */
+export function createFile(path: string, data: Uint8Array | string, mode = 0o600): void {
+  const tmp = writeTemp(path, data, mode);
+  try {
+    linkSync(tmp, path); // link(2) fails with EEXIST: exclusive and atomic at once
+  } catch (e) {
+    unlinkSync(tmp);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(path);
+    throw e;
+  }
+  unlinkSync(tmp);
+  fsyncDir(dirname(path));
+}
+
+/** Replaces a public record atomically (roster, key records). Never for secret files. */
+export function replaceFile(path: string, data: Uint8Array | string, mode = 0o644): void {
+  const tmp = writeTemp(path, data, mode);
+  renameSync(tmp, path);
+  fsyncDir(dirname(path));
+}
+
+/** Removes a file and makes the removal durable. */
+export function removeFile(path: string): void {
+  unlinkSync(path);
+  fsyncDir(dirname(path));
+}
