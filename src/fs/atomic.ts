@@ -1,14 +1,15 @@
 import { closeSync, constants, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { KeyriteError } from '../errors.js';
 
 // Everything keyrite writes goes through here: temp file in the same directory, fsync, then
 // rename (or link, for exclusive creation), then fsync of the directory, so a crash leaves
 // either the old state or the complete new file, never a torn one.
 
-export class FileExistsError extends Error {
+export class FileExistsError extends KeyriteError {
   constructor(readonly path: string) {
-    super(`${path} already exists; keyrite never overwrites it. Move it aside first if you mean to replace it.`);
+    super('FILE_EXISTS', `${path} already exists; keyrite never overwrites it. Move it aside first if you mean to replace it.`);
   }
 }
 

@@ -1,9 +1,11 @@
 import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { KeyriteError } from '../errors.js';
 
-export class WorkspaceBusyError extends Error {
+export class WorkspaceBusyError extends KeyriteError {
   constructor(readonly path: string, holder: string) {
     super(
+      'WORKSPACE_BUSY',
       `the workspace is in use by another keyrite command (${holder.trim() || 'unknown'}); ` +
         `wait for it to finish. If no keyrite command is running, remove ${path}.`,
     );
