@@ -1,0 +1,36 @@
+import { KeyriteError } from '../errors.js';
+
+// Protocol failures carry a stable code and name the party to blame, in the message and in
+// `details.party`, so the ceremony layer can record who aborted a run and why.
+
+export type ProtocolCode =
+  | 'PROTOCOL_WRONG_SESSION'
+  | 'PROTOCOL_WRONG_EPOCH'
+  | 'PROTOCOL_WRONG_ROUND'
+  | 'PROTOCOL_WRONG_RECIPIENT'
+  | 'PROTOCOL_REPLAY'
+  | 'PROTOCOL_NOT_MEMBER'
+  | 'PROTOCOL_UNEXPECTED_SENDER'
+  | 'PROTOCOL_MISSING_MESSAGE'
+  | 'PROTOCOL_BAD_SIGNATURE'
+  | 'PROTOCOL_MALFORMED'
+  | 'PROTOCOL_ECHO_MISMATCH'
+  | 'PROTOCOL_INVALID_PROOF'
+  | 'PROTOCOL_INVALID_SHARE'
+  | 'PROTOCOL_INVALID_COMMITMENT'
+  | 'PROTOCOL_INVALID_SIGNATURE_SHARE'
+  | 'PROTOCOL_MESSAGE_MISMATCH'
+  | 'PROTOCOL_ABORTED';
+
+export function blame(code: ProtocolCode, party: string, message: string, extra: Record<string, unknown> = {}): KeyriteError {
+  return new KeyriteError(code, message, 1, { party, ...extra });
+}
+
+export function malformed(party: string, what: string): KeyriteError {
+  return blame('PROTOCOL_MALFORMED', party, `malformed ${what} from ${party}`);
+}
+
+/** A local input the caller got wrong (bad share, bad signer set): not a protocol party's fault. */
+export function inputError(code: string, message: string, details: Record<string, unknown> = {}): KeyriteError {
+  return new KeyriteError(code, message, 1, details);
+}

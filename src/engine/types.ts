@@ -1,0 +1,102 @@
+// The one engine interface. Everything that crosses a process boundary (round payloads, shares,
+// public packages, signatures) is plain JSON: hex strings, numbers, arrays, string-keyed objects.
+// Per-party round state (polynomial coefficients, nonces) stays inside the Rounds object, in
+// memory only, and is wiped on finish or abort; it is never serialized.
+
+export type EngineId = 'ed25519' | 'bip340';
+export const ENGINE_IDS: readonly EngineId[] = ['ed25519', 'bip340'];
+
+/** One party's key share. Secret: lives only in memory or age ciphertext (DESIGN §2). */
+export type Share = {
+  v: 1;
+  engine: string;
+  keyId: string;
+  epoch: number;
+  /** This holder's name; its FROST identifier is its 1-based position in `parties`. */
+  party: string;
+  /** Signing share scalar, hex in the suite's scalar encoding. */
+  secret: string;
+  /** ed25519: 32-byte point; bip340: 32-byte x-only output key Q (even y). */
+  groupPublicKey: string;
+  /** Every holder's public verifying share (secret·G), hex point. */
+  verifyingShares: Record<string, string>;
+  threshold: number;
+  /** All holders, in identifier order. */
+  parties: string[];
+};
+
+/** The group's public data: a share without `party` and `secret`. Stored in key records. */
+export type PublicPackage = Omit<Share, 'party' | 'secret'>;
+
+/** Emergency recovery output (DESIGN §3). Never print it; encrypt it to a named recipient. */
+export type RecoveredKey = {
+  engine: string;
+  keyId: string;
+  epoch: number;
+  publicKey: string;
+  /** The group secret scalar, hex. */
+  scalar: string;
+  /** What `scalar` is, so nobody mistakes an ed25519 scalar for an RFC 8032 seed. */
+  kind: string;
+};
+
+/** A round-2 output: one payload for everyone, or one private payload per recipient. */
+export type Round2Out = { broadcast: unknown } | { direct: Record<string, unknown> };
+
+/**
+ * One party's side of a two-round protocol: round 1 is a broadcast, then (in protocol.ts) an echo
+ * of round 1, then round 2 (broadcast or direct). Inputs are keyed by sender name and are
+ * untrusted: each implementation validates them and blames the sender.
+ */
+export interface Rounds<Out> {
+  readonly protocol: 'dkg' | 'sign' | 'refresh' | 'reshare';
+  readonly me: string;
+  readonly round1Senders: readonly string[];
+  readonly round2Senders: readonly string[];
+  readonly round2Receivers: readonly string[];
+  readonly round2Direct: boolean;
+  /** Round-1 broadcast, or null when this party does not send in round 1. */
+  round1(): unknown;
+  /** Validates everyone's round 1 (own included); round-2 output, or null when not a sender. */
+  round2(round1: Record<string, unknown>): Round2Out | null;
+  /** Validates round 2 (own included) and returns the result; null when not a receiver. */
+  finish(round2: Record<string, unknown>): Out | null;
+  /** Best-effort erasure of secret round state; called on finish and on abort. */
+  wipe(): void;
+}
+
+/** Random source; tests pass a fixed one to reproduce RFC 9591 vectors. */
+export type Rng = (bytesLength?: number) => Uint8Array<ArrayBuffer>;
+
+export type DkgOptions = { me: string; parties: string[]; threshold: number; rng?: Rng };
+export type SignOptions = { share: Share; signers: string[]; message: Uint8Array; rng?: Rng };
+export type RefreshOptions = { share: Share; rng?: Rng };
+export type ReshareOptions = {
+  me: string;
+  /** The old public package (key record). */
+  old: PublicPackage;
+  /** This party's old share, when it is one of the dealers. */
+  share?: Share;
+  /** Old holders who deal (at least the old threshold). */
+  dealers: string[];
+  /** New holders, in new identifier order. */
+  holders: string[];
+  threshold: number;
+  rng?: Rng;
+};
+
+export interface Engine {
+  readonly id: string;
+  dkg(o: DkgOptions): Rounds<Share>;
+  sign(o: SignOptions): Rounds<string>;
+  refresh(o: RefreshOptions): Rounds<Share>;
+  reshare(o: ReshareOptions): Rounds<Share>;
+  /** Emergency recovery: t shares → group secret scalar, checked against the group key. */
+  combine(shares: Share[]): RecoveredKey;
+  /** Verifies a final signature (hex) over `message` under the group key (hex). */
+  verify(publicKey: string, message: Uint8Array, signature: string): boolean;
+  /** Parses and checks a share (shape, encodings, secret·G = its verifying share). */
+  parseShare(value: unknown, what: string): Share;
+  parsePublicPackage(value: unknown, what: string): PublicPackage;
+  publicPackage(share: Share): PublicPackage;
+}
