@@ -1,11 +1,14 @@
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { KeyriteError } from '../errors.js';
 import { createFile, FileExistsError } from '../fs/atomic.js';
 import { withLock } from '../fs/lock.js';
 import type { Workspace } from '../fs/workspace.js';
 import { envelopeBytes, splitAgeKey } from '../custody/guardian-share.js';
-import { loadRoster, member } from '../transcript/roster.js';
+import { loadRoster, member, requireSealed, type Policy } from '../transcript/roster.js';
+import { sha256Hex } from '../canonical.js';
+import { inCeremony, step } from './evidence.js';
+import type { Sealed } from '../transcript/writer.js';
 import { checkGuardians } from './guardians.js';
 import type { Operator } from './operator.js';
 import { unlockPerson } from './unlock.js';
@@ -14,7 +17,7 @@ export interface SetupInput {
   ws: Workspace;
   custodian: string;
   guardians: string[];
-  k: number;
+  k?: number; // must equal the policy's, when given
   identityPath?: string;
   operator: Operator;
 }
@@ -26,28 +29,44 @@ export interface SetupResult {
   shares: { guardian: string; index: number; path: string }[];
 }
 
-/** Splits the custodian's age key among guardians: one signed, encrypted envelope each. */
-export async function setupCustodian(i: SetupInput): Promise<SetupResult> {
-  const m = i.guardians.length;
-  if (m < 3 || i.k < 2 || i.k > m) {
-    throw new KeyriteError('BAD_POLICY', `a guardian split needs 3 or more guardians and a threshold from 2 to their number; got ${i.k}-of-${m}`, 2);
+/** The split is the roster's policy, k of m, exactly: the sealed policy is what the quorum agreed to. */
+function checkSplit(policy: Policy, k: number | undefined, m: number): void {
+  const want = `${policy.guardianThreshold}-of-${policy.guardians}`;
+  if ((k ?? policy.guardianThreshold) !== policy.guardianThreshold || m !== policy.guardians) {
+    throw new KeyriteError('BAD_POLICY', `the roster's policy splits a custodian's key ${want}; ${k ?? policy.guardianThreshold}-of-${m} was asked`, 2);
   }
+}
+
+/** Splits the custodian's age key among guardians: one signed, encrypted envelope each. */
+export async function setupCustodian(i: SetupInput): Promise<SetupResult & { sealed: Sealed }> {
   return withLock(i.ws.requireExists().root, `custodian setup ${i.custodian}`, async () => {
-    const roster = loadRoster(i.ws);
+    const roster = requireSealed(loadRoster(i.ws));
+    checkSplit(roster.policy, i.k, i.guardians.length);
     member(roster, i.custodian, 'custodian');
     const guardians = checkGuardians(i.ws, roster, i.custodian, i.guardians);
     const setFile = i.ws.guardianSetFile(i.custodian);
     const paths = i.guardians.map((g) => i.ws.guardianShareFile(g, i.custodian));
     for (const p of [setFile, ...paths]) if (existsSync(p)) throw new FileExistsError(p);
     const custodian = await unlockPerson(i.ws, roster, i.operator, i.custodian, 'custodian', i.identityPath);
-    const { set, envelopes } = await splitAgeKey(custodian, guardians, i.k);
-    for (const [n, e] of envelopes.entries()) {
-      i.ws.mkdirs(i.ws.holdingsDir(e.guardian));
-      createFile(paths[n]!, envelopeBytes(e));
-    }
-    // The set is written last: it is what makes the new shares the current ones.
-    i.ws.mkdirs(dirname(setFile));
-    createFile(setFile, JSON.stringify(set, null, 2) + '\n', 0o644);
-    return { setId: set.setId, k: set.k, m: set.m, shares: envelopes.map((e, n) => ({ guardian: e.guardian, index: e.index, path: paths[n]! })) };
+    const { set, envelopes } = await splitAgeKey(custodian, guardians, roster.policy.guardianThreshold);
+    return inCeremony(i.ws, i.operator, { script: 'custodian-setup', actor: custodian, params: { custodian: i.custodian, guardians: i.guardians, k: set.k } }, async (c) => {
+      const subjects = envelopes.map((e, n) => {
+        i.ws.mkdirs(i.ws.holdingsDir(e.guardian));
+        const bytes = envelopeBytes(e);
+        createFile(paths[n]!, bytes);
+        return { name: relative(i.ws.root, paths[n]!), sha256: sha256Hex(bytes) };
+      });
+      // The set is written last: it is what makes the new shares the current ones.
+      const setBytes = JSON.stringify(set, null, 2) + '\n';
+      i.ws.mkdirs(dirname(setFile));
+      createFile(setFile, setBytes, 0o644);
+      await step(c, i.operator, {
+        step: 'custodian.setup',
+        actor: custodian,
+        subjects: [{ name: relative(i.ws.root, setFile), sha256: sha256Hex(setBytes) }, ...subjects],
+        params: { custodian: i.custodian, setId: set.setId, k: set.k, m: set.m, guardians: i.guardians },
+      });
+      return { setId: set.setId, k: set.k, m: set.m, shares: envelopes.map((e, n) => ({ guardian: e.guardian, index: e.index, path: paths[n]! })) };
+    });
   });
 }

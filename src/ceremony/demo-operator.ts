@@ -16,7 +16,9 @@ export class DemoOperator implements Operator {
     return p;
   }
 
-  async confirm(): Promise<void> {}
+  async confirm(): Promise<'yes'> {
+    return 'yes';
+  }
 
   async progress<T>(_label: string, work: () => Promise<T>): Promise<T> {
     return work();

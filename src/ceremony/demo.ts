@@ -1,14 +1,23 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { KeyriteError } from '../errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import { FAST_WORK_FACTOR } from '../custody/age.js';
+import { ceremonyFiles } from '../transcript/chain.js';
 import { DEFAULT_POLICY } from '../transcript/roster.js';
+import { verifyTranscripts } from '../transcript/verify.js';
 import { setupCustodian } from './custodian-setup.js';
 import { DemoOperator } from './demo-operator.js';
 import { enrolPerson } from './enrol.js';
 import { checkGuardianShare } from './guardian-check.js';
 import { releaseGuardianShare } from './guardian-release.js';
+import { independentVerify } from './independent-verify.js';
 import { initWorkspace } from './init.js';
+import { keygen } from './keygen.js';
 import { completeRecovery, startRecovery } from './recover-custodian.js';
+import { sealRosterCeremony } from './roster-seal.js';
+import { checkShard } from './shard-check.js';
+import { signMessage } from './sign.js';
 
 // The whole lifecycle, unattended, in a workspace of its own: what the README's first command
 // runs. Each step is the same ceremony code the commands use, with the demo operator.
@@ -22,6 +31,23 @@ export interface DemoReport {
   workspace: string;
   steps: DemoStep[];
   recovered: { custodian: string; recipient: string; guardians: string[] };
+  signatures: DemoSignature[];
+  audit: { entries: number; ceremonies: number; head: string | null };
+}
+
+export interface DemoSignature {
+  engine: string;
+  keyId: string;
+  publicKey: string;
+  address: string;
+  message: string; // hex
+  signature: string; // hex
+}
+
+// What each engine signs: raw bytes for ed25519; a 32-byte digest (as a sighash would be) for bip340.
+function demoMessage(engine: string): Uint8Array {
+  const text = Buffer.from(`keyrite demo: pay 1 unit with the ${engine} treasury key`, 'utf8');
+  return engine === 'bip340' ? createHash('sha256').update(text).digest() : text;
 }
 
 const CUSTODIANS = ['alice', 'bob', 'carol'];
@@ -47,11 +73,38 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
   for (const g of Object.values(GUARDIANS).flat()) await enrolPerson({ ws, name: g, role: 'guardian', operator, logN });
   await enrolPerson({ ws, name: 'wanda', role: 'witness', operator, logN });
   record('enrol', `custodians ${CUSTODIANS.join(', ')}; 15 guardians; witness wanda`);
+  const seal = await sealRosterCeremony({ ws, operator, identities: new Map() });
+  record('roster seal', `version ${seal.version}, signed by the generator and wanda; head ${seal.sealed.head.slice(0, 16)}`);
+
+  // Keygen with export and deletion: each node's share leaves only as a shard to its custodian.
+  const keys: { engine: string; keyId: string; address: string }[] = [];
+  for (const engine of ['ed25519', 'bip340']) {
+    const k = await keygen({ ws, engine, custodians: CUSTODIANS, label: `${engine}-treasury`, export: true, deleteAfterExport: true, operator });
+    const address = Object.values(k.record.addresses).join(' ');
+    keys.push({ engine, keyId: k.record.keyId, address });
+    record('keygen', `${engine} key ${k.record.keyId} (2-of-3), address ${address}; shards exported, every node emptied and attested`);
+  }
 
   for (const c of CUSTODIANS) {
     const r = await setupCustodian({ ws, custodian: c, guardians: GUARDIANS[c]!, k: DEFAULT_POLICY.guardianThreshold, operator });
     record('custodian setup', `${c}'s age key split ${r.k}-of-${r.m} among ${GUARDIANS[c]!.join(', ')}`);
   }
+
+  // Just in time: two custodians open their shards; an independent verifier checks the result.
+  const signatures: DemoSignature[] = [];
+  for (const { engine, keyId, address } of keys) {
+    const message = demoMessage(engine);
+    const sig = await signMessage({ ws, keyId, signers: ['alice', 'carol'], message, operator });
+    if (!independentVerify(engine, sig.publicKey, message, sig.signature)) {
+      throw new KeyriteError('SIGNATURE_INVALID', `the ${engine} signature does not verify with an independent verifier`);
+    }
+    signatures.push({ engine, keyId, publicKey: sig.publicKey, address, message: Buffer.from(message).toString('hex'), signature: sig.signature });
+    record('sign', `${engine}: alice and carol signed just in time on ${sig.nodes.join(', ')}; ${engine === 'ed25519' ? 'OpenSSL Ed25519' : 'noble BIP-340'} verifies ${sig.signature.slice(0, 16)}…; the nodes attested empty`);
+  }
+  const drill = await checkShard({ ws, keyId: keys[0]!.keyId, custodian: 'bob', operator });
+  record('shard check', `bob's shard of ${drill.keyId} opens and matches party ${drill.party}, unused`);
+
+
   for (const g of GUARDIANS.alice!) await checkGuardianShare({ ws, guardian: g, custodian: 'alice', operator });
   record('guardian check', `alice's five guardians each opened their share`);
 
@@ -63,7 +116,10 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
     released.set(g, r.path);
   }
   const out = join(ws.holdingsDir('alice'), `recovered-${request.session}`);
-  const rec = await completeRecovery({ ws, custodian: 'alice', operator, logN, out, session: request.session, released });
+  const rec = await completeRecovery({ ws, custodian: 'alice', operator, logN, out, session: request.session, released, approvers: ['bob', 'carol'], identities: new Map() });
   record('recover custodian', `alice's age key rebuilt from ${rec.guardians.join(', ')}; new identity ${rec.pub.fingerprint.slice(0, 16)}`);
-  return { workspace: ws.root, steps, recovered: { custodian: 'alice', recipient: rec.pub.recipient, guardians: rec.guardians } };
+  const audit = await verifyTranscripts({ files: ceremonyFiles(ws.transcriptsDir), root: ws.root, rosterFile: ws.rosterFile });
+  if (!audit.ok) throw new KeyriteError('VERIFY_FAILED', `the demo's own evidence does not verify: ${JSON.stringify(audit.failures.slice(0, 3))}`);
+  record('audit verify', `${audit.entries} entries in ${audit.ceremonies} ceremonies verify; head ${audit.head?.slice(0, 16)}`);
+  return { workspace: ws.root, steps, signatures, audit: { entries: audit.entries, ceremonies: audit.ceremonies, head: audit.head }, recovered: { custodian: 'alice', recipient: rec.pub.recipient, guardians: rec.guardians } };
 }

@@ -2,9 +2,11 @@ import { KeyriteError } from '../errors.js';
 import { withLock } from '../fs/lock.js';
 import type { Workspace } from '../fs/workspace.js';
 import { checkName, newIdentity, type PersonRole, type PublicIdentity } from '../custody/identity.js';
-import { enrol, findMember, loadRoster, saveRoster } from '../transcript/roster.js';
+import { findMember, loadRoster } from '../transcript/roster.js';
+import type { Sealed } from '../transcript/writer.js';
+import { inCeremony } from './evidence.js';
 import type { Operator } from './operator.js';
-import { writePersonIdentity } from './unlock.js';
+import { checkIdentityTarget, writePersonIdentity } from './unlock.js';
 
 export interface EnrolInput {
   ws: Workspace;
@@ -16,7 +18,7 @@ export interface EnrolInput {
 }
 
 /** A new person: identity file in their holdings (or --out), public part enrolled in the roster. */
-export async function enrolPerson(i: EnrolInput): Promise<{ file: string; pub: PublicIdentity }> {
+export async function enrolPerson(i: EnrolInput): Promise<{ file: string; pub: PublicIdentity; sealed: Sealed }> {
   checkName(i.name);
   return withLock(i.ws.requireExists().root, `identity new ${i.name}`, async () => {
     const roster = loadRoster(i.ws);
@@ -24,13 +26,14 @@ export async function enrolPerson(i: EnrolInput): Promise<{ file: string; pub: P
     if (roster.version > 0) {
       throw new KeyriteError('ROSTER_SEALED', `the roster is sealed (version ${roster.version}); enrolling ${i.name} now is a roster change that needs the approvers' quorum`);
     }
+    checkIdentityTarget(i.ws, i.name, i.out ?? i.ws.holdingsDir(i.name));
     const passphrase = await i.operator.passphrase(i.name, 'new');
     const id = await newIdentity(i.name, i.role);
     const written = await i.operator.progress(`Locking ${i.name}'s identity (scrypt)`, () =>
       writePersonIdentity(i.ws, id, passphrase, i.logN, i.out ?? i.ws.holdingsDir(i.name)),
     );
-    enrol(roster, written.pub);
-    saveRoster(i.ws, roster);
-    return written;
+    // Starting a ceremony as someone the open roster does not know enrols them, signed by
+    // their own new key: proof that they hold it.
+    return inCeremony(i.ws, i.operator, { script: 'enrol', actor: id, params: { name: i.name, role: i.role } }, async () => written);
   });
 }

@@ -1,14 +1,15 @@
 import { join } from 'node:path';
 import { KeyriteError } from '../errors.js';
 import { createFile } from '../fs/atomic.js';
+import { withLock } from '../fs/lock.js';
+import { sha256Hex } from '../canonical.js';
+import { inCeremony, step } from './evidence.js';
 import type { Workspace } from '../fs/workspace.js';
 import { isRecipient } from '../custody/age.js';
-import { verifyEnvelope } from '../custody/guardian-share.js';
 import { releaseShare } from '../custody/release.js';
 import { loadRoster } from '../transcript/roster.js';
-import { loadEnvelope, loadSet } from './guardians.js';
+import { guardianShareAtHand, loadSet } from './guardians.js';
 import type { Operator } from './operator.js';
-import { unlockPerson } from './unlock.js';
 
 export interface ReleaseInput {
   ws: Workspace;
@@ -35,16 +36,23 @@ export async function releaseGuardianShare(i: ReleaseInput): Promise<{ path: str
   if (!/^[0-9a-f]{16}$/.test(i.session)) throw new KeyriteError('BAD_SESSION', `"${i.session}" is not a recovery session id (16 hex digits)`, 2);
   const roster = loadRoster(i.ws);
   const set = loadSet(i.ws, roster, i.custodian);
-  const path = i.sharePath ?? i.ws.guardianShareFile(i.guardian, i.custodian);
-  const what = `the guardian share of ${i.guardian} (${path})`;
-  const envelope = loadEnvelope(path, i.guardian);
-  verifyEnvelope(envelope, set, what);
-  const guardian = await unlockPerson(i.ws, roster, i.operator, i.guardian, 'guardian', i.identityPath);
+  const { envelope, guardian, what } = await guardianShareAtHand(i.ws, roster, i.operator, set, i.guardian, { share: i.sharePath, identity: i.identityPath });
   await i.operator.confirm(`Release ${i.guardian}'s share of ${i.custodian}'s key to recovery session ${i.session} (recipient ${i.to})?`);
   const released = await releaseShare(envelope, guardian, i.session, i.to, what);
   const dir = i.out ?? i.ws.holdingsDir(i.guardian);
   const out = join(dir, releasedFileName(i.guardian, i.session));
-  i.ws.mkdirs(dir);
-  createFile(out, JSON.stringify(released, null, 2) + '\n');
-  return { path: out, index: envelope.index };
+  const bytes = JSON.stringify(released, null, 2) + '\n';
+  return withLock(i.ws.root, `guardian release ${i.guardian}`, () =>
+    inCeremony(i.ws, i.operator, { script: 'guardian-release', actor: guardian, params: { custodian: i.custodian, session: i.session } }, async (c) => {
+      i.ws.mkdirs(dir);
+      createFile(out, bytes);
+      await step(c, i.operator, {
+        step: 'recover.release',
+        actor: guardian,
+        subjects: [{ name: `${releasedFileName(i.guardian, i.session)}`, sha256: sha256Hex(bytes) }],
+        params: { custodian: i.custodian, session: i.session, to: i.to, setId: set.setId, index: envelope.index },
+      });
+      return { path: out, index: envelope.index };
+    }),
+  );
 }

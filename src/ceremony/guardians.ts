@@ -2,8 +2,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeyriteError } from '../errors.js';
 import { readJson, type Workspace } from '../fs/workspace.js';
-import type { PublicIdentity } from '../custody/identity.js';
-import { verifySet, type GuardianSet, type ShareEnvelope } from '../custody/guardian-share.js';
+import { verifyEnvelope, verifySet, type GuardianSet, type ShareEnvelope } from '../custody/guardian-share.js';
+import type { Identity, PublicIdentity } from '../custody/identity.js';
+import type { Operator } from './operator.js';
+import { unlockPerson } from './unlock.js';
 import { member, signingKeysOf, type Roster } from '../transcript/roster.js';
 
 // Reading guardian sets and share envelopes from disk, checked against the roster.
@@ -16,8 +18,31 @@ export function loadSet(ws: Workspace, roster: Roster, custodian: string): Guard
   return set;
 }
 
-export function loadEnvelope(path: string, guardian: string): ShareEnvelope {
-  return readJson<ShareEnvelope>(path, `the guardian share of ${guardian}`);
+export interface GuardianShareAtHand {
+  envelope: ShareEnvelope;
+  guardian: Identity;
+  path: string;
+  what: string; // names the share file in errors
+}
+
+/**
+ * A guardian's share file, checked against the custodian's current set, and the guardian's
+ * unlocked identity that opens it. Files are checked before anyone is asked for a passphrase.
+ */
+export async function guardianShareAtHand(
+  ws: Workspace,
+  roster: Roster,
+  operator: Operator,
+  set: GuardianSet,
+  guardian: string,
+  paths: { share?: string; identity?: string },
+): Promise<GuardianShareAtHand> {
+  const path = paths.share ?? ws.guardianShareFile(guardian, set.custodian);
+  const what = `the guardian share of ${guardian} (${path})`;
+  const envelope = readJson<ShareEnvelope>(path, `the guardian share of ${guardian}`);
+  verifyEnvelope(envelope, set, what);
+  const id = await unlockPerson(ws, roster, operator, guardian, 'guardian', paths.identity);
+  return { envelope, guardian: id, path, what };
 }
 
 /** Which custodian each guardian already serves, from the sets on disk. */

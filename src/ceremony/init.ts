@@ -5,6 +5,8 @@ import type { Workspace } from '../fs/workspace.js';
 import { newIdentity, type PublicIdentity } from '../custody/identity.js';
 import { createNodeIdentity } from '../node/identity.js';
 import { enrol, newRoster, saveRoster, type Policy } from '../transcript/roster.js';
+import type { Sealed } from '../transcript/writer.js';
+import { inCeremony } from './evidence.js';
 import type { Operator } from './operator.js';
 import { writePersonIdentity } from './unlock.js';
 
@@ -20,6 +22,7 @@ export interface InitResult {
   generator: PublicIdentity;
   identityFile: string;
   nodes: PublicIdentity[];
+  sealed: Sealed;
 }
 
 function isEmptyOrAbsent(dir: string): boolean {
@@ -47,8 +50,13 @@ export async function initWorkspace(i: InitInput): Promise<InitResult> {
     const nodes: PublicIdentity[] = [];
     for (let n = 1; n <= i.policy.parties; n++) nodes.push(await createNodeIdentity(i.ws, `node-${n}`));
     for (const n of nodes) enrol(roster, n);
-    // The roster is written last: until it exists, this directory is not a workspace.
     saveRoster(i.ws, roster);
-    return { generator: written.pub, identityFile: written.file, nodes };
+    // The genesis ceremony: its first line carries the initial roster and is the auditor's
+    // first trust anchor.
+    return inCeremony(i.ws, i.operator, { script: 'init', actor: gen, params: { policy: i.policy } }, async () => ({
+      generator: written.pub,
+      identityFile: written.file,
+      nodes,
+    }));
   });
 }

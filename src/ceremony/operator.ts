@@ -4,8 +4,11 @@
 export interface Operator {
   /** The passphrase of `name` (to unlock, or new: asked twice and checked for strength). */
   passphrase(name: string, purpose: 'unlock' | 'new'): Promise<string>;
-  /** Asks to go on with a step; throws when declined or when it cannot ask and --yes is absent. */
-  confirm(question: string): Promise<void>;
+  /**
+   * Asks to go on; throws when declined, or when nobody can be asked and --yes is absent.
+   * Says how it was confirmed, for the transcript.
+   */
+  confirm(question: string): Promise<'prompt' | 'yes'>;
   /** Runs long work, showing progress where someone is watching. */
   progress<T>(label: string, work: () => Promise<T>): Promise<T>;
 }

@@ -1,18 +1,20 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { KeyriteError } from '../errors.js';
-import { createFile, FileExistsError, removeFile } from '../fs/atomic.js';
+import { createFile, removeFile } from '../fs/atomic.js';
 import { withLock } from '../fs/lock.js';
 import { readBytes, readJson, type Workspace } from '../fs/workspace.js';
-import { newIdentity, parseSecret, serializeSecret, type Identity, type PublicIdentity } from '../custody/identity.js';
+import { newIdentity, parseSecret, serializeSecret, type Identity, type PublicIdentity, type Role } from '../custody/identity.js';
 import { decryptWithPassphrase, encryptWithPassphrase } from '../custody/age.js';
-import { checkQuorum, openShare, rebuildAgeKey, verifyEnvelope, type GuardianSet } from '../custody/guardian-share.js';
+import { checkQuorum, openShare, rebuildAgeKey, type GuardianSet } from '../custody/guardian-share.js';
 import { openReleased, type ReleasedShare } from '../custody/release.js';
-import { loadRoster, member, saveRoster, type Roster } from '../transcript/roster.js';
-import { loadEnvelope, loadSet } from './guardians.js';
+import { changeRoster, loadRoster, member, requireSealed, soleMember, type Roster } from '../transcript/roster.js';
+import type { Sealed } from '../transcript/writer.js';
+import { inCeremony, step } from './evidence.js';
+import { sha256Hex } from '../canonical.js';
+import { guardianShareAtHand, loadSet } from './guardians.js';
 import type { Operator } from './operator.js';
-import { unlockPerson, writePersonIdentity } from './unlock.js';
+import { checkIdentityTarget, unlockPerson, writePersonIdentity } from './unlock.js';
 
 // Custodian recovery: k guardians' shares rebuild the custodian's age key (so their shards
 // open again), and the custodian gets a new identity around it with a new Ed25519 key, since
@@ -36,11 +38,20 @@ interface Common {
   out?: string;
 }
 
+/** Who must be there to finish a recovery: the quorum that approves it and the witness who seals it. */
+interface Quorum {
+  approvers: string[];
+  witness?: string;
+  identities: Map<string, string>; // NAME → identity file, where not at the standard path
+}
+
 export interface RecoveryResult {
   custodian: string;
   file: string;
   pub: PublicIdentity;
   guardians: string[];
+  sealed: Sealed;
+  ceremony: string;
 }
 
 const requestFile = (ws: Workspace, session: string) => join(ws.recoveryDir(session), 'request.json');
@@ -66,7 +77,7 @@ export function startRecovery(i: Common): Promise<RecoveryRequest> {
 }
 
 /** Step 2: k released shares, opened with the session's one-off identity. */
-export function completeRecovery(i: Common & { session: string; released: Map<string, string> }): Promise<RecoveryResult> {
+export function completeRecovery(i: Common & Quorum & { session: string; released: Map<string, string> }): Promise<RecoveryResult> {
   return withLock(i.ws.requireExists().root, `recover custodian ${i.custodian}`, async () => {
     const roster = loadRoster(i.ws);
     const set = loadSet(i.ws, roster, i.custodian);
@@ -76,6 +87,7 @@ export function completeRecovery(i: Common & { session: string; released: Map<st
     }
     checkQuorum(set, [...i.released.keys()]);
     const target = checkTarget(i);
+    const people = await unlockQuorum(i, roster);
     const passphrase = await i.operator.passphrase(i.custodian, 'unlock');
     const oneOffPath = oneOffFile(i.ws, i.session);
     const oneOff = await parseSecret(await decryptWithPassphrase(readBytes(oneOffPath, `the one-off identity of session ${i.session}`), passphrase, `the one-off identity of session ${i.session} (it was locked with ${i.custodian}'s new passphrase)`), oneOffPath);
@@ -85,7 +97,7 @@ export function completeRecovery(i: Common & { session: string; released: Map<st
       const share = await openReleased(released, oneOff, i.session, set, member(roster, guardian, 'guardian'), `the released share of ${guardian} (${path})`);
       shares.push({ guardian, share });
     }
-    const result = await finish(i, roster, set, shares, passphrase, target);
+    const result = await finish(i, people, set, shares, passphrase, target);
     // The one-off key has done its job; the released shares it opens are useless without it.
     removeFile(oneOffPath);
     return result;
@@ -93,36 +105,55 @@ export function completeRecovery(i: Common & { session: string; released: Map<st
 }
 
 /** A drill on one laptop: each guardian's share file and passphrase. */
-export function drillRecovery(i: Common & { shares: Map<string, string>; identities: Map<string, string> }): Promise<RecoveryResult> {
+export function drillRecovery(i: Common & Quorum & { shares: Map<string, string> }): Promise<RecoveryResult> {
   return withLock(i.ws.requireExists().root, `recover custodian ${i.custodian}`, async () => {
     const roster = loadRoster(i.ws);
     const set = loadSet(i.ws, roster, i.custodian);
     checkQuorum(set, [...i.shares.keys()]);
     const target = checkTarget(i);
+    const people = await unlockQuorum(i, roster);
     const shares = [];
     for (const [guardian, path] of i.shares) {
-      const what = `the guardian share of ${guardian} (${path})`;
-      const envelope = loadEnvelope(path, guardian);
-      verifyEnvelope(envelope, set, what);
-      const g = await unlockPerson(i.ws, roster, i.operator, guardian, 'guardian', i.identities.get(guardian));
-      shares.push({ guardian, share: await openShare(envelope, g, what) });
+      const held = await guardianShareAtHand(i.ws, roster, i.operator, set, guardian, { share: path, identity: i.identities.get(guardian) });
+      shares.push({ guardian, share: await openShare(held.envelope, held.guardian, held.what) });
     }
     const passphrase = await i.operator.passphrase(i.custodian, 'new');
-    return finish(i, roster, set, shares, passphrase, target);
+    return finish(i, people, set, shares, passphrase, target);
   });
 }
 
 /** Where the new identity goes; refused before any work if something is already there. */
 function checkTarget(i: Common): string {
   const dir = i.out ?? i.ws.holdingsDir(i.custodian);
-  const file = i.ws.identityFile(i.custodian, dir);
-  if (existsSync(file)) throw new FileExistsError(file);
+  checkIdentityTarget(i.ws, i.custodian, dir);
   return dir;
+}
+
+interface People {
+  generator: Identity;
+  approvers: Identity[];
+  witness: Identity;
+}
+
+/** The generator runs the ceremony, custodians other than the one recovered approve it, a witness seals it. */
+async function unlockQuorum(i: Common & Quorum, roster: Roster): Promise<People> {
+  roster = requireSealed(roster);
+  const needed = roster.policy.approvals;
+  if (i.approvers.includes(i.custodian)) throw new KeyriteError('NOT_PERMITTED', `${i.custodian} cannot approve their own recovery`);
+  if (i.approvers.length < needed) {
+    throw new KeyriteError('QUORUM_NOT_MET', `${i.approvers.length} approver(s) named; recovering ${i.custodian} needs ${needed} (--approvers A,B)`);
+  }
+  const unlock = (name: string, role: Role) => unlockPerson(i.ws, roster, i.operator, name, role, i.identities.get(name));
+  const generator = await unlock(soleMember(roster, 'generator', undefined).name, 'generator');
+  const approvers = [];
+  for (const a of i.approvers) approvers.push(await unlock(a, 'custodian'));
+  const witness = await unlock(soleMember(roster, 'witness', i.witness).name, 'witness');
+  return { generator, approvers, witness };
 }
 
 async function finish(
   i: Common,
-  roster: Roster,
+  people: People,
   set: GuardianSet,
   shares: { guardian: string; share: Uint8Array }[],
   passphrase: string,
@@ -131,11 +162,24 @@ async function finish(
   const ageIdentity = await rebuildAgeKey(set, shares);
   for (const s of shares) s.share.fill(0);
   const id: Identity = await newIdentity(i.custodian, 'custodian', ageIdentity);
-  const written = await i.operator.progress(`Locking ${i.custodian}'s new identity (scrypt)`, () => writePersonIdentity(i.ws, id, passphrase, i.logN, dir));
-  const old = member(roster, i.custodian, 'custodian');
-  roster.formerKeys = { ...roster.formerKeys, [i.custodian]: [old.signingKey, ...(roster.formerKeys?.[i.custodian] ?? [])] };
-  roster.members = roster.members.map((m) => (m.name === i.custodian ? written.pub : m));
-  saveRoster(i.ws, roster);
-  return { custodian: i.custodian, file: written.file, pub: written.pub, guardians: shares.map((s) => s.guardian) };
+  const guardians = shares.map((s) => s.guardian);
+  const { generator, approvers, witness } = people;
+  const opening = { script: 'recover-custodian', actor: generator, params: { custodian: i.custodian, setId: set.setId } };
+  return inCeremony(i.ws, i.operator, opening, async (c) => {
+    for (const a of approvers) {
+      await step(c, i.operator, { step: 'approval', actor: a, params: { operation: 'recover-custodian', target: i.custodian } });
+    }
+    await step(c, i.operator, { step: 'recover.intent', actor: generator, params: { target: i.custodian, setId: set.setId, guardians } });
+    const written = await i.operator.progress(`Locking ${i.custodian}'s new identity (scrypt)`, () => writePersonIdentity(i.ws, id, passphrase, i.logN, dir));
+    await step(c, i.operator, {
+      step: 'recover.result',
+      actor: generator,
+      subjects: [{ name: relative(i.ws.root, i.ws.publicIdentityFile(i.custodian)), sha256: sha256Hex(readBytes(i.ws.publicIdentityFile(i.custodian))) }],
+      params: { target: i.custodian, guardians },
+      result: { recipient: written.pub.recipient, fingerprint: written.pub.fingerprint },
+    });
+    // The new signing key enters the roster under the approvers' quorum, co-signed by the new key itself.
+    await changeRoster(c, { op: 'rekey', name: i.custodian, identity: written.pub }, approvers, id);
+    return { custodian: i.custodian, file: written.file, pub: written.pub, guardians };
+  }, [witness]);
 }
-

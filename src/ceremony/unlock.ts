@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFile, replaceFile } from '../fs/atomic.js';
+import { createFile, FileExistsError, replaceFile } from '../fs/atomic.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
 import { lockIdentity, publicOf, unlockIdentity, type Identity, type PublicIdentity, type Role } from '../custody/identity.js';
 import { member, type Roster } from '../transcript/roster.js';
@@ -13,17 +14,28 @@ export async function unlockPerson(ws: Workspace, roster: Roster, operator: Oper
   return unlockIdentity(bytes, await operator.passphrase(name, 'unlock'), `the identity file of ${name} (${file})`, expected);
 }
 
+/** The two files a person's identity is written to in `dir`: the locked secret and its public part. */
+export function identityFiles(ws: Workspace, name: string, dir: string): { file: string; pubFile: string } {
+  return { file: ws.identityFile(name, dir), pubFile: join(dir, `${name}.pub.json`) };
+}
+
+/** Refuses before any work when either identity file is already in `dir`. */
+export function checkIdentityTarget(ws: Workspace, name: string, dir: string): void {
+  for (const f of Object.values(identityFiles(ws, name, dir))) if (existsSync(f)) throw new FileExistsError(f);
+}
+
 /**
  * Writes a person's identity: the passphrase-locked secret file and the public part beside it
  * in `dir` (what they carry away), and the public record in the workspace.
  */
 export async function writePersonIdentity(ws: Workspace, id: Identity, passphrase: string, logN: number, dir: string): Promise<{ file: string; pub: PublicIdentity }> {
   const pub = publicOf(id);
-  const file = ws.identityFile(id.name, dir);
+  const { file, pubFile } = identityFiles(ws, id.name, dir);
+  checkIdentityTarget(ws, id.name, dir);
   const locked = await lockIdentity(id, passphrase, logN);
   ws.mkdirs(dir, join(ws.root, 'identities'));
+  createFile(pubFile, JSON.stringify(pub, null, 2) + '\n', 0o644);
   createFile(file, locked);
-  createFile(join(dir, `${id.name}.pub.json`), JSON.stringify(pub, null, 2) + '\n', 0o644);
   replaceFile(ws.publicIdentityFile(id.name), JSON.stringify(pub, null, 2) + '\n');
   return { file, pub };
 }

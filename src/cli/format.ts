@@ -1,6 +1,7 @@
 import { pgpWords } from '../pgpwords.js';
 import type { PublicIdentity } from '../custody/identity.js';
 import { DEFAULT_WORK_FACTOR, FAST_WORK_FACTOR } from '../custody/age.js';
+import type { Sealed } from '../transcript/writer.js';
 import type { Context } from './main.js';
 
 // Shared ways of showing things to a person.
@@ -16,4 +17,9 @@ export function identityLines(pub: PublicIdentity): string[] {
 
 export function workFactor(ctx: Context): number {
   return ctx.fastKdf ? FAST_WORK_FACTOR : DEFAULT_WORK_FACTOR;
+}
+
+/** What the witness writes down at a seal. */
+export function sealLines(sealed: Sealed): string[] {
+  return ['Ceremony sealed. Witness, write down the head digest:', ...digestLines('  head', sealed.head)];
 }

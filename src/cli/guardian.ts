@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { checkGuardianShare } from '../ceremony/guardian-check.js';
 import { releaseGuardianShare } from '../ceremony/guardian-release.js';
+import { sealLines } from './format.js';
 import { collectNamed } from './inputs.js';
 import { run } from './main.js';
 
@@ -18,8 +19,8 @@ export function register(program: Command): void {
     run(async (o, ctx) => {
       const r = await checkGuardianShare({ ws: ctx.ws, guardian: o.guardian, custodian: o.custodian, sharePath: o.share?.get(o.guardian), identityPath: o.identity?.get(o.guardian), operator: ctx.operator });
       return {
-        data: { ...r },
-        lines: [`✓ ${r.guardian}'s share ${r.index} of ${r.m} (threshold ${r.k}) of ${r.custodian}'s key opens and belongs to set ${r.setId}.`],
+        data: { guardian: r.guardian, custodian: r.custodian, setId: r.setId, index: r.index, k: r.k, m: r.m, path: r.path, head: r.sealed.head },
+        lines: [`✓ ${r.guardian}'s share ${r.index} of ${r.m} (threshold ${r.k}) of ${r.custodian}'s key opens and belongs to set ${r.setId}.`, ...sealLines(r.sealed)],
       };
     }),
   );

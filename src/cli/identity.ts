@@ -4,7 +4,7 @@ import { PERSON_ROLES, type PersonRole, type PublicIdentity } from '../custody/i
 import { usageError } from '../errors.js';
 import { readJson } from '../fs/workspace.js';
 import { loadRoster, member } from '../transcript/roster.js';
-import { identityLines, workFactor } from './format.js';
+import { identityLines, sealLines, workFactor } from './format.js';
 import { run } from './main.js';
 
 function parseRole(value: string): PersonRole {
@@ -22,10 +22,10 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where to write the identity file (default holdings/<name>/)')
     .action(
       run(async (o, ctx) => {
-        const { file, pub } = await enrolPerson({ ws: ctx.ws, name: o.name, role: o.role, out: o.out, operator: ctx.operator, logN: workFactor(ctx) });
+        const { file, pub, sealed } = await enrolPerson({ ws: ctx.ws, name: o.name, role: o.role, out: o.out, operator: ctx.operator, logN: workFactor(ctx) });
         return {
-          data: { identity: pub, file },
-          lines: [`Enrolled:`, ...identityLines(pub), `${pub.name} carries away ${file} and keeps the passphrase apart from it.`],
+          data: { identity: pub, file, head: sealed.head },
+          lines: [`Enrolled:`, ...identityLines(pub), `${pub.name} carries away ${file} and keeps the passphrase apart from it.`, ...sealLines(sealed)],
         };
       }),
     );

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { initWorkspace } from '../ceremony/init.js';
 import { DEFAULT_POLICY } from '../transcript/roster.js';
-import { identityLines, workFactor } from './format.js';
+import { identityLines, sealLines, workFactor } from './format.js';
 import { parseCount } from './inputs.js';
 import { run } from './main.js';
 
@@ -20,7 +20,7 @@ export function register(program: Command): void {
         const policy = { threshold: o.threshold, parties: o.parties, guardianThreshold: o.guardianThreshold, guardians: o.guardians, approvals: o.approvals };
         const r = await initWorkspace({ ws: ctx.ws, policy, generator: o.generator, operator: ctx.operator, logN: workFactor(ctx) });
         return {
-          data: { workspace: ctx.ws.root, policy, generator: r.generator, identityFile: r.identityFile, nodes: r.nodes.map((n) => n.name) },
+          data: { workspace: ctx.ws.root, policy, generator: r.generator, identityFile: r.identityFile, nodes: r.nodes.map((n) => n.name), genesis: r.sealed.genesis, head: r.sealed.head },
           lines: [
             `Workspace ready at ${ctx.ws.root}`,
             `Policy: key ${policy.threshold}-of-${policy.parties}, guardians ${policy.guardianThreshold}-of-${policy.guardians}, approvals ${policy.approvals}`,
@@ -28,6 +28,7 @@ export function register(program: Command): void {
             `Nodes: ${r.nodes.map((n) => n.name).join(', ')}`,
             `The generator carries away ${r.identityFile}.`,
             'Next: enrol custodians, guardians and a witness with "keyrite identity new".',
+            ...sealLines(r.sealed),
           ],
         };
       }),

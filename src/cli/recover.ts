@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { completeRecovery, drillRecovery, startRecovery } from '../ceremony/recover-custodian.js';
 import { usageError } from '../errors.js';
-import { identityLines, workFactor } from './format.js';
-import { collectNamed } from './inputs.js';
+import { identityLines, sealLines, workFactor } from './format.js';
+import { collectList, collectNamed } from './inputs.js';
 import { run } from './main.js';
 
 export function register(program: Command): void {
@@ -14,7 +14,9 @@ export function register(program: Command): void {
     .option('--session <id>', 'complete this recovery session with released shares')
     .option('--released <guardian=path>', 'a released share (repeat k times)', collectNamed)
     .option('--share <guardian=path>', 'drill on one laptop: a guardian\'s own share file (repeat k times)', collectNamed)
-    .option('--identity <guardian=path>', 'drill: a guardian\'s identity file, if not at its standard path', collectNamed)
+    .option('--approvers <a,b>', 'custodians approving the recovery (the policy\'s quorum)', collectList)
+    .option('--witness <name>', 'the witness who seals the recovery (default: the only one enrolled)')
+    .option('--identity <name=path>', 'an identity file not at its standard path (guardian, approver, witness, generator)', collectNamed)
     .option('--out <dir>', 'where to write the new identity (default holdings/<custodian>/)')
     .action(
       run(async (o, ctx) => {
@@ -34,15 +36,17 @@ export function register(program: Command): void {
             ],
           };
         }
+        const quorum = { approvers: o.approvers ?? [], witness: o.witness, identities: o.identity ?? new Map() };
         const r = o.share
-          ? await drillRecovery({ ...common, shares: o.share, identities: o.identity ?? new Map() })
-          : await completeRecovery({ ...common, session: o.session, released: o.released });
+          ? await drillRecovery({ ...common, ...quorum, shares: o.share })
+          : await completeRecovery({ ...common, ...quorum, session: o.session, released: o.released });
         return {
-          data: { custodian: r.custodian, file: r.file, identity: r.pub, guardians: r.guardians },
+          data: { custodian: r.custodian, file: r.file, identity: r.pub, guardians: r.guardians, ceremony: r.ceremony, head: r.sealed.head },
           lines: [
             `✓ ${r.custodian}'s age key rebuilt from the shares of ${r.guardians.join(', ')}; a new identity was issued:`,
             ...identityLines(r.pub),
             `${r.custodian} carries away ${r.file}. Rotate ${r.custodian}'s shards to a fresh identity next.`,
+            ...sealLines(r.sealed),
           ],
         };
       }),

@@ -35,13 +35,14 @@ export class TerminalOperator implements Operator {
     return first;
   }
 
-  async confirm(question: string): Promise<void> {
-    if (this.opts.yes) return;
+  async confirm(question: string): Promise<'prompt' | 'yes'> {
+    if (this.opts.yes) return 'yes';
     if (!this.interactive) throw usageError(`${question} — not confirmed: pass --yes to confirm when not at a terminal`, 'NOT_CONFIRMED');
     const { confirm } = await import('@inquirer/prompts');
     if (!(await confirm({ message: question, default: false }))) {
       throw new KeyriteError('DECLINED', 'declined by the operator; nothing was changed');
     }
+    return 'prompt';
   }
 
   async progress<T>(label: string, work: () => Promise<T>): Promise<T> {

@@ -1,0 +1,88 @@
+import { relative } from 'node:path';
+import { canonical, sha256Hex } from '../canonical.js';
+import { KeyriteError } from '../errors.js';
+import { withLock } from '../fs/lock.js';
+import { readBytes, type Workspace } from '../fs/workspace.js';
+import { addressesOf, ENGINE_IDS, sessionIdOf, type PublicPackage, type SessionParams } from '../engine/index.js';
+import { createKeyRecord, type KeyRecord } from '../node/key-record.js';
+import { drive } from '../node/drive.js';
+import { loadRoster, member, requireSealed, rosterDigest } from '../transcript/roster.js';
+import type { Sealed } from '../transcript/writer.js';
+import { confirmExport, exportShares, type ExportResult } from './export.js';
+import { inCeremony } from './evidence.js';
+import { inProcess, unlockSole, type NodeConnector } from './nodes.js';
+import type { Operator } from './operator.js';
+
+// Key generation (DESIGN §1 step 1): a t-of-n DKG among the signing nodes over the engine's
+// authenticated protocol, party i on node-i assigned to the i-th custodian named. Each node
+// keeps its share encrypted to itself only once every node finished with the same group key.
+
+export interface KeygenInput {
+  ws: Workspace;
+  engine: string;
+  custodians: string[];
+  threshold?: number; // default: the roster policy's
+  label: string;
+  witness?: string;
+  export: boolean;
+  deleteAfterExport: boolean;
+  operator: Operator;
+  connect?: NodeConnector;
+}
+
+export interface KeygenResult {
+  record: KeyRecord;
+  export: ExportResult | null;
+  ceremony: string;
+  sealed: Sealed;
+}
+
+export async function keygen(i: KeygenInput): Promise<KeygenResult> {
+  if (!(ENGINE_IDS as readonly string[]).includes(i.engine)) throw new KeyriteError('USAGE', `--engine must be one of ${ENGINE_IDS.join(', ')}`, 2);
+  if (i.deleteAfterExport && !i.export) throw new KeyriteError('USAGE', '--delete-after-export needs --export', 2);
+  return withLock(i.ws.requireExists().root, `keygen ${i.label}`, async () => {
+    const roster = requireSealed(loadRoster(i.ws));
+    const n = i.custodians.length;
+    const t = i.threshold ?? roster.policy.threshold;
+    for (const c of i.custodians) member(roster, c, 'custodian');
+    if (n > roster.nodes.length) throw new KeyriteError('BAD_POLICY', `${n} custodians but only ${roster.nodes.length} signing nodes`, 2);
+    if (n < 2 || t < 2 || t > n) throw new KeyriteError('BAD_POLICY', `a key needs a threshold from 2 to the number of custodians; got ${t}-of-${n}`, 2);
+    const parties = roster.nodes.slice(0, n).map((node, k) => ({ party: node.name, node: node.name, custodian: i.custodians[k]! }));
+    const nodeIds = parties.map((p) => p.node);
+    if (i.export) await confirmExport(i.operator, i.label, parties, i.deleteAfterExport);
+    const generator = await unlockSole(i.ws, roster, i.operator, 'generator');
+    const witness = await unlockSole(i.ws, roster, i.operator, 'witness', i.witness);
+    const connect = i.connect ?? inProcess(i.ws);
+    const nodes = await Promise.all(nodeIds.map((id) => connect(id, generator)));
+
+    const params = { engine: i.engine, threshold: t, parties: n, custodians: i.custodians, label: i.label };
+    const out = await inCeremony(i.ws, i.operator, { script: 'keygen', actor: generator, params }, async (c) => {
+      const session: SessionParams = { engine: i.engine, keyId: 'new', epoch: 0, participants: nodeIds, t, n, ceremonyId: c.id, rosterDigest: rosterDigest(roster) };
+      const sessionId = sessionIdOf(session);
+      const outputs = await i.operator.progress(`Generating the ${i.engine} key among ${nodeIds.join(', ')}`, () =>
+        drive(nodes, sessionId, (node) => node.startDkg({ session })));
+      const packages = Object.values(outputs) as PublicPackage[];
+      if (new Set(packages.map((p) => canonical(p))).size !== 1) {
+        await Promise.all(nodes.map((node) => node.abort(sessionId)));
+        throw new KeyriteError('DKG_DISAGREEMENT', 'the nodes finished with different group keys; nothing was kept');
+      }
+      const pkg = packages[0]!;
+      for (const node of nodes) await node.keep(sessionId);
+      const record: KeyRecord = {
+        v: 1, keyId: pkg.keyId, label: i.label, engine: i.engine, epoch: pkg.epoch, publicKey: pkg.groupPublicKey, threshold: t,
+        parties, publicPackage: pkg, addresses: addressesOf(i.engine, pkg.groupPublicKey), status: 'active',
+      };
+      const path = createKeyRecord(i.ws, record);
+      await c.record({
+        step: 'keygen.result',
+        actor: generator,
+        params: { engine: i.engine, threshold: t, parties: n, custodians: i.custodians, sessionId },
+        result: { keyId: record.keyId, publicKey: record.publicKey, epoch: record.epoch, addresses: record.addresses },
+        subjects: [{ name: relative(i.ws.root, path), sha256: sha256Hex(readBytes(path)) }],
+      });
+      const exported = i.export ? await exportShares(c, i.operator, generator, record, nodes, i.deleteAfterExport) : null;
+      return { record, export: exported };
+    }, [witness]);
+    return { record: out.record, export: out.export, ceremony: out.ceremony, sealed: out.sealed };
+  });
+}

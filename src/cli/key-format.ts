@@ -1,0 +1,20 @@
+import type { ExportResult } from '../ceremony/export.js';
+import type { KeyRecord } from '../node/key-record.js';
+
+// How keys, shards and seals are shown to the people at the table.
+
+export function keyLines(k: KeyRecord): string[] {
+  return [
+    `${k.label}: key ${k.keyId} (${k.engine}, ${k.threshold}-of-${k.parties.length}, epoch ${k.epoch}, ${k.status})`,
+    `  public key: ${k.publicKey}`,
+    ...Object.entries(k.addresses).map(([kind, a]) => `  ${kind} address: ${a}`),
+    ...k.parties.map((p) => `  party ${p.party} on ${p.node}: custodian ${p.custodian}`),
+  ];
+}
+
+export function exportLines(e: ExportResult): string[] {
+  return [
+    ...e.shards.map((s) => `  ${s.custodian} carries away ${s.path} (sha256 ${s.sha256.slice(0, 16)}…)`),
+    e.nodesEmpty ? 'Every node deleted its copy and attested that it holds nothing for this key.' : 'The nodes keep their encrypted copies.',
+  ];
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { keygen } from '../ceremony/keygen.js';
+import { ENGINE_IDS } from '../engine/index.js';
+import { sealLines } from './format.js';
+import { exportLines, keyLines } from './key-format.js';
+import { collectList, parseCount } from './inputs.js';
+import { run } from './main.js';
+import { NODES_HELP, parseNodes } from './node.js';
+
+export function register(program: Command): void {
+  program
+    .command('keygen')
+    .description('generate a threshold key among the signing nodes (DKG), each party assigned to a custodian')
+    .requiredOption('--engine <engine>', `threshold engine: ${ENGINE_IDS.join(' or ')}`)
+    .requiredOption('--custodians <a,b,c>', 'custodians in party order: party i runs on node-i', collectList)
+    .option('--threshold <t>', 'signers needed (default: the roster policy)', parseCount)
+    .requiredOption('--label <label>', 'a name for the key')
+    .option('--witness <name>', 'the witness who co-signs the seal (default: the only enrolled witness)')
+    .option('--nodes <node=url,...>', NODES_HELP, parseNodes)
+    .option('--export', 'export each node\'s share to its custodian in the same ceremony')
+    .option('--delete-after-export', 'with --export: nodes delete their copies once the shards are written and recorded')
+    .action(
+      run(async (o, ctx) => {
+        const r = await keygen({
+          ws: ctx.ws, engine: o.engine, custodians: o.custodians, threshold: o.threshold, label: o.label, witness: o.witness,
+          export: Boolean(o.export), deleteAfterExport: Boolean(o.deleteAfterExport), operator: ctx.operator, connect: o.nodes,
+        });
+        const k = r.record;
+        return {
+          data: {
+            keyId: k.keyId, engine: k.engine, publicKey: k.publicKey, threshold: k.threshold, parties: k.parties, epoch: k.epoch,
+            addresses: k.addresses, label: k.label, ceremony: r.ceremony, head: r.sealed.head,
+            ...(r.export ? { shards: r.export.shards, nodesEmpty: r.export.nodesEmpty } : {}),
+          },
+          lines: [`Key generated in ceremony ${r.ceremony}.`, ...keyLines(k), ...(r.export ? exportLines(r.export) : []), ...sealLines(r.sealed)],
+        };
+      }),
+    );
+}

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { overHttp, type NodeConnector } from '../ceremony/nodes.js';
+import { usageError } from '../errors.js';
+import { parseListen, serveNode } from '../node/http-server.js';
+import { run } from './main.js';
+
+/** `--nodes node-1=http://127.0.0.1:P1,node-2=…`: reach the nodes over HTTP instead of in-process. */
+export function parseNodes(value: string): NodeConnector {
+  const urls = new Map<string, string>();
+  for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    const [id, url] = [item.slice(0, eq), item.slice(eq + 1)];
+    if (eq < 1 || !/^http:\/\/[^/]+$/.test(url)) throw usageError(`--nodes expects NODE=http://HOST:PORT,…; got "${item}"`);
+    if (urls.has(id)) throw usageError(`--nodes names ${id} twice`);
+    urls.set(id, url);
+  }
+  return overHttp(urls);
+}
+
+export const NODES_HELP = 'reach the nodes over HTTP (node-1=http://127.0.0.1:P1,…) instead of in-process';
+
+export function register(program: Command): void {
+  const node = program.command('node').description('signing nodes');
+  node
+    .command('serve')
+    .description('serve one signing node over HTTP on the loopback interface until interrupted')
+    .requiredOption('--node <id>', 'the node (node-1 … node-n)')
+    .requiredOption('--listen <host:port>', 'loopback address to listen on (port 0: any free port)', parseListen)
+    .action(
+      run(async (o, ctx) => {
+        const serving = await serveNode(ctx.ws, o.node, o.listen);
+        // The bound address goes to stderr at once: stdout is kept for the one final result.
+        process.stderr.write(`${o.node} listening on ${serving.url}\n`);
+        await new Promise<void>((done) => {
+          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => done());
+        });
+        await serving.close();
+        return { data: { node: o.node, url: serving.url, stopped: true }, lines: [`${o.node} stopped.`] };
+      }),
+    );
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { sealRosterCeremony } from '../ceremony/roster-seal.js';
+import { loadRoster, rosterDigest } from '../transcript/roster.js';
+import { digestLines, identityLines, sealLines } from './format.js';
+import { collectNamed } from './inputs.js';
+import { run } from './main.js';
+
+export function register(program: Command): void {
+  const roster = program.command('roster').description('who may act, in which role: versioned, sealed by generator and witness');
+  roster
+    .command('show')
+    .description('show the roster in force: version, digest, policy, members and their fingerprints')
+    .action(
+      run(async (_o, ctx) => {
+        const r = loadRoster(ctx.ws.requireExists());
+        const digest = rosterDigest(r);
+        const state = r.version === 0 ? 'open for enrolment (not sealed)' : `sealed, version ${r.version}`;
+        const p = r.policy;
+        return {
+          data: { roster: r, version: r.version, digest },
+          lines: [
+            `Roster ${state}`,
+            ...digestLines('digest', digest),
+            `policy: ${p.threshold}-of-${p.parties} signing, guardians ${p.guardianThreshold}-of-${p.guardians}, ${p.approvals} approvals`,
+            '',
+            ...[...r.members, ...r.nodes].flatMap((m) => [...identityLines(m), '']),
+          ],
+        };
+      }),
+    );
+  roster
+    .command('seal')
+    .description('freeze roster version 1, signed by the generator and co-signed by a witness')
+    .option('--witness <name>', 'the witness who co-signs (default: the only one enrolled)')
+    .option('--identity <name=path>', 'an identity file not at its standard path (generator, witness)', collectNamed)
+    .action(
+      run(async (o, ctx) => {
+        const r = await sealRosterCeremony({ ws: ctx.ws, operator: ctx.operator, witness: o.witness, identities: o.identity ?? new Map() });
+        return {
+          data: { version: r.version, digest: r.digest, head: r.sealed.head, genesis: r.sealed.genesis },
+          lines: [
+            `✓ Roster version ${r.version} sealed.`,
+            ...digestLines('roster ', r.digest),
+            ...digestLines('genesis', r.sealed.genesis),
+            ...sealLines(r.sealed),
+            'Witness: write down the roster digest, the genesis and the head (see CEREMONY.md, "Witness").',
+          ],
+        };
+      }),
+    );
+}

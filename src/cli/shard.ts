@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { checkShard } from '../ceremony/shard-check.js';
+import { collectNamed } from './inputs.js';
+import { run } from './main.js';
+
+export function register(program: Command): void {
+  const shard = program.command('shard').description('custodians\' shards');
+  shard
+    .command('check')
+    .description('drill: prove the custodian\'s shard opens and matches the key record, without using it')
+    .requiredOption('--key <keyId>', 'the key')
+    .requiredOption('--custodian <name>', 'the custodian')
+    .option('--shard <name=path>', 'the custodian\'s shard, if not at its standard path', collectNamed)
+    .option('--identity <name=path>', 'the custodian\'s identity file, if not at its standard path', collectNamed)
+    .action(
+      run(async (o, ctx) => {
+        const r = await checkShard({ ws: ctx.ws, keyId: o.key, custodian: o.custodian, shardPath: o.shard?.get(o.custodian), identityPath: o.identity?.get(o.custodian), operator: ctx.operator });
+        return {
+          data: { ...r },
+          lines: [`✓ ${r.custodian}'s shard of ${r.keyId} (epoch ${r.epoch}, party ${r.party}) opens and matches the key record; recorded in ${r.ceremony}.`],
+        };
+      }),
+    );
+}

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { signMessage } from '../ceremony/sign.js';
+import { usageError } from '../errors.js';
+import { digestLines } from './format.js';
+import { collectNamed } from './inputs.js';
+import { run } from './main.js';
+import { NODES_HELP, parseNodes } from './node.js';
+
+function collectSigner(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function readMessage(o: { messageFile?: string; messageHex?: string }): Uint8Array {
+  if (!o.messageFile === !o.messageHex) throw usageError('give exactly one of --message-file or --message-hex', 'MISSING_INPUT');
+  if (o.messageHex !== undefined) {
+    if (!/^([0-9a-f]{2})+$/i.test(o.messageHex)) throw usageError('--message-hex must be an even number of hex digits');
+    return Buffer.from(o.messageHex, 'hex');
+  }
+  try {
+    return readFileSync(o.messageFile!);
+  } catch (e) {
+    throw usageError(`cannot read the message file ${o.messageFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, 'NOT_FOUND');
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('sign')
+    .description('sign a message just in time: custodians open their shards, their nodes sign and forget')
+    .requiredOption('--key <keyId>', 'the key')
+    .requiredOption('--signer <name>', 'a signing custodian (repeat for each)', collectSigner)
+    .option('--message-file <path>', 'the raw message bytes')
+    .option('--message-hex <hex>', 'the raw message, hex (bip340: 32 bytes, e.g. a sighash)')
+    .option('--nodes <node=url,...>', NODES_HELP, parseNodes)
+    .option('--shard <name=path>', 'a custodian\'s shard, if not at its standard path', collectNamed)
+    .option('--identity <name=path>', 'a custodian\'s identity file, if not at its standard path', collectNamed)
+    .action(
+      run(async (o, ctx) => {
+        const message = readMessage(o);
+        const r = await signMessage({ ws: ctx.ws, keyId: o.key, signers: o.signer, message, shards: o.shard, identities: o.identity, operator: ctx.operator, connect: o.nodes });
+        return {
+          data: { keyId: r.keyId, engine: r.engine, publicKey: r.publicKey, signature: r.signature, message: Buffer.from(message).toString('hex'), messageDigest: r.messageDigest, signers: r.signers, nodes: r.nodes, ceremony: r.ceremony },
+          lines: [
+            `Signed with key ${r.keyId} (${r.engine}) by ${r.signers.join(', ')} on ${r.nodes.join(', ')}; the signature verifies.`,
+            ...digestLines('message sha256', r.messageDigest),
+            `signature: ${r.signature}`,
+            'Each node attested that it holds nothing for this key.',
+          ],
+        };
+      }),
+    );
+}

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { KeyriteError } from '../errors.js';
+import type { Identity } from '../custody/identity.js';
+import { signObject, verifyObject } from '../custody/signing.js';
+import { findMember, type Roster } from '../transcript/roster.js';
+
+// Who may drive a node over HTTP: every request is signed by the key generator or a custodian
+// of the roster, names the node it is for, and carries a fresh nonce and the time. A request
+// not signed by such a person, meant for another node, outside the time window, or seen before,
+// is refused before it reaches the node.
+
+export interface NodeRequest {
+  v: 1;
+  node: string;
+  method: string;
+  params: unknown;
+  from: string;
+  nonce: string;
+  time: number; // ms since the epoch
+}
+
+export type SignedNodeRequest = NodeRequest & { sig: string };
+
+export const WINDOW_MS = 2 * 60_000;
+const CALLERS = ['generator', 'custodian'];
+
+export function signNodeRequest(caller: Identity, node: string, method: string, params: unknown): SignedNodeRequest {
+  const body: NodeRequest = { v: 1, node, method, params, from: caller.name, nonce: randomBytes(16).toString('hex'), time: Date.now() };
+  return { ...body, sig: signObject(caller.signing, body) };
+}
+
+/** Remembers nonces for the time window, so a request is accepted at most once. */
+export class ReplayGuard {
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly node: string) {}
+
+  check(value: unknown, roster: Roster, now = Date.now()): NodeRequest {
+    const refuse = (code: string, why: string) => new KeyriteError(code, `node ${this.node} refuses the request: ${why}`);
+    const q = value as Partial<SignedNodeRequest> | null;
+    if (typeof q !== 'object' || q === null || q.v !== 1 || typeof q.method !== 'string' || typeof q.from !== 'string' ||
+      typeof q.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(q.nonce) || typeof q.time !== 'number' || typeof q.sig !== 'string') {
+      throw refuse('BAD_REQUEST', 'it is malformed');
+    }
+    const { sig, ...body } = q as SignedNodeRequest;
+    const caller = findMember(roster, body.from);
+    if (!caller || !CALLERS.includes(caller.role)) throw refuse('NOT_PERMITTED', `${body.from} is not a key generator or custodian in the roster`);
+    if (!verifyObject(caller.signingKey, body, sig)) throw refuse('BAD_SIGNATURE', `its signature is not ${body.from}'s`);
+    if (body.node !== this.node) throw refuse('WRONG_NODE', `it is for node ${body.node}`);
+    if (Math.abs(now - body.time) > WINDOW_MS) throw refuse('STALE_REQUEST', 'its time is outside the two-minute window');
+    for (const [n, t] of this.seen) if (now - t > 2 * WINDOW_MS) this.seen.delete(n);
+    if (this.seen.has(body.nonce)) throw refuse('REPLAYED_REQUEST', 'it was seen before (a replay)');
+    this.seen.set(body.nonce, now);
+    return body;
+  }
+}

@@ -1,0 +1,43 @@
+import { KeyriteError } from '../errors.js';
+import type { Identity } from '../custody/identity.js';
+import type { Envelope } from '../engine/index.js';
+import type { Attestation, DkgStart, NodeClient, RoundReply, SignStart } from './client.js';
+import { signNodeRequest } from './http-auth.js';
+import type { Holding } from './store.js';
+
+// A node reached over HTTP (`keyrite node serve`): each call is signed by the caller's identity.
+
+export class HttpNode implements NodeClient {
+  constructor(readonly id: string, private readonly url: string, private readonly caller: Identity) {}
+
+  private async call<T>(method: string, params: unknown = null): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(signNodeRequest(this.caller, this.id, method, params)),
+      });
+    } catch (e) {
+      throw new KeyriteError('NODE_UNREACHABLE', `node ${this.id} at ${this.url} cannot be reached: ${(e as Error).message}`);
+    }
+    let body: { ok?: boolean; result?: T; error?: { code: string; message: string; details?: Record<string, unknown> } };
+    try {
+      body = (await res.json()) as typeof body;
+    } catch {
+      throw new KeyriteError('NODE_FAILED', `node ${this.id} at ${this.url} gave no JSON answer (HTTP ${res.status})`);
+    }
+    if (!body.ok) throw new KeyriteError(body.error?.code ?? 'NODE_FAILED', body.error?.message ?? `node ${this.id} failed`, 1, body.error?.details ?? {});
+    return body.result as T;
+  }
+
+  holdings = () => this.call<Holding[]>('holdings');
+  startDkg = (s: DkgStart) => this.call<Envelope[]>('startDkg', s);
+  startSign = (s: SignStart) => this.call<Envelope[]>('startSign', s);
+  receive = (sessionId: string, incoming: Envelope[]) => this.call<RoundReply>('receive', { sessionId, incoming });
+  keep = (sessionId: string) => this.call<Holding>('keep', { sessionId });
+  abort = (sessionId: string) => this.call<void>('abort', { sessionId });
+  exportShard = (h: Holding) => this.call<{ custodian: string; shard: string }>('exportShard', h);
+  deleteShare = (h: Holding) => this.call<void>('deleteShare', h);
+  attest = () => this.call<Attestation>('attest');
+}

@@ -1,0 +1,99 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KeyriteError } from '../errors.js';
+import type { Workspace } from '../fs/workspace.js';
+import { loadRoster } from '../transcript/roster.js';
+import type { NodeClient } from './client.js';
+import { ReplayGuard } from './http-auth.js';
+import { SigningNode } from './node.js';
+
+// `keyrite node serve`: one signing node behind HTTP on the loopback interface. Each POST carries
+// one signed call of the NodeClient interface; the node object lives for the life of the process,
+// so its protocol runs (and its refusal of a second signing run per key) span requests.
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const MAX_BODY = 4 * 1024 * 1024;
+
+type Method = (node: NodeClient, p: any) => Promise<unknown>;
+const METHODS: Record<string, Method> = {
+  holdings: (n) => n.holdings(),
+  startDkg: (n, p) => n.startDkg(p),
+  startSign: (n, p) => n.startSign(p),
+  receive: (n, p) => n.receive(p.sessionId, p.incoming),
+  keep: (n, p) => n.keep(p.sessionId),
+  abort: (n, p) => n.abort(p.sessionId),
+  exportShard: (n, p) => n.exportShard(p),
+  deleteShare: (n, p) => n.deleteShare(p),
+  attest: (n) => n.attest(),
+};
+
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):([0-9]{1,5})$/.exec(value);
+  const host = m?.[1]?.replace(/^\[|\]$/g, '');
+  const port = Number(m?.[2]);
+  if (!host || !Number.isInteger(port) || port > 65535) throw new KeyriteError('USAGE', `--listen must be HOST:PORT, got "${value}"`, 2);
+  if (!LOOPBACK.has(host)) {
+    throw new KeyriteError('NOT_LOOPBACK', `a node listens on the loopback interface only (127.0.0.1 or ::1), not ${host}; reach remote nodes through a tunnel you control`, 2);
+  }
+  return { host, port };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((done, fail) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        fail(new KeyriteError('BAD_REQUEST', 'request too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', fail);
+  });
+}
+
+export interface Serving {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function serveNode(ws: Workspace, id: string, listen: { host: string; port: number }): Promise<Serving> {
+  const node = await SigningNode.open(ws.requireExists(), id);
+  const guard = new ReplayGuard(id);
+  const server = createServer(async (req, res) => {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      if (req.method !== 'POST' || req.url !== '/rpc') return reply(404, { ok: false, error: { code: 'NOT_FOUND', message: 'POST /rpc only' } });
+      let value: unknown;
+      try {
+        value = JSON.parse(await readBody(req));
+      } catch (e) {
+        throw e instanceof KeyriteError ? e : new KeyriteError('BAD_REQUEST', 'the request is not JSON');
+      }
+      const q = guard.check(value, loadRoster(ws));
+      const method = METHODS[q.method];
+      if (!method) throw new KeyriteError('BAD_REQUEST', `no method ${q.method}`);
+      reply(200, { ok: true, result: (await method(node, q.params)) ?? null });
+    } catch (e) {
+      const err = e instanceof KeyriteError ? e : new KeyriteError('INTERNAL', String((e as Error)?.message ?? e));
+      reply(err.code === 'INTERNAL' ? 500 : 400, { ok: false, error: { code: err.code, message: err.message, details: err.details } });
+    }
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(listen.port, listen.host, () => done());
+  });
+  const a = server.address() as AddressInfo;
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return {
+    server,
+    url: `http://${host}:${a.port}`,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}

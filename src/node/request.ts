@@ -1,0 +1,71 @@
+import { sha256Hex } from '../canonical.js';
+import { KeyriteError } from '../errors.js';
+import { signObject, verifyObject, type SigningKey } from '../custody/signing.js';
+import { encryptTo } from '../custody/age.js';
+import { serializeShare, sessionIdOf, type SessionParams, type Share } from '../engine/index.js';
+import { assignmentOf, type KeyRecord } from './key-record.js';
+
+// The signing request a custodian signs before handing their share to a node (DESIGN §1 step 4,
+// §5): key id, epoch, message digest, signer set (custodians) and session id. A node computes a
+// signature share only for a request signed by the custodian assigned to its party, and only when
+// every field matches the session, the share, the key record and the message it is given.
+
+export interface SignRequest {
+  v: 1;
+  keyId: string;
+  epoch: number;
+  messageDigest: string; // sha256 of the message, hex
+  signers: string[]; // custodians, in party order
+  sessionId: string;
+}
+
+export interface SignedRequest {
+  request: SignRequest;
+  custodian: string;
+  sig: string; // the custodian's Ed25519 signature over the canonical request
+}
+
+/**
+ * A share on its way from a custodian's shard to a node: age ciphertext to the node, so it
+ * crosses a transport (and, on separate machines, a network) only encrypted.
+ */
+export async function sealForNode(nodeRecipient: string, share: Share): Promise<string> {
+  return Buffer.from(await encryptTo([nodeRecipient], Buffer.from(serializeShare(share), 'utf8'))).toString('base64');
+}
+
+export function signRequest(custodian: string, key: SigningKey, request: SignRequest): SignedRequest {
+  return { request, custodian, sig: signObject(key, request) };
+}
+
+/** The nodes of `custodians` in the key's party order: a signing session's participants. */
+export function signerNodes(r: KeyRecord, custodians: string[]): string[] {
+  for (const c of custodians) assignmentOf(r, { custodian: c });
+  return r.parties.filter((p) => custodians.includes(p.custodian)).map((p) => p.node);
+}
+
+export interface RequestContext {
+  node: string;
+  record: KeyRecord;
+  custodianKey: (name: string) => string; // the roster's Ed25519 key of a custodian
+  session: SessionParams;
+  share: Share;
+  message: Uint8Array;
+}
+
+/** Throws REQUEST_REFUSED naming the first field that does not match. */
+export function checkRequest(s: SignedRequest, x: RequestContext): void {
+  const refuse = (why: string) => new KeyriteError('REQUEST_REFUSED', `node ${x.node} refuses the signing request: ${why}`, 1, { node: x.node });
+  const { request: q } = s;
+  const mine = assignmentOf(x.record, { node: x.node });
+  if (s.custodian !== mine.custodian) throw refuse(`it is signed by ${s.custodian}, but party ${mine.party} belongs to ${mine.custodian}`);
+  if (!verifyObject(x.custodianKey(mine.custodian), q, s.sig)) throw refuse(`${mine.custodian}'s signature on it does not verify`);
+  if (q?.v !== 1 || !Array.isArray(q.signers)) throw refuse('it is malformed');
+  if (q.keyId !== x.record.keyId || q.keyId !== x.session.keyId || q.keyId !== x.share.keyId) throw refuse(`it is for key ${q.keyId}`);
+  if (q.epoch !== x.record.epoch || q.epoch !== x.session.epoch || q.epoch !== x.share.epoch) throw refuse(`it is for epoch ${q.epoch}; the key is at epoch ${x.record.epoch} and the share is from epoch ${x.share.epoch}`);
+  if (q.messageDigest !== sha256Hex(x.message)) throw refuse('it is for a different message');
+  if (q.sessionId !== sessionIdOf(x.session)) throw refuse('it is for a different session');
+  if (!q.signers.includes(mine.custodian)) throw refuse(`${mine.custodian} is not in its signer set`);
+  const nodes = signerNodes(x.record, q.signers);
+  if (nodes.join() !== x.session.participants.join() || q.signers.length !== nodes.length) throw refuse('its signer set is not the session\'s');
+  if (x.share.party !== mine.party) throw refuse(`the share given is ${x.share.party}'s, not party ${mine.party}'s`);
+}
