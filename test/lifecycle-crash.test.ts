@@ -7,6 +7,8 @@ import type { Operator } from '../src/ceremony/operator.js';
 import { Workspace } from '../src/fs/workspace.js';
 import type { NodeClient } from '../src/node/client.js';
 import { SigningNode } from '../src/node/node.js';
+import { newIdentity } from '../src/custody/identity.js';
+import { signObject } from '../src/custody/signing.js';
 import { CUSTODIANS, keygen, lifecycleWorkspace, nodeShareFiles, readShard, shardFile, steps } from './helpers/lifecycle.js';
 import type { TestWorkspace } from './helpers/workspace.js';
 
@@ -22,19 +24,23 @@ function operatorFor(tw: TestWorkspace): Operator {
   };
 }
 
-function failing(ws: Workspace, node: string, call: 'exportShard' | 'deleteShare'): (id: string) => Promise<NodeClient> {
+/** In-process nodes, with one call of one node replaced by `replacement`. */
+function altered<K extends keyof NodeClient>(ws: Workspace, node: string, call: K, replacement: (real: SigningNode) => NodeClient[K]): (id: string) => Promise<NodeClient> {
   return async (id) => {
     const real = await SigningNode.open(ws, id);
     if (id !== node) return real;
     return new Proxy(real, {
       get(target, prop, receiver) {
-        if (prop === call) return async () => { throw new Error(`${id} lost power`); };
+        if (prop === call) return replacement(target);
         const v = Reflect.get(target, prop, receiver);
         return typeof v === 'function' ? v.bind(target) : v;
       },
     });
   };
 }
+
+const failing = (ws: Workspace, node: string, call: 'exportShard' | 'deleteShare') =>
+  altered(ws, node, call, () => async () => { throw new Error(`${node} lost power`); });
 
 function exportCeremonies(tw: TestWorkspace): string[] {
   return readdirSync(join(tw.root, 'transcripts')).filter((f) => f.endsWith('-export.jsonl')).sort().map((f) => f.slice(0, -'.jsonl'.length));
@@ -76,4 +82,28 @@ test('a node failing while deleting: the shards are all recorded first, so no pa
   await assert.rejects(exportKey({ ws, keyId, deleteAfter: true, operator: operatorFor(tw), connect: failing(ws, 'node-2', 'deleteShare') }), /node-2 lost power/);
   assert.equal(nodeShareFiles(tw).length, 2, 'node-1 deleted, node-2 failed, node-3 never reached');
   await assertNeverNeither(tw, keyId);
+});
+
+test('an attestation not signed by the node asked, or naming another node, is refused and not recorded', async () => {
+  const tw = await lifecycleWorkspace();
+  const { keyId } = await keygen(tw, 'ed25519', []);
+  const ws = new Workspace(tw.root);
+  const other = await newIdentity('node-3', 'node');
+  // node-3 answers with a claim signed by a key that is not node-3's in the roster.
+  const forged = altered(ws, 'node-3', 'attest', (real) => async () => {
+    const { sig: _sig, ...body } = await real.attest();
+    return { ...body, sig: signObject(other.signing, body) };
+  });
+  await assert.rejects(exportKey({ ws, keyId, deleteAfter: true, operator: operatorFor(tw), connect: forged }), (e: any) => e.code === 'BAD_SIGNATURE' && e.message.includes('node-3'));
+  // node-2 answers with node-1's (genuinely signed) claim.
+  const tw2 = await lifecycleWorkspace();
+  const k2 = await keygen(tw2, 'ed25519', []);
+  const ws2 = new Workspace(tw2.root);
+  const borrowed = altered(ws2, 'node-2', 'attest', () => async () => (await SigningNode.open(ws2, 'node-1')).attest());
+  await assert.rejects(exportKey({ ws: ws2, keyId: k2.keyId, deleteAfter: true, operator: operatorFor(tw2), connect: borrowed }), (e: any) => e.code === 'WRONG_NODE' && e.message.includes('node-2'));
+  for (const t of [tw, tw2]) {
+    const last = steps(t, exportCeremonies(t).at(-1)!);
+    assert.equal(last.at(-1)!.step, 'ceremony.abort');
+    assert.ok(!last.some((x) => x.step === 'node.attest' && x.actor === (t === tw ? 'node-3' : 'node-2')), 'the refused claim is not in the transcript');
+  }
 });

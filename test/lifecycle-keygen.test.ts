@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { sha256Hex } from '../src/canonical.js';
@@ -53,8 +53,11 @@ describe('keygen with export and deletion', () => {
     const names = s.map((x) => x.step).filter((x) => x !== 'checklist.confirm');
     assert.deepEqual(names, [
       'ceremony.start', 'keygen.result', 'export.intent', 'export.shard', 'export.shard', 'export.shard',
-      'node.delete', 'node.delete', 'node.delete', 'node.attest', 'node.attest', 'node.attest', 'ceremony.seal',
+      'node.delete', 'node.delete', 'node.delete', 'node.attest', 'node.attest', 'node.attest', 'export.result', 'ceremony.seal',
     ]);
+    const exported = s.find((x) => x.step === 'export.result')!;
+    assert.equal(exported.actor, tw.generator);
+    assert.deepEqual(exported.result, { shards: k.shards.map((x: any) => ({ custodian: x.custodian, sha256: x.sha256 })), nodesEmpty: true });
     const result = s.find((x) => x.step === 'keygen.result')!;
     assert.equal(result.actor, tw.generator);
     assert.deepEqual(result.params.custodians, CUSTODIANS);
@@ -135,6 +138,7 @@ describe('keygen without export, then export', () => {
     const s = steps(tw, r.ceremony).map((x) => x.step);
     assert.ok(s.lastIndexOf('export.shard') < s.indexOf('node.delete'), 'every shard is recorded before any deletion');
     assert.ok(s.lastIndexOf('node.delete') < s.indexOf('node.attest'));
+    assert.ok(s.lastIndexOf('node.attest') < s.indexOf('export.result'), 'the result is recorded after the act');
     const shard = await readShard(tw, 'carol', shardFile(tw, 'carol', k.keyId));
     assert.equal(shard.party, 'node-3');
     assert.equal(shard.share.keyId, k.keyId);
@@ -146,4 +150,17 @@ test('keygen needs a sealed roster', async () => {
   const unchanged = watch(tw.root);
   refused(await tw.kr(['keygen', '--json', '--engine', 'ed25519', '--custodians', CUSTODIANS.join(','), '--label', 'x', ...everyone(tw)]), 1, 'ROSTER_NOT_SEALED');
   unchanged();
+});
+
+test('keygen and export take the generator\'s identity file from --identity generator=PATH', async () => {
+  const tw = await lifecycleWorkspace();
+  const elsewhere = join(tw.freshDir('generator-medium'), 'gen.identity.age');
+  renameSync(tw.identityFile(tw.generator), elsewhere);
+  const unchanged = watch(tw.root);
+  refused(await tw.kr(['keygen', '--json', '--engine', 'ed25519', '--custodians', CUSTODIANS.join(','), '--label', 'moved', ...everyone(tw)]), 1, 'NOT_FOUND', [tw.generator]);
+  unchanged();
+  const k = ok(await tw.kr(['keygen', '--json', '--engine', 'ed25519', '--custodians', CUSTODIANS.join(','), '--label', 'moved', '--identity', `${tw.generator}=${elsewhere}`, ...everyone(tw)]));
+  const r = ok(await tw.kr(['export', '--json', '--key', k.keyId, '--identity', `${tw.generator}=${elsewhere}`, ...everyone(tw)]));
+  assert.equal(r.nodesEmpty, false);
+  assert.equal(steps(tw, r.ceremony).at(-2)!.step, 'export.result');
 });

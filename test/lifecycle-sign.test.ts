@@ -35,11 +35,12 @@ describe('sign', () => {
     assert.deepEqual(nodeShareFiles(tw), []);
     const s = steps(tw, r.ceremony).filter((x) => x.step !== 'checklist.confirm');
     assert.deepEqual(s.map((x) => `${x.step}:${x.actor}`), [
-      'ceremony.start:generator', 'sign.request:alice', 'sign.request:carol', 'sign.result:generator', 'node.attest:node-1', 'node.attest:node-3', 'ceremony.seal:generator',
+      'ceremony.start:generator', 'sign.intent:generator', 'sign.request:alice', 'sign.request:carol', 'sign.result:generator', 'node.attest:node-1', 'node.attest:node-3', 'ceremony.seal:generator',
     ]);
-    const req = s[1]!.params;
+    const req = s[2]!.params;
     assert.deepEqual(req, { keyId: ed.keyId, epoch: 1, messageDigest: sha256Hex(message), signers: ['alice', 'carol'], sessionId: req.sessionId });
-    assert.deepEqual(s[3]!.params.nodes, ['node-1', 'node-3']);
+    assert.deepEqual(s[1]!.params, { ...req, nodes: ['node-1', 'node-3'] }, 'the intent names what is about to be signed, and by which nodes');
+    assert.deepEqual(s[4]!.params.nodes, ['node-1', 'node-3']);
     for (const a of s.filter((x) => x.step === 'node.attest')) assert.deepEqual(a.result.holds, []);
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { sha256Hex } from '../src/canonical.js';
 import { independentVerify } from '../src/ceremony/independent-verify.js';
@@ -9,20 +10,22 @@ import { signObject } from '../src/custody/signing.js';
 import { sessionIdOf, type SessionParams } from '../src/engine/index.js';
 import { Workspace } from '../src/fs/workspace.js';
 import { signNodeRequest } from '../src/node/http-auth.js';
+import type { SignStart } from '../src/node/client.js';
 import { HttpNode } from '../src/node/http-client.js';
 import { loadKeyRecord } from '../src/node/key-record.js';
 import { sealForNode, signRequest } from '../src/node/request.js';
 import { loadRoster, member, rosterDigest } from '../src/transcript/roster.js';
 import { BIN, keyrite } from './helpers/cli.js';
-import { CUSTODIANS, everyone, lifecycleWorkspace, nodeShareFiles, readShard, shardFile } from './helpers/lifecycle.js';
+import { CUSTODIANS, everyone, keygen, lifecycleWorkspace, nodeShareFiles, readShard, shardFile } from './helpers/lifecycle.js';
 import { ok, type TestWorkspace } from './helpers/workspace.js';
 
 // Three real `keyrite node serve` processes on 127.0.0.1 carry a keygen and a signature; the
-// nodes refuse forged, replayed and unauthorised requests and a second signing run on one key.
+// nodes refuse forged, replayed and unauthorised requests, a path outside their store, a second
+// signing run on one key, and a signing session used before, also after a restart.
 
-function serve(root: string, node: string): Promise<{ child: ChildProcess; url: string }> {
+function serve(root: string, node: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, '--workspace', root, 'node', 'serve', '--node', node, '--listen', '127.0.0.1:0'], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, '--workspace', root, 'node', 'serve', '--node', node, '--listen', '127.0.0.1:0', ...extra], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d) => {
       err += d;
@@ -62,6 +65,18 @@ describe('nodes over HTTP', () => {
   after(() => {
     for (const s of servers) s.child.kill('SIGTERM');
   });
+
+  /** alice's call to node-1 for a signing session of `ceremonyId`, as the sign ceremony makes it. */
+  async function aliceStart(ceremonyId: string): Promise<SignStart> {
+    const alice = await unlockIdentity(readFileSync(tw.identityFile('alice')), tw.passphrases.alice!, 'alice');
+    const shard = await readShard(tw, 'alice', shardFile(tw, 'alice', keyId));
+    const roster = loadRoster(ws);
+    const message = Buffer.from(sha256Hex(ceremonyId), 'hex');
+    const session: SessionParams = { engine: 'bip340', keyId, epoch: 1, participants: ['node-1', 'node-2'], t: 2, n: 3, ceremonyId, rosterDigest: rosterDigest(roster) };
+    const request = { v: 1 as const, keyId, epoch: 1, messageDigest: sha256Hex(message), signers: ['alice', 'bob'], sessionId: sessionIdOf(session) };
+    const share = await sealForNode(member(roster, 'node-1', 'node').recipient, shard.share);
+    return { session, request: signRequest('alice', alice.signing, request), share, message: message.toString('hex') };
+  }
 
   test('keygen with export and deletion runs on the served nodes', async () => {
     const k = ok(await tw.kr(['keygen', '--json', '--engine', 'bip340', '--custodians', CUSTODIANS.join(','), '--label', 'http', '--export', '--delete-after-export', '--nodes', nodesArg, ...everyone(tw)]));
@@ -107,18 +122,12 @@ describe('nodes over HTTP', () => {
   });
 
   test('a second signing run on the same key, concurrent or later, is refused while one is in progress', async () => {
-    const alice = await unlockIdentity(readFileSync(tw.identityFile('alice')), tw.passphrases.alice!, 'alice');
-    const shard = await readShard(tw, 'alice', shardFile(tw, 'alice', keyId));
-    const roster = loadRoster(ws);
     const record = loadKeyRecord(ws, keyId);
-    const message = Buffer.from(sha256Hex('busy'), 'hex');
     const node = new HttpNode('node-1', servers[0]!.url, generator);
     const start = async (ceremonyId: string) => {
-      const session: SessionParams = { engine: 'bip340', keyId, epoch: 1, participants: ['node-1', 'node-2'], t: 2, n: 3, ceremonyId, rosterDigest: rosterDigest(roster) };
-      const request = { v: 1 as const, keyId, epoch: 1, messageDigest: sha256Hex(message), signers: ['alice', 'bob'], sessionId: sessionIdOf(session) };
-      const share = await sealForNode(member(roster, 'node-1', 'node').recipient, shard.share);
-      await node.startSign({ session, request: signRequest('alice', alice.signing, request), share, message: message.toString('hex') });
-      return session;
+      const call = await aliceStart(ceremonyId);
+      await node.startSign(call);
+      return call.session;
     };
     assert.equal(record.status, 'active');
     // Two at once: exactly one starts.
@@ -131,5 +140,56 @@ describe('nodes over HTTP', () => {
     await assert.rejects(start('c-third'), (e: any) => e.code === 'NODE_BUSY');
     await node.abort(sessionIdOf(started[0]!.value));
     assert.deepEqual((await node.attest()).holds, []);
+  });
+
+  test('only the key generator may delete, and a holding that names a path outside the store is refused', async () => {
+    const kept = await keygen(tw, 'ed25519', []);
+    const before = nodeShareFiles(tw).sort();
+    const target = tw.identityFile(tw.generator);
+    const traversal = { keyId: '../../../holdings/generator/generator', epoch: 'identity' };
+    const alice = await unlockIdentity(readFileSync(tw.identityFile('alice')), tw.passphrases.alice!, 'alice');
+    // A custodian may not delete at all, not even a real holding.
+    for (const params of [traversal, { keyId: kept.keyId, epoch: 1 }]) {
+      const r = await post(servers[0]!.url, signNodeRequest(alice, 'node-1', 'deleteShare', params));
+      assert.equal(r.error.code, 'NOT_PERMITTED');
+      assert.match(r.error.message, /alice is a custodian/);
+    }
+    for (const method of ['startDkg', 'keep', 'exportShard']) {
+      assert.equal((await post(servers[0]!.url, signNodeRequest(alice, 'node-1', method, {}))).error.code, 'NOT_PERMITTED', method);
+    }
+    // The generator may, but only a key id and an epoch.
+    for (const params of [traversal, { keyId: kept.keyId, epoch: '1' }, { keyId: kept.keyId, epoch: 0 }, null]) {
+      const r = await post(servers[0]!.url, signNodeRequest(generator, 'node-1', 'deleteShare', params));
+      assert.equal(r.error.code, 'BAD_REQUEST', JSON.stringify(params));
+    }
+    assert.ok(existsSync(target), 'the generator\'s identity file is still there');
+    assert.deepEqual(nodeShareFiles(tw).sort(), before, 'no share was deleted');
+  });
+
+  test('a captured startSign sent again in a fresh, validly signed request is refused, also after the node restarts', async () => {
+    const captured = await aliceStart('c-once');
+    const sendAgain = (url: string) => post(url, signNodeRequest(generator, 'node-1', 'startSign', captured));
+    assert.equal((await sendAgain(servers[0]!.url)).ok, true);
+    assert.equal((await post(servers[0]!.url, signNodeRequest(generator, 'node-1', 'abort', { sessionId: captured.request.request.sessionId }))).ok, true);
+    const again = await sendAgain(servers[0]!.url);
+    assert.equal(again.error.code, 'SESSION_REUSED');
+    assert.match(again.error.message, /node-1/);
+    // Restart node-1: it remembers the session from nodes/node-1/sessions.
+    servers[0]!.child.kill('SIGTERM');
+    await once(servers[0]!.child, 'exit');
+    servers[0] = await serve(tw.root, 'node-1', ['--run-timeout', '1']);
+    assert.equal((await sendAgain(servers[0]!.url)).error.code, 'SESSION_REUSED');
+    assert.ok(!(await new HttpNode('node-1', servers[0]!.url, generator).attest()).holds.some((h) => h.keyId === keyId));
+  });
+
+  test('a served node aborts a run that outlives --run-timeout, and then holds nothing', async () => {
+    const call = await aliceStart('c-abandoned');
+    const node = new HttpNode('node-1', servers[0]!.url, generator);
+    await node.startSign(call);
+    const holdsKey = async () => (await node.attest()).holds.some((h) => h.keyId === keyId);
+    assert.equal(await holdsKey(), true);
+    await new Promise((done) => setTimeout(done, 1500));
+    assert.equal(await holdsKey(), false);
+    await assert.rejects(node.receive(call.request.request.sessionId, []), (e: any) => e.code === 'NO_SUCH_RUN');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { sha256Hex } from '../src/canonical.js';
 import { unlockIdentity, type Identity } from '../src/custody/identity.js';
@@ -10,6 +11,7 @@ import { loadKeyRecord } from '../src/node/key-record.js';
 import { SigningNode } from '../src/node/node.js';
 import { sealForNode, signRequest, type SignRequest } from '../src/node/request.js';
 import type { ShardPayload } from '../src/node/shard.js';
+import { identities, runRefresh } from './engine-helpers.js';
 import { loadRoster, member, rosterDigest } from '../src/transcript/roster.js';
 import { independentVerify } from '../src/ceremony/independent-verify.js';
 import { keygen, lifecycleWorkspace, readShard, shardFile } from './helpers/lifecycle.js';
@@ -31,7 +33,7 @@ describe('a signing node', () => {
     tw = await lifecycleWorkspace();
     ws = new Workspace(tw.root);
     keyId = (await keygen(tw, 'ed25519')).keyId;
-    for (const c of ['alice', 'bob']) {
+    for (const c of ['alice', 'bob', 'carol']) {
       shards[c] = await readShard(tw, c, shardFile(tw, c, keyId));
       people[c] = await unlockIdentity(readFileSync(tw.identityFile(c)), tw.passphrases[c]!, c);
     }
@@ -99,5 +101,63 @@ describe('a signing node', () => {
     assert.equal(out['node-2'], sig);
     assert.ok(independentVerify('ed25519', loadKeyRecord(ws, keyId).publicKey, message, sig));
     for (const n of nodes) assert.deepEqual((await n.attest()).holds, []);
+  });
+
+  const start = (s: SessionParams, share = shards.alice!.share) => sealed('node-1', share).then((sh) => ({ session: s, request: signRequest('alice', people.alice!.signing, request(s)), share: sh, message: hex(message) }));
+
+  test('refuses a session it has signed in before, also once reopened (a restart)', async () => {
+    const node = await SigningNode.open(ws, 'node-1');
+    const s = session('c-once');
+    const captured = await start(s);
+    await node.startSign(captured);
+    await node.abort(sessionIdOf(s));
+    await assert.rejects(node.startSign(captured), (e: any) => e.code === 'SESSION_REUSED' && e.message.includes('node-1'));
+    const restarted = await SigningNode.open(ws, 'node-1');
+    await assert.rejects(restarted.startSign(captured), (e: any) => e.code === 'SESSION_REUSED');
+    assert.deepEqual((await restarted.attest()).holds, []);
+    const log = readFileSync(join(tw.root, 'nodes', 'node-1', 'sessions'), 'utf8').split('\n');
+    assert.ok(log.includes(sessionIdOf(s)));
+  });
+
+  test('a refused request does not use up its session', async () => {
+    const node = await SigningNode.open(ws, 'node-1');
+    const s = session('c-refused-first');
+    await refusedWith(node, { ...(await start(s)), message: hex(Buffer.from('another message')) }, 'different message');
+    await node.startSign(await start(s));
+    await node.abort(sessionIdOf(s));
+  });
+
+  test('refuses a share whose public data differs from the key record (a refreshed share relabelled)', async () => {
+    const refreshed = await runRefresh(['alice', 'bob', 'carol'].map((c) => shards[c]!.share), await identities(['node-1', 'node-2', 'node-3']));
+    const relabelled = { ...refreshed['node-1']!, epoch: 1 };
+    assert.equal(relabelled.keyId, keyId);
+    const node = await SigningNode.open(ws, 'node-1');
+    const s = session('c-relabelled');
+    await assert.rejects(node.startSign(await start(s, relabelled)), (e: any) => e.code === 'WRONG_KEY' && e.message.includes('node-1'));
+    assert.deepEqual((await node.attest()).holds, []);
+  });
+
+  test('a run that outlives its lifetime is aborted and holds nothing', async () => {
+    const node = await SigningNode.open(ws, 'node-1', { runLifetimeMs: 50 });
+    const s = session('c-slow');
+    await node.startSign(await start(s));
+    assert.deepEqual((await node.attest()).holds, [{ keyId, epoch: 1 }]);
+    await new Promise((done) => setTimeout(done, 150));
+    assert.deepEqual((await node.attest()).holds, []);
+    await assert.rejects(node.receive(sessionIdOf(s), []), (e: any) => e.code === 'NO_SUCH_RUN');
+    // The key is free again for a new session.
+    const next = session('c-after-slow');
+    await node.startSign(await start(next));
+    await node.abort(sessionIdOf(next));
+  });
+
+  test('refuses to delete or export anything but a share in its store', async () => {
+    const node = await SigningNode.open(ws, 'node-1');
+    const target = join(tw.root, 'holdings', 'generator', 'generator.identity.age');
+    for (const h of [{ keyId: '../../../holdings/generator/generator', epoch: 'identity' }, { keyId, epoch: 0 }, { keyId, epoch: 1.5 }]) {
+      await assert.rejects(node.deleteShare(h as any), (e: any) => e.code === 'BAD_REQUEST' && e.message.includes('node-1'));
+      await assert.rejects(node.exportShard(h as any), (e: any) => e.code === 'BAD_REQUEST');
+    }
+    assert.ok(existsSync(target));
   });
 });

@@ -12,7 +12,7 @@ import { shardPath } from '../node/shard.js';
 import { loadRoster, requireSealed } from '../transcript/roster.js';
 import type { Ceremony, Sealed } from '../transcript/writer.js';
 import { inCeremony, step } from './evidence.js';
-import { inProcess, nodeSigner, recordAttestation, unlockSole, type NodeConnector } from './nodes.js';
+import { inProcess, nodeSigner, recordAttestation, unlockSole, type IdentityPaths, type NodeConnector } from './nodes.js';
 import type { Operator } from './operator.js';
 
 // Export (DESIGN §1 step 3, §8): each node encrypts its share to its custodian, the shard is
@@ -68,17 +68,22 @@ export async function exportShares(c: Ceremony, operator: Operator, generator: I
     });
     shards.push({ custodian: p.custodian, path, sha256 });
   }
-  if (!deleteAfter) return { shards, nodesEmpty: false };
-  // Every shard is durable and recorded: only now may a node let go of its copy.
+  if (deleteAfter) await emptyNodes(c, r, byNode);
+  await c.record({ step: 'export.result', actor: generator, params: h, result: { shards: shards.map((s) => ({ custodian: s.custodian, sha256: s.sha256 })), nodesEmpty: deleteAfter } });
+  return { shards, nodesEmpty: deleteAfter };
+}
+
+/** Every shard is durable and recorded: only now may a node let go of its copy, and then attest it holds nothing. */
+async function emptyNodes(c: Ceremony, r: KeyRecord, byNode: Map<string, NodeClient>): Promise<void> {
+  const h = { keyId: r.keyId, epoch: r.epoch };
   for (const p of r.parties) {
     await byNode.get(p.node)!.deleteShare(h);
-    await c.record({ step: 'node.delete', actor: await nodeSigner(ws, p.node), params: h });
+    await c.record({ step: 'node.delete', actor: await nodeSigner(c.ws, p.node), params: h });
   }
   for (const p of r.parties) {
-    const holds = await recordAttestation(c, ws, byNode.get(p.node)!);
+    const holds = await recordAttestation(c, c.ws, byNode.get(p.node)!);
     if (holds.some((x) => x.keyId === r.keyId)) throw new KeyriteError('NODE_NOT_EMPTY', `node ${p.node} still holds key ${r.keyId} after deleting it`);
   }
-  return { shards, nodesEmpty: true };
 }
 
 export interface ExportInput {
@@ -86,6 +91,7 @@ export interface ExportInput {
   keyId: string;
   deleteAfter: boolean;
   witness?: string;
+  identities?: IdentityPaths;
   operator: Operator;
   connect?: NodeConnector;
 }
@@ -96,7 +102,7 @@ export async function exportKey(i: ExportInput): Promise<ExportResult & { keyId:
     const roster = requireSealed(loadRoster(i.ws));
     const r = loadKeyRecord(i.ws, i.keyId);
     if (r.status !== 'active') throw new KeyriteError('KEY_NOT_ACTIVE', `key ${r.keyId} is ${r.status}`);
-    const generator = await unlockSole(i.ws, roster, i.operator, 'generator');
+    const generator = await unlockSole(i.ws, roster, i.operator, 'generator', { identities: i.identities });
     const connect = i.connect ?? inProcess(i.ws);
     const nodes = await Promise.all(r.parties.map((p) => connect(p.node, generator)));
     for (const n of nodes) {
@@ -109,7 +115,7 @@ export async function exportKey(i: ExportInput): Promise<ExportResult & { keyId:
       if (existsSync(path)) throw new FileExistsError(path);
     }
     await confirmExport(i.operator, r.label, r.parties, i.deleteAfter);
-    const witness = i.deleteAfter ? [await unlockSole(i.ws, roster, i.operator, 'witness', i.witness)] : [];
+    const witness = i.deleteAfter ? [await unlockSole(i.ws, roster, i.operator, 'witness', { name: i.witness, identities: i.identities })] : [];
     const out = await inCeremony(i.ws, i.operator, { script: 'export', actor: generator, params: { keyId: r.keyId, epoch: r.epoch } }, (c) =>
       exportShares(c, i.operator, generator, r, nodes, i.deleteAfter), witness);
     return { shards: out.shards, nodesEmpty: out.nodesEmpty, keyId: r.keyId, epoch: r.epoch, ceremony: out.ceremony, sealed: out.sealed };

@@ -10,7 +10,7 @@ import { loadRoster, member, requireSealed, rosterDigest } from '../transcript/r
 import type { Sealed } from '../transcript/writer.js';
 import { confirmExport, exportShares, type ExportResult } from './export.js';
 import { inCeremony } from './evidence.js';
-import { inProcess, unlockSole, type NodeConnector } from './nodes.js';
+import { inProcess, unlockSole, type IdentityPaths, type NodeConnector } from './nodes.js';
 import type { Operator } from './operator.js';
 
 // Key generation (DESIGN §1 step 1): a t-of-n DKG among the signing nodes over the engine's
@@ -24,6 +24,7 @@ export interface KeygenInput {
   threshold?: number; // default: the roster policy's
   label: string;
   witness?: string;
+  identities?: IdentityPaths;
   export: boolean;
   deleteAfterExport: boolean;
   operator: Operator;
@@ -50,8 +51,8 @@ export async function keygen(i: KeygenInput): Promise<KeygenResult> {
     const parties = roster.nodes.slice(0, n).map((node, k) => ({ party: node.name, node: node.name, custodian: i.custodians[k]! }));
     const nodeIds = parties.map((p) => p.node);
     if (i.export) await confirmExport(i.operator, i.label, parties, i.deleteAfterExport);
-    const generator = await unlockSole(i.ws, roster, i.operator, 'generator');
-    const witness = await unlockSole(i.ws, roster, i.operator, 'witness', i.witness);
+    const generator = await unlockSole(i.ws, roster, i.operator, 'generator', { identities: i.identities });
+    const witness = await unlockSole(i.ws, roster, i.operator, 'witness', { name: i.witness, identities: i.identities });
     const connect = i.connect ?? inProcess(i.ws);
     const nodes = await Promise.all(nodeIds.map((id) => connect(id, generator)));
 

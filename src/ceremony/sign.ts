@@ -11,7 +11,7 @@ import { checkShardFor, openShard, shardPath, type ShardPayload } from '../node/
 import { pgpWords } from '../pgpwords.js';
 import { loadRoster, member, requireSealed, rosterDigest, type Roster } from '../transcript/roster.js';
 import { inCeremony } from './evidence.js';
-import { inProcess, recordAttestation, unlockSole, type NodeConnector } from './nodes.js';
+import { inProcess, recordAttestation, unlockSole, type IdentityPaths, type NodeConnector } from './nodes.js';
 import type { Operator } from './operator.js';
 import { unlockPerson } from './unlock.js';
 
@@ -26,7 +26,7 @@ export interface SignInput {
   signers: string[];
   message: Uint8Array;
   shards?: Map<string, string>; // custodian → shard path, when not at the standard path
-  identities?: Map<string, string>;
+  identities?: IdentityPaths; // anyone's identity file (generator or custodian), when not at the standard path
   operator: Operator;
   connect?: NodeConnector;
 }
@@ -80,7 +80,7 @@ export async function signMessage(i: SignInput): Promise<SignResult> {
     }
     const signers = r.parties.filter((p) => i.signers.includes(p.custodian)).map((p) => p.custodian);
     const nodeIds = checkSigners(r, i.signers);
-    const generator = await unlockSole(i.ws, roster, i.operator, 'generator');
+    const generator = await unlockSole(i.ws, roster, i.operator, 'generator', { identities: i.identities });
     const connect = i.connect ?? inProcess(i.ws);
     const nodes = await Promise.all(nodeIds.map((id) => connect(id, generator)));
     for (const n of nodes) {
@@ -97,6 +97,8 @@ export async function signMessage(i: SignInput): Promise<SignResult> {
         engine: r.engine, keyId: r.keyId, epoch: r.epoch, participants: nodeIds, t: r.threshold, n: r.parties.length, ceremonyId: c.id, rosterDigest: rosterDigest(roster),
       };
       const request: SignRequest = { v: 1, keyId: r.keyId, epoch: r.epoch, messageDigest: digest, signers, sessionId: sessionIdOf(session) };
+      // The intent is on record before any custodian signs a request or any node sees a share.
+      await c.record({ step: 'sign.intent', actor: generator, params: { keyId: r.keyId, epoch: r.epoch, messageDigest: digest, signers, nodes: nodeIds, sessionId: request.sessionId } });
       const signed = new Map<string, ReturnType<typeof signRequest>>();
       for (const o of opened) {
         const name = o.custodian.name;

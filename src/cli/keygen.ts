@@ -3,7 +3,7 @@ import { keygen } from '../ceremony/keygen.js';
 import { ENGINE_IDS } from '../engine/index.js';
 import { sealLines } from './format.js';
 import { exportLines, keyLines } from './key-format.js';
-import { collectList, parseCount } from './inputs.js';
+import { collectList, collectNamed, parseCount } from './inputs.js';
 import { run } from './main.js';
 import { NODES_HELP, parseNodes } from './node.js';
 
@@ -17,12 +17,13 @@ export function register(program: Command): void {
     .requiredOption('--label <label>', 'a name for the key')
     .option('--witness <name>', 'the witness who co-signs the seal (default: the only enrolled witness)')
     .option('--nodes <node=url,...>', NODES_HELP, parseNodes)
+    .option('--identity <name=path>', 'an identity file not at its standard path (generator, witness); repeat for each', collectNamed)
     .option('--export', 'export each node\'s share to its custodian in the same ceremony')
     .option('--delete-after-export', 'with --export: nodes delete their copies once the shards are written and recorded')
     .action(
       run(async (o, ctx) => {
         const r = await keygen({
-          ws: ctx.ws, engine: o.engine, custodians: o.custodians, threshold: o.threshold, label: o.label, witness: o.witness,
+          ws: ctx.ws, engine: o.engine, custodians: o.custodians, threshold: o.threshold, label: o.label, witness: o.witness, identities: o.identity,
           export: Boolean(o.export), deleteAfterExport: Boolean(o.deleteAfterExport), operator: ctx.operator, connect: o.nodes,
         });
         const k = r.record;

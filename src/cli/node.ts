@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { overHttp, type NodeConnector } from '../ceremony/nodes.js';
 import { usageError } from '../errors.js';
 import { parseListen, serveNode } from '../node/http-server.js';
+import { RUN_LIFETIME_MS } from '../node/node.js';
+import { parseCount } from './inputs.js';
 import { run } from './main.js';
 
 /** `--nodes node-1=http://127.0.0.1:P1,node-2=…`: reach the nodes over HTTP instead of in-process. */
@@ -26,9 +28,11 @@ export function register(program: Command): void {
     .description('serve one signing node over HTTP on the loopback interface until interrupted')
     .requiredOption('--node <id>', 'the node (node-1 … node-n)')
     .requiredOption('--listen <host:port>', 'loopback address to listen on (port 0: any free port)', parseListen)
+    .option('--run-timeout <seconds>', `abort a protocol run, wiping its share and nonces, after this long (default ${RUN_LIFETIME_MS / 1000})`, parseCount)
     .action(
       run(async (o, ctx) => {
-        const serving = await serveNode(ctx.ws, o.node, o.listen);
+        if (o.runTimeout === 0) throw usageError('--run-timeout must be at least 1 second');
+        const serving = await serveNode(ctx.ws, o.node, o.listen, { runLifetimeMs: o.runTimeout === undefined ? undefined : o.runTimeout * 1000 });
         // The bound address goes to stderr at once: stdout is kept for the one final result.
         process.stderr.write(`${o.node} listening on ${serving.url}\n`);
         await new Promise<void>((done) => {

@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--message-hex <hex>', 'the raw message, hex (bip340: 32 bytes, e.g. a sighash)')
     .option('--nodes <node=url,...>', NODES_HELP, parseNodes)
     .option('--shard <name=path>', 'a custodian\'s shard, if not at its standard path', collectNamed)
-    .option('--identity <name=path>', 'a custodian\'s identity file, if not at its standard path', collectNamed)
+    .option('--identity <name=path>', 'an identity file not at its standard path (generator, custodians); repeat for each', collectNamed)
     .action(
       run(async (o, ctx) => {
         const message = readMessage(o);

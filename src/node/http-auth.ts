@@ -6,8 +6,8 @@ import { findMember, type Roster } from '../transcript/roster.js';
 
 // Who may drive a node over HTTP: every request is signed by the key generator or a custodian
 // of the roster, names the node it is for, and carries a fresh nonce and the time. A request
-// not signed by such a person, meant for another node, outside the time window, or seen before,
-// is refused before it reaches the node.
+// not signed by such a person, for a call that person may not make, meant for another node,
+// outside the time window, or seen before, is refused before it reaches the node.
 
 export interface NodeRequest {
   v: 1;
@@ -22,7 +22,16 @@ export interface NodeRequest {
 export type SignedNodeRequest = NodeRequest & { sig: string };
 
 export const WINDOW_MS = 2 * 60_000;
-const CALLERS = ['generator', 'custodian'];
+/**
+ * The calls each role may make. The generator coordinates every ceremony; a custodian may take
+ * part in a signing run and ask what the node holds, but never create, keep, export or delete
+ * a share.
+ */
+const SIGNING_CALLS = ['holdings', 'startSign', 'receive', 'abort', 'attest'];
+const CALLERS: Record<string, readonly string[]> = {
+  generator: [...SIGNING_CALLS, 'startDkg', 'keep', 'exportShard', 'deleteShare'],
+  custodian: SIGNING_CALLS,
+};
 
 export function signNodeRequest(caller: Identity, node: string, method: string, params: unknown): SignedNodeRequest {
   const body: NodeRequest = { v: 1, node, method, params, from: caller.name, nonce: randomBytes(16).toString('hex'), time: Date.now() };
@@ -44,8 +53,10 @@ export class ReplayGuard {
     }
     const { sig, ...body } = q as SignedNodeRequest;
     const caller = findMember(roster, body.from);
-    if (!caller || !CALLERS.includes(caller.role)) throw refuse('NOT_PERMITTED', `${body.from} is not a key generator or custodian in the roster`);
+    const calls = caller ? CALLERS[caller.role] : undefined;
+    if (!caller || !calls) throw refuse('NOT_PERMITTED', `${body.from} is not a key generator or custodian in the roster`);
     if (!verifyObject(caller.signingKey, body, sig)) throw refuse('BAD_SIGNATURE', `its signature is not ${body.from}'s`);
+    if (!calls.includes(body.method)) throw refuse('NOT_PERMITTED', `${body.from} is a ${caller.role}, who may call ${calls.join(', ')} only, not ${body.method}`);
     if (body.node !== this.node) throw refuse('WRONG_NODE', `it is for node ${body.node}`);
     if (Math.abs(now - body.time) > WINDOW_MS) throw refuse('STALE_REQUEST', 'its time is outside the two-minute window');
     for (const [n, t] of this.seen) if (now - t > 2 * WINDOW_MS) this.seen.delete(n);

@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { KeyriteError } from '../errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import { loadRoster } from '../transcript/roster.js';
-import type { NodeClient } from './client.js';
+import type { Envelope, SessionParams } from '../engine/index.js';
+import type { NodeClient, SignStart } from './client.js';
 import { ReplayGuard } from './http-auth.js';
-import { SigningNode } from './node.js';
+import { SigningNode, type NodeOptions } from './node.js';
+import { checkHolding } from './store.js';
 
 // `keyrite node serve`: one signing node behind HTTP on the loopback interface. Each POST carries
 // one signed call of the NodeClient interface; the node object lives for the life of the process,
@@ -14,16 +16,46 @@ import { SigningNode } from './node.js';
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const MAX_BODY = 4 * 1024 * 1024;
 
-type Method = (node: NodeClient, p: any) => Promise<unknown>;
+// Each call's parameters are checked for shape here, before the node sees them; the node checks
+// their meaning (sessions, requests, shares) itself.
+type Params = Record<string, unknown>;
+type Method = (node: NodeClient, p: Params) => Promise<unknown>;
+
+function malformed(node: string, why: string): KeyriteError {
+  return new KeyriteError('BAD_REQUEST', `node ${node} refuses the request: ${why}`, 1, { node });
+}
+
+function sessionIdParam(node: string, p: Params): string {
+  if (typeof p.sessionId !== 'string' || !/^[0-9a-f]{64}$/.test(p.sessionId)) throw malformed(node, 'its session id is not 64 hex digits');
+  return p.sessionId;
+}
+
+function listParam<T>(node: string, value: unknown, what: string): T[] {
+  if (!Array.isArray(value)) throw malformed(node, `${what} is not a list`);
+  return value as T[];
+}
+
+function objectParam(node: string, value: unknown, what: string): Params {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed(node, `${what} is missing`);
+  return value as Params;
+}
+
+function signStart(node: string, p: Params): SignStart {
+  objectParam(node, p.session, 'its session');
+  objectParam(node, p.request, 'its signing request');
+  if (typeof p.share !== 'string' || typeof p.message !== 'string' || !/^([0-9a-f]{2})*$/.test(p.message)) throw malformed(node, 'its share or message is malformed');
+  return p as unknown as SignStart;
+}
+
 const METHODS: Record<string, Method> = {
   holdings: (n) => n.holdings(),
-  startDkg: (n, p) => n.startDkg(p),
-  startSign: (n, p) => n.startSign(p),
-  receive: (n, p) => n.receive(p.sessionId, p.incoming),
-  keep: (n, p) => n.keep(p.sessionId),
-  abort: (n, p) => n.abort(p.sessionId),
-  exportShard: (n, p) => n.exportShard(p),
-  deleteShare: (n, p) => n.deleteShare(p),
+  startDkg: (n, p) => n.startDkg({ session: objectParam(n.id, p.session, 'its session') as unknown as SessionParams }),
+  startSign: (n, p) => n.startSign(signStart(n.id, p)),
+  receive: (n, p) => n.receive(sessionIdParam(n.id, p), listParam<Envelope>(n.id, p.incoming, 'incoming')),
+  keep: (n, p) => n.keep(sessionIdParam(n.id, p)),
+  abort: (n, p) => n.abort(sessionIdParam(n.id, p)),
+  exportShard: (n, p) => n.exportShard(checkHolding(p, n.id)),
+  deleteShare: (n, p) => n.deleteShare(checkHolding(p, n.id)),
   attest: (n) => n.attest(),
 };
 
@@ -60,8 +92,8 @@ export interface Serving {
   close(): Promise<void>;
 }
 
-export async function serveNode(ws: Workspace, id: string, listen: { host: string; port: number }): Promise<Serving> {
-  const node = await SigningNode.open(ws.requireExists(), id);
+export async function serveNode(ws: Workspace, id: string, listen: { host: string; port: number }, o: NodeOptions = {}): Promise<Serving> {
+  const node = await SigningNode.open(ws.requireExists(), id, o);
   const guard = new ReplayGuard(id);
   const server = createServer(async (req, res) => {
     const reply = (status: number, body: unknown) => {
@@ -79,7 +111,7 @@ export async function serveNode(ws: Workspace, id: string, listen: { host: strin
       const q = guard.check(value, loadRoster(ws));
       const method = METHODS[q.method];
       if (!method) throw new KeyriteError('BAD_REQUEST', `no method ${q.method}`);
-      reply(200, { ok: true, result: (await method(node, q.params)) ?? null });
+      reply(200, { ok: true, result: (await method(node, objectParam(id, q.params ?? {}, 'its parameters'))) ?? null });
     } catch (e) {
       const err = e instanceof KeyriteError ? e : new KeyriteError('INTERNAL', String((e as Error)?.message ?? e));
       reply(err.code === 'INTERNAL' ? 500 : 400, { ok: false, error: { code: err.code, message: err.message, details: err.details } });

@@ -1,5 +1,5 @@
 import { KeyriteError } from '../errors.js';
-import { createFile, replaceFile } from '../fs/atomic.js';
+import { createFile } from '../fs/atomic.js';
 import { readJson, type Workspace } from '../fs/workspace.js';
 import { getEngine, type PublicPackage } from '../engine/index.js';
 
@@ -29,7 +29,7 @@ export interface KeyRecord {
   status: KeyStatus;
 }
 
-const KEY_ID = /^k[0-9a-f]{16}$/;
+export const KEY_ID = /^k[0-9a-f]{16}$/;
 
 export function checkKeyId(keyId: string): string {
   if (!KEY_ID.test(keyId)) throw new KeyriteError('BAD_KEY_ID', `"${keyId}" is not a key id (k followed by 16 hex digits)`, 2);
@@ -57,10 +57,6 @@ export function createKeyRecord(ws: Workspace, r: KeyRecord): string {
   ws.mkdirs(ws.keysDir);
   createFile(ws.keyFile(r.keyId), JSON.stringify(r, null, 2) + '\n', 0o644);
   return ws.keyFile(r.keyId);
-}
-
-export function saveKeyRecord(ws: Workspace, r: KeyRecord): void {
-  replaceFile(ws.keyFile(r.keyId), JSON.stringify(r, null, 2) + '\n');
 }
 
 /** The assignment of `node` (or of `custodian`) in the key; a clear error when there is none. */

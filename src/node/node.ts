@@ -2,28 +2,41 @@ import { canonical } from '../canonical.js';
 import { KeyriteError } from '../errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
-import { decryptWith } from '../custody/age.js';
 import { signObject } from '../custody/signing.js';
 import {
-  dkgParty, getEngine, publicPackageOf, signParty, sessionIdOf,
+  dkgParty, publicPackageOf, signParty, sessionIdOf,
   type Envelope, type PartySetup, type ProtocolParty, type Roster as ProtocolRoster, type SessionParams, type Share,
 } from '../engine/index.js';
 import { loadRoster, member, requireSealed, rosterDigest } from '../transcript/roster.js';
 import type { Attestation, DkgStart, NodeClient, RoundReply, SignStart } from './client.js';
 import { loadNodeIdentity } from './identity.js';
-import { assignmentOf, loadKeyRecord } from './key-record.js';
+import { assignmentOf, loadKeyRecord, type KeyRecord } from './key-record.js';
 import { checkRequest } from './request.js';
+import { openSealedShare } from './sealed.js';
+import { SessionLog } from './sessions.js';
 import { sealShard } from './shard.js';
-import { ShareStore, type Holding } from './store.js';
+import { checkHolding, ShareStore, type Holding } from './store.js';
 
 // A signing node: its identity, its encrypted share store, and the protocol runs it is in. It
 // trusts nobody who drives it: the roster and key record come from the workspace, every session
-// must name the roster in force, and a signing run starts only after the request checks out.
+// must name the roster in force, and a signing run starts only after the request checks out,
+// once per session, and lives a bounded time.
 
 interface Run {
   kind: 'dkg' | 'sign';
   keyId: string;
   party: ProtocolParty<Share> | ProtocolParty<string>;
+  expiry: NodeJS.Timeout;
+}
+
+/**
+ * How long a run may hold secrets in memory (a handed-in share and its nonces, or a DKG's
+ * polynomial): a coordinator that vanishes mid-run must not leave them in a served node for good.
+ */
+export const RUN_LIFETIME_MS = 120_000;
+
+export interface NodeOptions {
+  runLifetimeMs?: number;
 }
 
 const refuse = (node: string, code: string, message: string) => new KeyriteError(code, `node ${node}: ${message}`, 1, { node });
@@ -33,11 +46,17 @@ export class SigningNode implements NodeClient {
   // Keys with a signing run, reserved before the first await so two concurrent requests cannot both start one.
   private readonly signing = new Set<string>();
 
-  private constructor(private readonly ws: Workspace, private readonly identity: Identity, private readonly store: ShareStore) {}
+  private constructor(
+    private readonly ws: Workspace,
+    private readonly identity: Identity,
+    private readonly store: ShareStore,
+    private readonly sessions: SessionLog,
+    private readonly runLifetimeMs: number,
+  ) {}
 
-  static async open(ws: Workspace, id: string): Promise<SigningNode> {
+  static async open(ws: Workspace, id: string, o: NodeOptions = {}): Promise<SigningNode> {
     const identity = await loadNodeIdentity(ws, id);
-    return new SigningNode(ws, identity, new ShareStore(ws, identity));
+    return new SigningNode(ws, identity, new ShareStore(ws, identity), SessionLog.of(ws, id), o.runLifetimeMs ?? RUN_LIFETIME_MS);
   }
 
   get id(): string {
@@ -57,12 +76,19 @@ export class SigningNode implements NodeClient {
     if (this.signing.has(session.keyId)) throw refuse(this.id, 'NODE_BUSY', `already signing with key ${session.keyId}; one signing run per key at a time`);
     this.signing.add(session.keyId);
     try {
+      const sessionId = sessionIdOf(session);
+      if (this.sessions.has(sessionId)) {
+        throw refuse(this.id, 'SESSION_REUSED', `it already started a signing run in session ${sessionId}; a signing request is good for one run only, so start a new sign ceremony`);
+      }
       const record = loadKeyRecord(this.ws, session.keyId);
       if (record.status !== 'active') throw refuse(this.id, 'KEY_NOT_ACTIVE', `key ${record.keyId} is ${record.status}`);
-      const share = getEngine(record.engine).parseShare(await this.openHanded(s.share), `the share handed to ${this.id}`);
+      const what = `the share handed to ${this.id}`;
+      const share = await openSealedShare(this.identity.ageIdentity, Buffer.from(s.share, 'base64'), what, record.engine);
       const message = Buffer.from(s.message, 'hex');
       const roster = loadRoster(this.ws);
       checkRequest(s.request, { node: this.id, record, session, share, message, custodianKey: (name) => member(roster, name, 'custodian').signingKey });
+      this.matchRecord(share, record, what);
+      this.sessions.add(sessionId); // durable before any nonce exists
       return await this.begin('sign', session, (setup) => signParty(setup, { share, message }));
     } catch (e) {
       this.signing.delete(session.keyId);
@@ -72,7 +98,7 @@ export class SigningNode implements NodeClient {
 
   async receive(sessionId: string, incoming: Envelope[]): Promise<RoundReply> {
     const run = this.runs.get(sessionId);
-    if (!run) throw refuse(this.id, 'NO_SUCH_RUN', `no run for session ${sessionId}`);
+    if (!run) throw refuse(this.id, 'NO_SUCH_RUN', `no run for session ${sessionId}: it finished, was aborted, or outlived its ${this.runLifetimeMs / 1000}-second limit`);
     let envelopes: Envelope[];
     try {
       envelopes = await run.party.receive(incoming);
@@ -92,7 +118,7 @@ export class SigningNode implements NodeClient {
   async keep(sessionId: string): Promise<Holding> {
     const run = this.runs.get(sessionId);
     if (run?.kind !== 'dkg' || run.party.expecting !== 'done') throw refuse(this.id, 'NO_SUCH_RUN', `no finished key generation for session ${sessionId}`);
-    this.runs.delete(sessionId);
+    this.drop(sessionId);
     return this.store.put(run.party.result() as Share);
   }
 
@@ -103,16 +129,19 @@ export class SigningNode implements NodeClient {
 
   private drop(sessionId: string): void {
     const run = this.runs.get(sessionId);
+    if (!run) return;
     this.runs.delete(sessionId);
-    if (run?.kind === 'sign') this.signing.delete(run.keyId);
+    clearTimeout(run.expiry);
+    if (run.kind === 'sign') this.signing.delete(run.keyId);
   }
 
-  async exportShard(h: Holding): Promise<{ custodian: string; shard: string }> {
+  async exportShard(given: Holding): Promise<{ custodian: string; shard: string }> {
+    const h = checkHolding(given, this.id);
     const record = loadKeyRecord(this.ws, h.keyId);
     if (record.epoch !== h.epoch) throw refuse(this.id, 'WRONG_EPOCH', `key ${h.keyId} is at epoch ${record.epoch}, not ${h.epoch}`);
     const a = assignmentOf(record, { node: this.id });
     const share = await this.store.get(h);
-    if (canonical(publicPackageOf(share)) !== canonical(record.publicPackage)) throw refuse(this.id, 'WRONG_KEY', `its share of ${h.keyId} does not match the key record`);
+    this.matchRecord(share, record, 'its share');
     const recipient = member(loadRoster(this.ws), a.custodian, 'custodian').recipient;
     const bytes = await sealShard({ v: 1, kind: 'keyrite-shard', engine: record.engine, keyId: h.keyId, epoch: h.epoch, party: a.party, node: this.id, custodian: a.custodian, share }, recipient);
     return { custodian: a.custodian, shard: Buffer.from(bytes).toString('base64') };
@@ -133,23 +162,22 @@ export class SigningNode implements NodeClient {
     const sessionId = sessionIdOf(session);
     if (this.runs.has(sessionId)) throw refuse(this.id, 'NODE_BUSY', `session ${sessionId} is already running`);
     const party = make({ session, keys: { name: this.id, signingKey: this.identity.signing, ageIdentity: this.identity.ageIdentity }, roster: this.protocolRoster(session) });
-    this.runs.set(sessionId, { kind, keyId: session.keyId, party });
+    // Past its lifetime the run is aborted, which wipes its share and nonces; unref'd, so a timer never keeps a process alive.
+    const expiry = setTimeout(() => void this.abort(sessionId), this.runLifetimeMs).unref();
+    this.runs.set(sessionId, { kind, keyId: session.keyId, party, expiry });
     try {
       return await party.start();
     } catch (e) {
-      this.runs.delete(sessionId);
+      this.drop(sessionId);
       throw e;
     }
   }
 
-  private async openHanded(sealed: string): Promise<unknown> {
-    const plain = await decryptWith(this.identity.ageIdentity, Buffer.from(sealed, 'base64'), `the share handed to ${this.id}`);
-    try {
-      return JSON.parse(Buffer.from(plain).toString('utf8'));
-    } catch {
-      throw refuse(this.id, 'DAMAGED_FILE', 'the share handed to it is not a share');
-    } finally {
-      plain.fill(0);
+  // Defence in depth: whatever share the node uses must describe the key exactly as recorded
+  // (group key, every verifying share, epoch), so a share relabelled from another epoch is refused.
+  private matchRecord(share: Share, record: KeyRecord, what: string): void {
+    if (canonical(publicPackageOf(share)) !== canonical(record.publicPackage)) {
+      throw refuse(this.id, 'WRONG_KEY', `${what} of ${record.keyId} does not match the key record's public data; it is from another key or epoch`);
     }
   }
 

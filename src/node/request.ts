@@ -1,9 +1,9 @@
 import { sha256Hex } from '../canonical.js';
 import { KeyriteError } from '../errors.js';
 import { signObject, verifyObject, type SigningKey } from '../custody/signing.js';
-import { encryptTo } from '../custody/age.js';
-import { serializeShare, sessionIdOf, type SessionParams, type Share } from '../engine/index.js';
+import { sessionIdOf, type SessionParams, type Share } from '../engine/index.js';
 import { assignmentOf, type KeyRecord } from './key-record.js';
+import { sealShare } from './sealed.js';
 
 // The signing request a custodian signs before handing their share to a node (DESIGN §1 step 4,
 // §5): key id, epoch, message digest, signer set (custodians) and session id. A node computes a
@@ -30,7 +30,7 @@ export interface SignedRequest {
  * crosses a transport (and, on separate machines, a network) only encrypted.
  */
 export async function sealForNode(nodeRecipient: string, share: Share): Promise<string> {
-  return Buffer.from(await encryptTo([nodeRecipient], Buffer.from(serializeShare(share), 'utf8'))).toString('base64');
+  return Buffer.from(await sealShare(nodeRecipient, share)).toString('base64');
 }
 
 export function signRequest(custodian: string, key: SigningKey, request: SignRequest): SignedRequest {

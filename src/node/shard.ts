@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { canonical } from '../canonical.js';
 import { KeyriteError } from '../errors.js';
 import type { Workspace } from '../fs/workspace.js';
-import { decryptWith, encryptTo } from '../custody/age.js';
-import { getEngine, publicPackageOf, type Share } from '../engine/index.js';
+import { encryptTo } from '../custody/age.js';
+import { publicPackageOf, type Share } from '../engine/index.js';
 import { assignmentOf, type KeyRecord } from './key-record.js';
+import { openSealed, readShare } from './sealed.js';
 
 // A shard (DESIGN §6): an age file to the custodian holding engine, key id, epoch, party, the
 // share and the group's public data. Only the node that held the share writes one, and only the
@@ -32,19 +33,11 @@ export async function sealShard(p: ShardPayload, recipient: string): Promise<Uin
 
 /** Decrypts a shard and checks its share (form, secret·G = its verifying share); `what` names the file. */
 export async function openShard(bytes: Uint8Array, ageIdentity: string, what: string): Promise<ShardPayload> {
-  const plain = await decryptWith(ageIdentity, bytes, what);
-  let p: ShardPayload;
-  try {
-    p = JSON.parse(Buffer.from(plain).toString('utf8'));
-  } catch {
-    throw new KeyriteError('DAMAGED_FILE', `${what} does not hold a keyrite shard`);
-  } finally {
-    plain.fill(0);
-  }
-  if (p?.v !== 1 || p.kind !== 'keyrite-shard' || typeof p.share !== 'object') throw new KeyriteError('DAMAGED_FILE', `${what} does not hold a keyrite shard`);
-  const share = getEngine(p.engine).parseShare(p.share, what);
+  const p = (await openSealed(ageIdentity, bytes, what)) as Partial<ShardPayload>;
+  if (p.v !== 1 || p.kind !== 'keyrite-shard' || typeof p.share !== 'object' || p.share === null) throw new KeyriteError('DAMAGED_FILE', `${what} does not hold a keyrite shard`);
+  const share = readShare(p.share as unknown as Record<string, unknown>, what, String(p.engine));
   if (share.keyId !== p.keyId || share.epoch !== p.epoch || share.party !== p.party) throw new KeyriteError('DAMAGED_FILE', `${what}: its label does not match the share inside`);
-  return { ...p, share };
+  return { ...(p as ShardPayload), share };
 }
 
 /**

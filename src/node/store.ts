@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { KeyriteError } from '../errors.js';
 import { createFile, removeFile } from '../fs/atomic.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
-import { decryptWith, encryptTo } from '../custody/age.js';
 import type { Identity } from '../custody/identity.js';
-import { getEngine, serializeShare, type Share } from '../engine/index.js';
+import type { Share } from '../engine/index.js';
+import { KEY_ID } from './key-record.js';
+import { openSealedShare, sealShare } from './sealed.js';
 
 // A node's shares at rest: nodes/<id>/shares/<keyId>.<epoch>.age, each age ciphertext to the
 // node's own recipient (DESIGN §2). A share is decrypted into memory for one run and never
@@ -18,6 +19,21 @@ export interface Holding {
 
 const FILE = /^(k[0-9a-f]{16})\.([1-9][0-9]*)\.age$/;
 
+/**
+ * A holding as a caller gave it, checked before it names a file: a key id (k + 16 hex) and an
+ * epoch from 1 up. Anything else ("../../holdings/…", "identity") would name a file outside
+ * the store, so it is refused here, and again by the HTTP server before it reaches the node.
+ */
+export function checkHolding(value: unknown, node: string): Holding {
+  const h = value as Partial<Holding> | null;
+  const keyId = h?.keyId;
+  const epoch = h?.epoch;
+  if (typeof keyId !== 'string' || !KEY_ID.test(keyId) || typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 1) {
+    throw new KeyriteError('BAD_REQUEST', `node ${node} refuses the request: it must name a key id (k and 16 hex digits) and an epoch from 1 up`, 1, { node });
+  }
+  return { keyId, epoch };
+}
+
 export class ShareStore {
   readonly dir: string;
 
@@ -27,7 +43,8 @@ export class ShareStore {
   }
 
   path(h: Holding): string {
-    return join(this.dir, `${h.keyId}.${h.epoch}.age`);
+    const { keyId, epoch } = checkHolding(h, this.identity.name);
+    return join(this.dir, `${keyId}.${epoch}.age`);
   }
 
   has(h: Holding): boolean {
@@ -36,23 +53,14 @@ export class ShareStore {
 
   async put(share: Share): Promise<Holding> {
     const h = { keyId: share.keyId, epoch: share.epoch };
-    createFile(this.path(h), await encryptTo([this.identity.recipient], Buffer.from(serializeShare(share), 'utf8')));
+    createFile(this.path(h), await sealShare(this.identity.recipient, share));
     return h;
   }
 
   async get(h: Holding): Promise<Share> {
-    const what = `node ${this.identity.name}'s share of ${h.keyId} epoch ${h.epoch}`;
+    const what = `node ${this.identity.name}'s share of ${h.keyId} epoch ${h.epoch} (${this.path(h)})`;
     if (!this.has(h)) throw new KeyriteError('NOT_HELD', `${this.identity.name} holds no share of key ${h.keyId} at epoch ${h.epoch}`);
-    const plain = await decryptWith(this.identity.ageIdentity, readBytes(this.path(h), what), what);
-    let value: { engine?: unknown };
-    try {
-      value = JSON.parse(Buffer.from(plain).toString('utf8'));
-    } catch {
-      throw new KeyriteError('DAMAGED_FILE', `${what} (${this.path(h)}) does not hold a share`);
-    } finally {
-      plain.fill(0);
-    }
-    return getEngine(String(value.engine)).parseShare(value, what);
+    return openSealedShare(this.identity.ageIdentity, readBytes(this.path(h), what), what);
   }
 
   remove(h: Holding): void {

@@ -1,0 +1,46 @@
+import { closeSync, constants, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fsyncDir } from '../fs/atomic.js';
+import type { Workspace } from '../fs/workspace.js';
+
+// Every signing session a node has started, so it never signs for one twice (DESIGN §5: a
+// replayed message aborts the run): a request captured and sent again in a fresh, validly signed
+// call, or sent again after the node restarted, names a session already used. The list is
+// nodes/<id>/sessions, one id a line, appended and fsynced before the node computes anything.
+
+const SESSION_ID = /^[0-9a-f]{64}$/;
+
+export class SessionLog {
+  private readonly used: Set<string>;
+  private torn: boolean; // a crash mid-append left a partial last line: the next id starts a line of its own
+
+  constructor(private readonly path: string) {
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    this.used = new Set(text.split('\n').filter((l) => SESSION_ID.test(l)));
+    this.torn = text !== '' && !text.endsWith('\n');
+  }
+
+  static of(ws: Workspace, node: string): SessionLog {
+    return new SessionLog(join(ws.nodeDir(node), 'sessions'));
+  }
+
+  has(sessionId: string): boolean {
+    return this.used.has(sessionId);
+  }
+
+  /** Remembers `sessionId` for good; durable when it returns. */
+  add(sessionId: string): void {
+    const created = !existsSync(this.path);
+    const fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+    try {
+      const line = Buffer.from(`${this.torn ? '\n' : ''}${sessionId}\n`, 'utf8');
+      writeSync(fd, line, 0, line.length);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (created) fsyncDir(dirname(this.path));
+    this.torn = false;
+    this.used.add(sessionId);
+  }
+}
