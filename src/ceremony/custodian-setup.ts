@@ -7,7 +7,7 @@ import type { Workspace } from '../fs/workspace.js';
 import { envelopeBytes, splitAgeKey } from '../custody/guardian-share.js';
 import { loadRoster, member, requireSealed, type Policy } from '../transcript/roster.js';
 import { sha256Hex } from '../canonical.js';
-import { inCeremony, step } from './evidence.js';
+import { confirmFirst, inCeremony } from './evidence.js';
 import type { Sealed } from '../transcript/writer.js';
 import { checkGuardians } from './guardians.js';
 import type { Operator } from './operator.js';
@@ -49,6 +49,7 @@ export async function setupCustodian(i: SetupInput): Promise<SetupResult & { sea
     for (const p of [setFile, ...paths]) if (existsSync(p)) throw new FileExistsError(p);
     const custodian = await unlockPerson(i.ws, roster, i.operator, i.custodian, 'custodian', i.identityPath);
     const { set, envelopes } = await splitAgeKey(custodian, guardians, roster.policy.guardianThreshold);
+    const confirmed = await confirmFirst(i.operator, 'custodian-setup', ['ceremony.start', 'custodian.setup']);
     return inCeremony(i.ws, i.operator, { script: 'custodian-setup', actor: custodian, params: { custodian: i.custodian, guardians: i.guardians, k: set.k } }, async (c) => {
       const subjects = envelopes.map((e, n) => {
         i.ws.mkdirs(i.ws.holdingsDir(e.guardian));
@@ -60,13 +61,13 @@ export async function setupCustodian(i: SetupInput): Promise<SetupResult & { sea
       const setBytes = JSON.stringify(set, null, 2) + '\n';
       i.ws.mkdirs(dirname(setFile));
       createFile(setFile, setBytes, 0o644);
-      await step(c, i.operator, {
+      await c.record({
         step: 'custodian.setup',
         actor: custodian,
         subjects: [{ name: relative(i.ws.root, setFile), sha256: sha256Hex(setBytes) }, ...subjects],
         params: { custodian: i.custodian, setId: set.setId, k: set.k, m: set.m, guardians: i.guardians },
       });
       return { setId: set.setId, k: set.k, m: set.m, shares: envelopes.map((e, n) => ({ guardian: e.guardian, index: e.index, path: paths[n]! })) };
-    });
+    }, [], confirmed);
   });
 }

@@ -4,7 +4,7 @@ import type { Workspace } from '../fs/workspace.js';
 import { checkName, newIdentity, type PersonRole, type PublicIdentity } from '../custody/identity.js';
 import { findMember, loadRoster } from '../transcript/roster.js';
 import type { Sealed } from '../transcript/writer.js';
-import { inCeremony } from './evidence.js';
+import { confirmFirst, inCeremony } from './evidence.js';
 import type { Operator } from './operator.js';
 import { checkIdentityTarget, writePersonIdentity } from './unlock.js';
 
@@ -28,12 +28,13 @@ export async function enrolPerson(i: EnrolInput): Promise<{ file: string; pub: P
     }
     checkIdentityTarget(i.ws, i.name, i.out ?? i.ws.holdingsDir(i.name));
     const passphrase = await i.operator.passphrase(i.name, 'new');
+    const confirmed = await confirmFirst(i.operator, 'enrol', ['ceremony.start', 'roster.enrol']);
     const id = await newIdentity(i.name, i.role);
     const written = await i.operator.progress(`Locking ${i.name}'s identity (scrypt)`, () =>
       writePersonIdentity(i.ws, id, passphrase, i.logN, i.out ?? i.ws.holdingsDir(i.name)),
     );
     // Starting a ceremony as someone the open roster does not know enrols them, signed by
     // their own new key: proof that they hold it.
-    return inCeremony(i.ws, i.operator, { script: 'enrol', actor: id, params: { name: i.name, role: i.role } }, async () => written);
+    return inCeremony(i.ws, i.operator, { script: 'enrol', actor: id, params: { name: i.name, role: i.role } }, async () => written, [], confirmed);
   });
 }

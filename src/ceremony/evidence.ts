@@ -5,9 +5,9 @@ import { Ceremony, type Sealed, type StepInput } from '../transcript/writer.js';
 import { loadScript } from '../transcript/script.js';
 import type { Operator } from './operator.js';
 
-// How a ceremony module leaves evidence: open the transcript only once every input has been
-// checked (so a refused input leaves nothing half-done), walk the script's checklist with the
-// operator, record each step, and close with a seal, or with an abort that says why.
+// How a ceremony module leaves evidence: confirm the script's checklists before anything is
+// written (a "no" must leave nothing behind), open the transcript only once every input has
+// been checked, record each step, and close with a seal, or with an abort that says why.
 
 export interface Opening {
   script: string;
@@ -15,20 +15,35 @@ export interface Opening {
   params?: Record<string, unknown>;
 }
 
-async function confirmChecklist(c: Ceremony, operator: Operator, step: string, by: Identity): Promise<void> {
-  const items = c.checklist(step);
-  for (const [n, item] of items.entries()) await c.confirm(step, n, by, await operator.confirm(item));
+/** Answers to checklists asked before the ceremony opened, to be recorded once it has. */
+export interface Confirmed {
+  script: string;
+  answers: { step: string; item: number; how: 'prompt' | 'yes' }[];
 }
 
-/** Records `input` after its checklist items are confirmed. */
+/**
+ * Asks the checklists of `steps` (ceremony.start first, by default alone) before any write.
+ * A ceremony module that writes before it opens the transcript calls this first itself.
+ */
+export async function confirmFirst(operator: Operator, script: string, steps: string[] = ['ceremony.start']): Promise<Confirmed> {
+  const s = loadScript(script);
+  const answers: Confirmed['answers'] = [];
+  for (const step of steps) {
+    for (const [item, text] of (s.steps[step]?.checklist ?? []).entries()) answers.push({ step, item, how: await operator.confirm(text) });
+  }
+  return { script, answers };
+}
+
+/** Records `input` after its checklist items are confirmed; for steps with no write before them. */
 export async function step(c: Ceremony, operator: Operator, input: StepInput): Promise<{ seq: number; digest: string }> {
-  await confirmChecklist(c, operator, input.step, input.actor);
+  for (const [n, item] of c.checklist(input.step).entries()) await c.confirm(input.step, n, input.actor, await operator.confirm(item));
   return c.record(input);
 }
 
 /**
- * Runs `work` inside a ceremony and seals it with `sealers(result)` (the actor first). Any
- * failure after the start is recorded as ceremony.abort before it propagates.
+ * Runs `work` inside a ceremony and seals it (the actor first, then `cosealers`). Checklists
+ * are those `confirmed` beforehand, or else the start's, asked now. Any failure after the
+ * start is recorded as ceremony.abort before it propagates.
  */
 export async function inCeremony<T>(
   ws: Workspace,
@@ -36,13 +51,12 @@ export async function inCeremony<T>(
   opening: Opening,
   work: (c: Ceremony) => Promise<T>,
   cosealers: Identity[] = [],
+  confirmed?: Confirmed,
 ): Promise<T & { sealed: Sealed; ceremony: string }> {
-  // The start's checklist is confirmed before anything is written, and recorded right after.
-  const hows: ('prompt' | 'yes')[] = [];
-  for (const item of loadScript(opening.script).steps['ceremony.start']?.checklist ?? []) hows.push(await operator.confirm(item));
+  const answers = (confirmed ?? (await confirmFirst(operator, opening.script))).answers;
   const c = await Ceremony.start(ws, opening);
   try {
-    for (const [n, how] of hows.entries()) await c.confirm('ceremony.start', n, opening.actor, how);
+    for (const a of answers) await c.confirm(a.step, a.item, opening.actor, a.how);
     const result = await work(c);
     const sealed = await c.seal([opening.actor, ...cosealers]);
     return { ...result, sealed, ceremony: c.id };

@@ -3,7 +3,7 @@ import { KeyriteError } from '../errors.js';
 import { createFile } from '../fs/atomic.js';
 import { withLock } from '../fs/lock.js';
 import { sha256Hex } from '../canonical.js';
-import { inCeremony, step } from './evidence.js';
+import { confirmFirst, inCeremony } from './evidence.js';
 import type { Workspace } from '../fs/workspace.js';
 import { isRecipient } from '../custody/age.js';
 import { releaseShare } from '../custody/release.js';
@@ -38,6 +38,7 @@ export async function releaseGuardianShare(i: ReleaseInput): Promise<{ path: str
   const set = loadSet(i.ws, roster, i.custodian);
   const { envelope, guardian, what } = await guardianShareAtHand(i.ws, roster, i.operator, set, i.guardian, { share: i.sharePath, identity: i.identityPath });
   await i.operator.confirm(`Release ${i.guardian}'s share of ${i.custodian}'s key to recovery session ${i.session} (recipient ${i.to})?`);
+  const confirmed = await confirmFirst(i.operator, 'guardian-release');
   const released = await releaseShare(envelope, guardian, i.session, i.to, what);
   const dir = i.out ?? i.ws.holdingsDir(i.guardian);
   const out = join(dir, releasedFileName(i.guardian, i.session));
@@ -46,13 +47,13 @@ export async function releaseGuardianShare(i: ReleaseInput): Promise<{ path: str
     inCeremony(i.ws, i.operator, { script: 'guardian-release', actor: guardian, params: { custodian: i.custodian, session: i.session } }, async (c) => {
       i.ws.mkdirs(dir);
       createFile(out, bytes);
-      await step(c, i.operator, {
+      await c.record({
         step: 'recover.release',
         actor: guardian,
         subjects: [{ name: `${releasedFileName(i.guardian, i.session)}`, sha256: sha256Hex(bytes) }],
         params: { custodian: i.custodian, session: i.session, to: i.to, setId: set.setId, index: envelope.index },
       });
       return { path: out, index: envelope.index };
-    }),
+    }, [], confirmed),
   );
 }

@@ -6,7 +6,7 @@ import { newIdentity, type PublicIdentity } from '../custody/identity.js';
 import { createNodeIdentity } from '../node/identity.js';
 import { enrol, newRoster, saveRoster, type Policy } from '../transcript/roster.js';
 import type { Sealed } from '../transcript/writer.js';
-import { inCeremony } from './evidence.js';
+import { confirmFirst, inCeremony } from './evidence.js';
 import type { Operator } from './operator.js';
 import { writePersonIdentity } from './unlock.js';
 
@@ -40,6 +40,7 @@ export async function initWorkspace(i: InitInput): Promise<InitResult> {
   }
   const roster = newRoster(i.policy);
   const passphrase = await i.operator.passphrase(i.generator, 'new');
+  const confirmed = await confirmFirst(i.operator, 'init');
   i.ws.mkdirs(i.ws.root);
   return withLock(i.ws.root, 'init', async () => {
     const gen = await newIdentity(i.generator, 'generator');
@@ -57,6 +58,6 @@ export async function initWorkspace(i: InitInput): Promise<InitResult> {
       generator: written.pub,
       identityFile: written.file,
       nodes,
-    }));
+    }), [], confirmed);
   });
 }

@@ -10,7 +10,7 @@ import { checkQuorum, openShare, rebuildAgeKey, type GuardianSet } from '../cust
 import { openReleased, type ReleasedShare } from '../custody/release.js';
 import { changeRoster, loadRoster, member, requireSealed, soleMember, type Roster } from '../transcript/roster.js';
 import type { Sealed } from '../transcript/writer.js';
-import { inCeremony, step } from './evidence.js';
+import { confirmFirst, inCeremony, step } from './evidence.js';
 import { sha256Hex } from '../canonical.js';
 import { guardianShareAtHand, loadSet } from './guardians.js';
 import type { Operator } from './operator.js';
@@ -165,13 +165,14 @@ async function finish(
   const guardians = shares.map((s) => s.guardian);
   const { generator, approvers, witness } = people;
   const opening = { script: 'recover-custodian', actor: generator, params: { custodian: i.custodian, setId: set.setId } };
+  const confirmed = await confirmFirst(i.operator, opening.script, ['ceremony.start', 'recover.intent', 'roster.change']);
   return inCeremony(i.ws, i.operator, opening, async (c) => {
     for (const a of approvers) {
       await step(c, i.operator, { step: 'approval', actor: a, params: { operation: 'recover-custodian', target: i.custodian } });
     }
-    await step(c, i.operator, { step: 'recover.intent', actor: generator, params: { target: i.custodian, setId: set.setId, guardians } });
+    await c.record({ step: 'recover.intent', actor: generator, params: { target: i.custodian, setId: set.setId, guardians } });
     const written = await i.operator.progress(`Locking ${i.custodian}'s new identity (scrypt)`, () => writePersonIdentity(i.ws, id, passphrase, i.logN, dir));
-    await step(c, i.operator, {
+    await c.record({
       step: 'recover.result',
       actor: generator,
       subjects: [{ name: relative(i.ws.root, i.ws.publicIdentityFile(i.custodian)), sha256: sha256Hex(readBytes(i.ws.publicIdentityFile(i.custodian))) }],
@@ -181,5 +182,5 @@ async function finish(
     // The new signing key enters the roster under the approvers' quorum, co-signed by the new key itself.
     await changeRoster(c, { op: 'rekey', name: i.custodian, identity: written.pub }, approvers, id);
     return { custodian: i.custodian, file: written.file, pub: written.pub, guardians };
-  }, [witness]);
+  }, [witness], confirmed);
 }

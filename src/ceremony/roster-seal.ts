@@ -2,7 +2,7 @@ import type { Workspace } from '../fs/workspace.js';
 import { withLock } from '../fs/lock.js';
 import { loadRoster, sealRoster, soleMember } from '../transcript/roster.js';
 import type { Sealed } from '../transcript/writer.js';
-import { inCeremony } from './evidence.js';
+import { confirmFirst, inCeremony } from './evidence.js';
 import type { Operator } from './operator.js';
 import { unlockPerson } from './unlock.js';
 
@@ -21,9 +21,10 @@ export function sealRosterCeremony(i: RosterSealInput): Promise<{ version: numbe
     const wit = soleMember(roster, 'witness', i.witness);
     const generator = await unlockPerson(i.ws, roster, i.operator, gen.name, 'generator', i.identities.get(gen.name));
     const witness = await unlockPerson(i.ws, roster, i.operator, wit.name, 'witness', i.identities.get(wit.name));
+    const confirmed = await confirmFirst(i.operator, 'roster-seal', ['ceremony.start', 'roster.seal']);
     return inCeremony(i.ws, i.operator, { script: 'roster-seal', actor: generator }, async (c) => {
       const r = await sealRoster(c, generator, witness);
       return { version: r.roster.version, digest: r.digest };
-    }, [witness]);
+    }, [witness], confirmed);
   });
 }

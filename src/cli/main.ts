@@ -70,7 +70,9 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)) return;
+      // --help and --version succeed; a group named without its subcommand ('commander.help',
+      // help shown on stderr) is a usage error like any other.
+      if (['commander.helpDisplayed', 'commander.version'].includes(e.code)) return;
       printError(commanderToKeyrite(e), json);
       process.exitCode = 2;
       return;

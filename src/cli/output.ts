@@ -26,9 +26,17 @@ export async function printResult(r: Result, json: boolean): Promise<void> {
   process.stdout.write(text.replace(/^✓/gm, chalk.green('✓')).replace(/^✗/gm, chalk.red('✗')));
 }
 
+// Error details a script may rely on. Anything else a lower layer attached (a protocol
+// complaint's evidence, say, which can hold a decrypted sub-share) never reaches the output.
+const PUBLIC_DETAILS = ['party', 'node', 'missing', 'failures', 'failureCount', 'entries', 'ceremonies', 'genesis', 'head'];
+
+function publicDetails(details: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(details).filter(([k]) => PUBLIC_DETAILS.includes(k)));
+}
+
 export function printError(e: KeyriteError, json: boolean): void {
   if (json) {
-    process.stdout.write(JSON.stringify({ ok: false, error: { code: e.code, message: e.message }, ...e.details }) + '\n');
+    process.stdout.write(JSON.stringify({ ok: false, error: { code: e.code, message: e.message }, ...publicDetails(e.details) }) + '\n');
   } else {
     process.stderr.write(`keyrite: ${e.message}\n`);
   }

@@ -6,6 +6,9 @@ import { checkNewPassphrase, readPassphraseFile, type NamedPaths } from './input
 // and CI is unset); otherwise every input must come from a flag, and a missing one is a usage
 // error that names the flag.
 
+// Prompts talk on stderr so that stdout carries only the result (one JSON object under --json).
+const PROMPT_STREAMS = { input: process.stdin, output: process.stderr };
+
 export function isInteractive(): boolean {
   return Boolean(process.stdin.isTTY && process.stdout.isTTY && !process.env.CI);
 }
@@ -28,9 +31,9 @@ export class TerminalOperator implements Operator {
     }
     if (!this.interactive) throw usageError(`no passphrase for ${name}: pass --passphrase-file ${name}=PATH`, 'MISSING_INPUT');
     const { password } = await import('@inquirer/prompts');
-    if (purpose === 'unlock') return password({ message: `Passphrase for ${name}:`, mask: '*' });
-    const first = checkNewPassphrase(await password({ message: `New passphrase for ${name}:`, mask: '*' }), name);
-    const again = await password({ message: `Repeat the new passphrase for ${name}:`, mask: '*' });
+    if (purpose === 'unlock') return password({ message: `Passphrase for ${name}:`, mask: '*' }, PROMPT_STREAMS);
+    const first = checkNewPassphrase(await password({ message: `New passphrase for ${name}:`, mask: '*' }, PROMPT_STREAMS), name);
+    const again = await password({ message: `Repeat the new passphrase for ${name}:`, mask: '*' }, PROMPT_STREAMS);
     if (first !== again) throw new KeyriteError('PASSPHRASE_MISMATCH', `the two passphrases for ${name} differ; nothing was written`);
     return first;
   }
@@ -39,7 +42,7 @@ export class TerminalOperator implements Operator {
     if (this.opts.yes) return 'yes';
     if (!this.interactive) throw usageError(`${question} — not confirmed: pass --yes to confirm when not at a terminal`, 'NOT_CONFIRMED');
     const { confirm } = await import('@inquirer/prompts');
-    if (!(await confirm({ message: question, default: false }))) {
+    if (!(await confirm({ message: question, default: false }, PROMPT_STREAMS))) {
       throw new KeyriteError('DECLINED', 'declined by the operator; nothing was changed');
     }
     return 'prompt';

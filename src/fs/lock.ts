@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeyriteError } from '../errors.js';
 
@@ -23,38 +23,45 @@ function processAlive(pid: number): boolean {
 
 /**
  * One ceremony at a time per workspace. The lock file names its holder; a lock whose holder
- * process is gone (a crash) is taken over, since a dead process cannot be mid-write.
+ * process is gone (a crash) is taken over, since a dead process cannot be mid-write. The
+ * takeover renames the stale file aside first: rename is atomic, so of two processes that
+ * both find the same stale lock only one moves it, and neither can remove a fresh one.
  */
 export function acquireLock(workspace: string, what: string): () => void {
   const path = join(workspace, '.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
       writeSync(fd, `${process.pid} ${what}\n`);
       closeSync(fd);
-      return () => {
-        try {
-          unlinkSync(path);
-        } catch {
-          /* already gone */
-        }
-      };
+      return () => rmSync(path, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let holder = '';
-      try {
-        holder = readFileSync(path, 'utf8');
-      } catch {
-        continue;
-      }
+      const holder = readHolder(path);
+      if (holder === undefined) continue; // released meanwhile: try again
       const pid = Number(holder.split(' ')[0]);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new WorkspaceBusyError(path, holder);
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) throw new WorkspaceBusyError(path, holder);
+      const aside = `${path}.stale-${process.pid}`;
+      try {
+        renameSync(path, aside);
+        // Someone may have taken the stale lock over between our read and our rename: put
+        // their live lock back (link never replaces a file).
+        if (readHolder(aside) !== holder) linkSync(aside, path);
+      } catch {
+        /* another process moved it first, or holds the lock now: the next attempt tells */
       }
-      unlinkSync(path);
+      rmSync(aside, { force: true });
     }
   }
   throw new WorkspaceBusyError(path, 'unknown');
+}
+
+function readHolder(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs `work` holding the workspace lock. */

@@ -131,22 +131,10 @@ export async function makeWorkspace(o: WorkspaceOptions = {}): Promise<TestWorks
   return tw;
 }
 
-interface State {
-  base: string;
-  secretsDir: string;
-  generator: string;
-  witness: string;
-  approvers: string[];
-  approvals: number;
-  custodians: string[];
-  guardiansOf: Record<string, string[]>;
-  k: number;
-  m: number;
-  roles: Record<string, PersonRole>;
-  pass: Record<string, string>;
-  passphrases: Record<string, string>;
-  options: WorkspaceOptions;
-}
+type State = Pick<
+  TestWorkspace,
+  'base' | 'secretsDir' | 'generator' | 'witness' | 'approvers' | 'custodians' | 'guardiansOf' | 'k' | 'm' | 'roles' | 'pass' | 'passphrases'
+> & { approvals: number; options: WorkspaceOptions };
 
 function bind(st: State): TestWorkspace {
   const { base, secretsDir, generator, witness, approvers, approvals, pass } = st;
