@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { setupCustodian } from '../ceremony/custodian-setup.js';
 import { sealLines } from './format.js';
 import { collectList, collectNamed, parseCount } from './inputs.js';
 import { run } from './main.js';
@@ -15,6 +14,7 @@ export function register(program: Command): void {
     .option('--identity <name=path>', 'the custodian\'s identity file, if not at its standard path', collectNamed)
     .action(
       run(async (o, ctx) => {
+        const { setupCustodian } = await import('../ceremony/custodian-setup.js');
         const r = await setupCustodian({ ws: ctx.ws, custodian: o.custodian, guardians: o.guardians, k: o.threshold, identityPath: o.identity?.get(o.custodian), operator: ctx.operator });
         return {
           data: { custodian: o.custodian, setId: r.setId, k: r.k, m: r.m, shares: r.shares, head: r.sealed.head },

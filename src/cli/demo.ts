@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { runDemo } from '../ceremony/demo.js';
 import { Workspace } from '../fs/workspace.js';
 import { run } from './main.js';
 
@@ -12,6 +11,7 @@ export function register(program: Command): void {
     .description('run the custody lifecycle unattended in a temporary workspace (demo passphrases are random and discarded)')
     .action(
       run(async (_o, ctx) => {
+        const { runDemo } = await import('../ceremony/demo.js');
         const g = program.opts();
         const keep = Boolean(g.workspace);
         const ws = keep ? ctx.ws : new Workspace(join(mkdtempSync(join(tmpdir(), 'keyrite-demo-')), 'workspace'));

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { exportKey } from '../ceremony/export.js';
 import { sealLines } from './format.js';
 import { exportLines } from './key-format.js';
 import { collectNamed } from './inputs.js';
@@ -17,6 +16,7 @@ export function register(program: Command): void {
     .option('--identity <name=path>', 'an identity file not at its standard path (generator, witness); repeat for each', collectNamed)
     .action(
       run(async (o, ctx) => {
+        const { exportKey } = await import('../ceremony/export.js');
         const r = await exportKey({ ws: ctx.ws, keyId: o.key, deleteAfter: Boolean(o.deleteAfterExport), witness: o.witness, identities: o.identity, operator: ctx.operator, connect: o.nodes });
         return {
           data: { keyId: r.keyId, epoch: r.epoch, shards: r.shards, nodesEmpty: r.nodesEmpty, ceremony: r.ceremony, head: r.sealed.head },

@@ -1,6 +1,6 @@
 import { pgpWords } from '../pgpwords.js';
 import type { PublicIdentity } from '../custody/identity.js';
-import { DEFAULT_WORK_FACTOR, FAST_WORK_FACTOR } from '../custody/age.js';
+import { DEFAULT_WORK_FACTOR, FAST_WORK_FACTOR } from '../custody/kdf.js';
 import type { Sealed } from '../transcript/writer.js';
 import type { Context } from './main.js';
 

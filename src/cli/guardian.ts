@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { checkGuardianShare } from '../ceremony/guardian-check.js';
-import { releaseGuardianShare } from '../ceremony/guardian-release.js';
 import { sealLines } from './format.js';
 import { collectNamed } from './inputs.js';
 import { run } from './main.js';
@@ -17,6 +15,7 @@ export function register(program: Command): void {
   const guardian = program.command('guardian').description('a guardian\'s share of a custodian\'s age key');
   common(guardian.command('check').description('prove the share opens and belongs to the current set, without revealing it')).action(
     run(async (o, ctx) => {
+      const { checkGuardianShare } = await import('../ceremony/guardian-check.js');
       const r = await checkGuardianShare({ ws: ctx.ws, guardian: o.guardian, custodian: o.custodian, sharePath: o.share?.get(o.guardian), identityPath: o.identity?.get(o.guardian), operator: ctx.operator });
       return {
         data: { guardian: r.guardian, custodian: r.custodian, setId: r.setId, index: r.index, k: r.k, m: r.m, path: r.path, head: r.sealed.head },
@@ -30,6 +29,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where to write the released share (default holdings/<guardian>/)')
     .action(
       run(async (o, ctx) => {
+        const { releaseGuardianShare } = await import('../ceremony/guardian-release.js');
         const r = await releaseGuardianShare({
           ws: ctx.ws, guardian: o.guardian, custodian: o.custodian, session: o.session, to: o.to,
           sharePath: o.share?.get(o.guardian), identityPath: o.identity?.get(o.guardian), out: o.out, operator: ctx.operator,

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { enrolPerson } from '../ceremony/enrol.js';
-import { PERSON_ROLES, type PersonRole, type PublicIdentity } from '../custody/identity.js';
+import { PERSON_ROLES, type PersonRole } from '../custody/roles.js';
+import type { PublicIdentity } from '../custody/identity.js';
 import { usageError } from '../errors.js';
 import { readJson } from '../fs/workspace.js';
-import { loadRoster, member } from '../transcript/roster.js';
 import { identityLines, sealLines, workFactor } from './format.js';
 import { run } from './main.js';
 
@@ -22,6 +21,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where to write the identity file (default holdings/<name>/)')
     .action(
       run(async (o, ctx) => {
+        const { enrolPerson } = await import('../ceremony/enrol.js');
         const { file, pub, sealed } = await enrolPerson({ ws: ctx.ws, name: o.name, role: o.role, out: o.out, operator: ctx.operator, logN: workFactor(ctx) });
         return {
           data: { identity: pub, file, head: sealed.head },
@@ -36,6 +36,7 @@ export function register(program: Command): void {
     .option('--file <path>', 'a <name>.pub.json file')
     .action(
       run(async (o, ctx) => {
+        const { loadRoster, member } = await import('../transcript/roster.js');
         if (!o.name === !o.file) throw usageError('give exactly one of --name or --file');
         const pub: PublicIdentity = o.file ? readJson<PublicIdentity>(o.file, 'the public identity file') : member(loadRoster(ctx.ws), o.name);
         return { data: { identity: pub }, lines: identityLines(pub) };

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { initWorkspace } from '../ceremony/init.js';
-import { DEFAULT_POLICY } from '../transcript/roster.js';
+import { DEFAULT_POLICY } from '../transcript/roster-policy.js';
 import { identityLines, sealLines, workFactor } from './format.js';
 import { parseCount } from './inputs.js';
 import { run } from './main.js';
@@ -17,6 +16,7 @@ export function register(program: Command): void {
     .option('--approvals <a>', 'approvals needed for sensitive operations', parseCount, DEFAULT_POLICY.approvals)
     .action(
       run(async (o, ctx) => {
+        const { initWorkspace } = await import('../ceremony/init.js');
         const policy = { threshold: o.threshold, parties: o.parties, guardianThreshold: o.guardianThreshold, guardians: o.guardians, approvals: o.approvals };
         const r = await initWorkspace({ ws: ctx.ws, policy, generator: o.generator, operator: ctx.operator, logN: workFactor(ctx) });
         return {

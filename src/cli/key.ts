@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { listKeys, showKey } from '../ceremony/keys.js';
 import type { KeyRecord } from '../node/key-record.js';
 import { keyLines } from './key-format.js';
 import { run } from './main.js';
@@ -16,6 +15,7 @@ export function register(program: Command): void {
     .description('every key: id, engine, epoch, status, public key, addresses, custodians')
     .action(
       run(async (_o, ctx) => {
+        const { listKeys } = await import('../ceremony/keys.js');
         const keys = listKeys(ctx.ws);
         return { data: { keys: keys.map(summary) }, lines: keys.length ? keys.flatMap(keyLines) : ['No keys yet.'] };
       }),
@@ -26,6 +26,7 @@ export function register(program: Command): void {
     .requiredOption('--key <keyId>', 'the key')
     .action(
       run(async (o, ctx) => {
+        const { showKey } = await import('../ceremony/keys.js');
         const k = showKey(ctx.ws, o.key);
         return { data: { key: summary(k) }, lines: keyLines(k) };
       }),

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { keygen } from '../ceremony/keygen.js';
-import { ENGINE_IDS } from '../engine/index.js';
+import { ENGINE_IDS } from '../engine/types.js';
 import { sealLines } from './format.js';
 import { exportLines, keyLines } from './key-format.js';
 import { collectList, collectNamed, parseCount } from './inputs.js';
@@ -22,6 +21,7 @@ export function register(program: Command): void {
     .option('--delete-after-export', 'with --export: nodes delete their copies once the shards are written and recorded')
     .action(
       run(async (o, ctx) => {
+        const { keygen } = await import('../ceremony/keygen.js');
         const r = await keygen({
           ws: ctx.ws, engine: o.engine, custodians: o.custodians, threshold: o.threshold, label: o.label, witness: o.witness, identities: o.identity,
           export: Boolean(o.export), deleteAfterExport: Boolean(o.deleteAfterExport), operator: ctx.operator, connect: o.nodes,

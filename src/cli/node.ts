@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { overHttp, type NodeConnector } from '../ceremony/nodes.js';
+import type { NodeConnector } from '../ceremony/nodes.js';
 import { usageError } from '../errors.js';
-import { parseListen, serveNode } from '../node/http-server.js';
-import { RUN_LIFETIME_MS } from '../node/node.js';
+import { RUN_LIFETIME_MS } from '../node/lifetime.js';
 import { parseCount } from './inputs.js';
 import { run } from './main.js';
 
@@ -16,7 +15,8 @@ export function parseNodes(value: string): NodeConnector {
     if (urls.has(id)) throw usageError(`--nodes names ${id} twice`);
     urls.set(id, url);
   }
-  return overHttp(urls);
+  // The HTTP client loads only when a node is first reached, so parsing the flag stays cheap.
+  return async (id, caller) => (await import('../ceremony/nodes.js')).overHttp(urls)(id, caller);
 }
 
 export const NODES_HELP = 'reach the nodes over HTTP (node-1=http://127.0.0.1:P1,…) instead of in-process';
@@ -27,12 +27,13 @@ export function register(program: Command): void {
     .command('serve')
     .description('serve one signing node over HTTP on the loopback interface until interrupted')
     .requiredOption('--node <id>', 'the node (node-1 … node-n)')
-    .requiredOption('--listen <host:port>', 'loopback address to listen on (port 0: any free port)', parseListen)
+    .requiredOption('--listen <host:port>', 'loopback address to listen on (port 0: any free port)')
     .option('--run-timeout <seconds>', `abort a protocol run, wiping its share and nonces, after this long (default ${RUN_LIFETIME_MS / 1000})`, parseCount)
     .action(
       run(async (o, ctx) => {
+        const { parseListen, serveNode } = await import('../node/http-server.js');
         if (o.runTimeout === 0) throw usageError('--run-timeout must be at least 1 second');
-        const serving = await serveNode(ctx.ws, o.node, o.listen, { runLifetimeMs: o.runTimeout === undefined ? undefined : o.runTimeout * 1000 });
+        const serving = await serveNode(ctx.ws, o.node, parseListen(o.listen), { runLifetimeMs: o.runTimeout === undefined ? undefined : o.runTimeout * 1000 });
         // The bound address goes to stderr at once: stdout is kept for the one final result.
         process.stderr.write(`${o.node} listening on ${serving.url}\n`);
         await new Promise<void>((done) => {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { completeRecovery, drillRecovery, startRecovery } from '../ceremony/recover-custodian.js';
 import { usageError } from '../errors.js';
 import { identityLines, sealLines, workFactor } from './format.js';
 import { collectList, collectNamed } from './inputs.js';
@@ -20,6 +19,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where to write the new identity (default holdings/<custodian>/)')
     .action(
       run(async (o, ctx) => {
+        const { completeRecovery, drillRecovery, startRecovery } = await import('../ceremony/recover-custodian.js');
         const common = { ws: ctx.ws, custodian: o.custodian, operator: ctx.operator, logN: workFactor(ctx), out: o.out };
         if (o.share && (o.session || o.released)) throw usageError('--share (drill) does not go with --session/--released');
         if (!o.session !== !o.released) throw usageError('--session and --released go together');

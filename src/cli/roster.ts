@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { sealRosterCeremony } from '../ceremony/roster-seal.js';
-import { loadRoster, rosterDigest } from '../transcript/roster.js';
 import { digestLines, identityLines, sealLines } from './format.js';
 import { collectNamed } from './inputs.js';
 import { run } from './main.js';
@@ -12,6 +10,7 @@ export function register(program: Command): void {
     .description('show the roster in force: version, digest, policy, members and their fingerprints')
     .action(
       run(async (_o, ctx) => {
+        const { loadRoster, rosterDigest } = await import('../transcript/roster.js');
         const r = loadRoster(ctx.ws.requireExists());
         const digest = rosterDigest(r);
         const state = r.version === 0 ? 'open for enrolment (not sealed)' : `sealed, version ${r.version}`;
@@ -35,6 +34,7 @@ export function register(program: Command): void {
     .option('--identity <name=path>', 'an identity file not at its standard path (generator, witness)', collectNamed)
     .action(
       run(async (o, ctx) => {
+        const { sealRosterCeremony } = await import('../ceremony/roster-seal.js');
         const r = await sealRosterCeremony({ ws: ctx.ws, operator: ctx.operator, witness: o.witness, identities: o.identity ?? new Map() });
         return {
           data: { version: r.version, digest: r.digest, head: r.sealed.head, genesis: r.sealed.genesis },

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { checkShard } from '../ceremony/shard-check.js';
 import { collectNamed } from './inputs.js';
 import { run } from './main.js';
 
@@ -14,6 +13,7 @@ export function register(program: Command): void {
     .option('--identity <name=path>', 'the custodian\'s identity file, if not at its standard path', collectNamed)
     .action(
       run(async (o, ctx) => {
+        const { checkShard } = await import('../ceremony/shard-check.js');
         const r = await checkShard({ ws: ctx.ws, keyId: o.key, custodian: o.custodian, shardPath: o.shard?.get(o.custodian), identityPath: o.identity?.get(o.custodian), operator: ctx.operator });
         return {
           data: { ...r },

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { signMessage } from '../ceremony/sign.js';
 import { usageError } from '../errors.js';
 import { digestLines } from './format.js';
 import { collectNamed } from './inputs.js';
@@ -37,6 +36,7 @@ export function register(program: Command): void {
     .option('--identity <name=path>', 'an identity file not at its standard path (generator, custodians); repeat for each', collectNamed)
     .action(
       run(async (o, ctx) => {
+        const { signMessage } = await import('../ceremony/sign.js');
         const message = readMessage(o);
         const r = await signMessage({ ws: ctx.ws, keyId: o.key, signers: o.signer, message, shards: o.shard, identities: o.identity, operator: ctx.operator, connect: o.nodes });
         return {

@@ -17,9 +17,7 @@ const scrypt = promisify(scryptCb) as (
 ) => Promise<Buffer>;
 
 const SCRYPT_LABEL = 'age-encryption.org/v1/scrypt';
-export const DEFAULT_WORK_FACTOR = 18;
-export const FAST_WORK_FACTOR = 10; // --insecure-fast-kdf: tests and the demo only
-const MAX_WORK_FACTOR = 22;
+const MAX_WORK_FACTOR = 22; // refuse files that would make us allocate gigabytes
 
 async function scryptKey(passphrase: string, salt: Uint8Array, logN: number): Promise<Buffer> {
   const labelAndSalt = Buffer.concat([Buffer.from(SCRYPT_LABEL), salt]);

@@ -13,6 +13,7 @@ import { loadNodeIdentity } from './identity.js';
 import { assignmentOf, loadKeyRecord, type KeyRecord } from './key-record.js';
 import { checkRequest } from './request.js';
 import { openSealedShare } from './sealed.js';
+import { RUN_LIFETIME_MS } from './lifetime.js';
 import { SessionLog } from './sessions.js';
 import { sealShard } from './shard.js';
 import { checkHolding, ShareStore, type Holding } from './store.js';
@@ -29,11 +30,6 @@ interface Run {
   expiry: NodeJS.Timeout;
 }
 
-/**
- * How long a run may hold secrets in memory (a handed-in share and its nonces, or a DKG's
- * polynomial): a coordinator that vanishes mid-run must not leave them in a served node for good.
- */
-export const RUN_LIFETIME_MS = 120_000;
 
 export interface NodeOptions {
   runLifetimeMs?: number;

@@ -1,5 +1,6 @@
 import { KeyriteError } from '../errors.js';
-import { applyChange, checkPolicy, checkPublicIdentity, enrol, rosterDigest, type Roster, type RosterChange } from './roster.js';
+import { applyChange, checkPublicIdentity, enrol, rosterDigest, type Roster, type RosterChange } from './roster.js';
+import { checkPolicy } from './roster-policy.js';
 
 // The roster's history lives in the transcript. Replaying the genesis roster and then every
 // roster.enrol, roster.seal and roster.change gives the roster in force at each line; the

@@ -1,4 +1,5 @@
 import { KeyriteError } from '../errors.js';
+import { checkPolicy, type Policy } from './roster-policy.js';
 import { replaceFile } from '../fs/atomic.js';
 import { readJson, type Workspace } from '../fs/workspace.js';
 import { digestOf } from '../canonical.js';
@@ -9,13 +10,6 @@ import type { Ceremony, StepInput } from './writer.js';
 // The roster says who may act, in which role, under which policy. Enrolment is open until the
 // roster is sealed; what it says at each point of the transcript decides whose signature counts.
 
-export interface Policy {
-  threshold: number; // t of the signing key
-  parties: number; // n signing nodes
-  guardianThreshold: number; // k of a custodian's guardian split
-  guardians: number; // m guardians per custodian
-  approvals: number; // approvers needed for a sensitive operation
-}
 
 export interface Roster {
   v: 1;
@@ -25,17 +19,6 @@ export interface Roster {
   nodes: PublicIdentity[];
   /** Ed25519 keys a member held before a recovery replaced them: records they signed stay valid. */
   formerKeys?: Record<string, string[]>;
-}
-
-export const DEFAULT_POLICY: Policy = { threshold: 2, parties: 3, guardianThreshold: 3, guardians: 5, approvals: 2 };
-
-export function checkPolicy(p: Policy): Policy {
-  const bad = (m: string) => new KeyriteError('BAD_POLICY', m, 2);
-  for (const [k, v] of Object.entries(p)) if (!Number.isInteger(v) || v < 1) throw bad(`${k} must be a whole number ≥ 1, not ${v}`);
-  if (p.threshold < 2 || p.threshold > p.parties) throw bad(`threshold ${p.threshold} must be between 2 and the number of parties ${p.parties}`);
-  if (p.guardianThreshold < 2 || p.guardianThreshold > p.guardians) throw bad(`guardian threshold ${p.guardianThreshold} must be between 2 and the number of guardians ${p.guardians}`);
-  if (p.guardians > 255 || p.parties > 255) throw bad('at most 255 parties or guardians');
-  return p;
 }
 
 export function newRoster(policy: Policy): Roster {
