@@ -18,3 +18,12 @@ export class KeyriteError extends Error {
 export function usageError(message: string, code = 'USAGE'): KeyriteError {
   return new KeyriteError(code, message, 2);
 }
+
+// Error details that may leave the process (a script's --json output, a node's HTTP reply).
+// Anything else a lower layer attached, a protocol complaint's evidence say, which can hold a
+// decrypted sub-share, stays inside.
+const PUBLIC_DETAILS = ['party', 'node', 'missing', 'failures', 'failureCount', 'entries', 'ceremonies', 'genesis', 'head'];
+
+export function publicDetails(details: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(details).filter(([k]) => PUBLIC_DETAILS.includes(k)));
+}

@@ -1,4 +1,4 @@
-import { KeyriteError } from '../errors.js';
+import { publicDetails, type KeyriteError } from '../errors.js';
 
 // The two faces of every command: lines for a person, or exactly one JSON object on stdout for
 // a script. Human notes under --json go to stderr so stdout stays parseable.
@@ -24,14 +24,6 @@ export async function printResult(r: Result, json: boolean): Promise<void> {
   }
   const { default: chalk } = await import('chalk');
   process.stdout.write(text.replace(/^✓/gm, chalk.green('✓')).replace(/^✗/gm, chalk.red('✗')));
-}
-
-// Error details a script may rely on. Anything else a lower layer attached (a protocol
-// complaint's evidence, say, which can hold a decrypted sub-share) never reaches the output.
-const PUBLIC_DETAILS = ['party', 'node', 'missing', 'failures', 'failureCount', 'entries', 'ceremonies', 'genesis', 'head'];
-
-function publicDetails(details: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(details).filter(([k]) => PUBLIC_DETAILS.includes(k)));
 }
 
 export function printError(e: KeyriteError, json: boolean): void {

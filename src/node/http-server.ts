@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KeyriteError } from '../errors.js';
+import { KeyriteError, publicDetails } from '../errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import { loadRoster } from '../transcript/roster.js';
 import type { Envelope, SessionParams } from '../engine/index.js';
@@ -114,7 +114,7 @@ export async function serveNode(ws: Workspace, id: string, listen: { host: strin
       reply(200, { ok: true, result: (await method(node, objectParam(id, q.params ?? {}, 'its parameters'))) ?? null });
     } catch (e) {
       const err = e instanceof KeyriteError ? e : new KeyriteError('INTERNAL', String((e as Error)?.message ?? e));
-      reply(err.code === 'INTERNAL' ? 500 : 400, { ok: false, error: { code: err.code, message: err.message, details: err.details } });
+      reply(err.code === 'INTERNAL' ? 500 : 400, { ok: false, error: { code: err.code, message: err.message, details: publicDetails(err.details) } });
     }
   });
   await new Promise<void>((done, fail) => {
