@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Workspace } from '../src/fs/workspace.js';
 import { newIdentity, publicOf, type Identity } from '../src/custody/identity.js';
-import { ceremonyFiles, lineDigest } from '../src/transcript/chain.js';
-import { enrol, loadRoster, newRoster, rosterDigest, saveRoster } from '../src/transcript/roster.js';
-import { loadScript } from '../src/transcript/script.js';
-import { makeStatement } from '../src/transcript/statement.js';
-import { toolInfo } from '../src/transcript/tool.js';
-import { verifyTranscripts } from '../src/transcript/verify.js';
-import { Ceremony } from '../src/transcript/writer.js';
+import { ceremonyFiles, lineDigest } from '../src/evidence/chain.js';
+import { enrol, loadRoster, newRoster, rosterDigest, saveRoster } from '../src/state/roster.js';
+import { loadScript } from '../src/evidence/script.js';
+import { makeStatement } from '../src/evidence/statement.js';
+import { toolInfo } from '../src/evidence/tool.js';
+import { verifyTranscripts } from '../src/audit/verify.js';
+import { Ceremony } from '../src/evidence/writer.js';
 import { signLine } from '../fixtures/chain-tools.js';
 
 // audit verify throughput at 1k, 10k and 100k entries, and peak memory while verifying, beside

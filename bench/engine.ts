@@ -2,8 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { digestOf } from '../src/canonical.js';
-import { dkgParty, localIdentities, runParties, signParty, type Share } from '../src/engine/index.js';
+import { digestOf } from '../src/base/canonical.js';
+import { dkgParty, signParty, type Share } from '../src/engine/index.js';
+import { localIdentities, runParties } from '../test/support/engine-run.js';
 
 // DKG and signing times per engine (full authenticated in-memory runs: envelopes, signatures,
 // age-sealed sub-shares), beside one single-key noble signature in the same process.

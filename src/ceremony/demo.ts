@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
-import { FAST_WORK_FACTOR } from '../custody/kdf.js';
-import { ceremonyFiles } from '../transcript/chain.js';
-import { DEFAULT_POLICY } from '../transcript/roster-policy.js';
-import { verifyTranscripts } from '../transcript/verify.js';
+import { FAST_WORK_FACTOR } from '../base/kdf.js';
+import { ceremonyFiles } from '../evidence/chain.js';
+import { DEFAULT_POLICY } from '../state/policy.js';
+import { verifyTranscripts } from '../audit/verify.js';
 import { setupCustodian } from './custodian-setup.js';
 import { DemoOperator } from './demo-operator.js';
 import { enrolPerson } from './enrol.js';

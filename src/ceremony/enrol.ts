@@ -1,9 +1,9 @@
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 import { withLock } from '../fs/lock.js';
 import type { Workspace } from '../fs/workspace.js';
 import { checkName, newIdentity, type PersonRole, type PublicIdentity } from '../custody/identity.js';
-import { findMember, loadRoster } from '../transcript/roster.js';
-import type { Sealed } from '../transcript/writer.js';
+import { findMember, loadRoster } from '../state/roster.js';
+import type { Sealed } from '../evidence/writer.js';
 import { confirmFirst, inCeremony } from './evidence.js';
 import type { Operator } from './operator.js';
 import { checkIdentityTarget, writePersonIdentity } from './unlock.js';

@@ -1,8 +1,8 @@
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
-import { Ceremony, type Sealed, type StepInput } from '../transcript/writer.js';
-import { loadScript } from '../transcript/script.js';
+import { Ceremony, type Sealed, type StepInput } from '../evidence/writer.js';
+import { loadScript } from '../evidence/script.js';
 import type { Operator } from './operator.js';
 
 // How a ceremony module leaves evidence: confirm the script's checklists before anything is

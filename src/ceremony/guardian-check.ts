@@ -1,11 +1,11 @@
 import { relative } from 'node:path';
-import { sha256Hex } from '../canonical.js';
+import { sha256Hex } from '../base/canonical.js';
 import { withLock } from '../fs/lock.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
-import type { Sealed } from '../transcript/writer.js';
+import type { Sealed } from '../evidence/writer.js';
 import { inCeremony, step } from './evidence.js';
 import { openShare } from '../custody/guardian-share.js';
-import { loadRoster } from '../transcript/roster.js';
+import { loadRoster } from '../state/roster.js';
 import { guardianShareAtHand, loadSet } from './guardians.js';
 import type { Operator } from './operator.js';
 

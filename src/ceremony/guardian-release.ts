@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 import { createFile } from '../fs/atomic.js';
 import { withLock } from '../fs/lock.js';
-import { sha256Hex } from '../canonical.js';
+import { sha256Hex } from '../base/canonical.js';
 import { confirmFirst, inCeremony } from './evidence.js';
 import type { Workspace } from '../fs/workspace.js';
-import { isRecipient } from '../custody/age.js';
+import { isRecipient } from '../base/age.js';
 import { releaseShare } from '../custody/release.js';
-import { loadRoster } from '../transcript/roster.js';
+import { loadRoster } from '../state/roster.js';
 import { guardianShareAtHand, loadSet } from './guardians.js';
 import type { Operator } from './operator.js';
 

@@ -1,12 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 import { readJson, type Workspace } from '../fs/workspace.js';
 import { verifyEnvelope, verifySet, type GuardianSet, type ShareEnvelope } from '../custody/guardian-share.js';
 import type { Identity, PublicIdentity } from '../custody/identity.js';
 import type { Operator } from './operator.js';
 import { unlockPerson } from './unlock.js';
-import { member, signingKeysOf, type Roster } from '../transcript/roster.js';
+import { member, signingKeysOf, type Roster } from '../state/roster.js';
 
 // Reading guardian sets and share envelopes from disk, checked against the roster.
 

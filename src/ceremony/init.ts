@@ -1,12 +1,12 @@
 import { readdirSync } from 'node:fs';
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 import { withLock } from '../fs/lock.js';
 import type { Workspace } from '../fs/workspace.js';
 import { newIdentity, type PublicIdentity } from '../custody/identity.js';
 import { createNodeIdentity } from '../node/identity.js';
-import { enrol, newRoster, saveRoster } from '../transcript/roster.js';
-import type { Policy } from '../transcript/roster-policy.js';
-import type { Sealed } from '../transcript/writer.js';
+import { enrol, newRoster, saveRoster } from '../state/roster.js';
+import type { Policy } from '../state/policy.js';
+import type { Sealed } from '../evidence/writer.js';
 import { confirmFirst, inCeremony } from './evidence.js';
 import type { Operator } from './operator.js';
 import { writePersonIdentity } from './unlock.js';

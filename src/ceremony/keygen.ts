@@ -1,13 +1,13 @@
 import { relative } from 'node:path';
-import { canonical, sha256Hex } from '../canonical.js';
-import { KeyriteError } from '../errors.js';
+import { canonical, sha256Hex } from '../base/canonical.js';
+import { KeyriteError } from '../base/errors.js';
 import { withLock } from '../fs/lock.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
 import { addressesOf, ENGINE_IDS, sessionIdOf, type PublicPackage, type SessionParams } from '../engine/index.js';
-import { createKeyRecord, type KeyRecord } from '../node/key-record.js';
+import { createKeyRecord, type KeyRecord } from '../state/key-record.js';
 import { drive } from '../node/drive.js';
-import { loadRoster, member, requireSealed, rosterDigest } from '../transcript/roster.js';
-import type { Sealed } from '../transcript/writer.js';
+import { loadRoster, member, requireSealed, rosterDigest } from '../state/roster.js';
+import type { Sealed } from '../evidence/writer.js';
 import { confirmExport, exportShares, type ExportResult } from './export.js';
 import { inCeremony } from './evidence.js';
 import { inProcess, unlockSole, type IdentityPaths, type NodeConnector } from './nodes.js';

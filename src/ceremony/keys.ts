@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import type { Workspace } from '../fs/workspace.js';
-import { loadKeyRecord, type KeyRecord } from '../node/key-record.js';
+import { loadKeyRecord, type KeyRecord } from '../state/key-record.js';
 
 // The keys a workspace knows, from their public records.
 

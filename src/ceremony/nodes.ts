@@ -1,13 +1,13 @@
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
-import { verifyObject } from '../custody/signing.js';
+import { verifyObject } from '../base/ed25519.js';
 import type { Attestation, NodeClient } from '../node/client.js';
 import { HttpNode } from '../node/http-client.js';
 import { loadNodeIdentity } from '../node/identity.js';
 import { SigningNode } from '../node/node.js';
-import { loadRoster, member, soleMember, type Roster } from '../transcript/roster.js';
-import type { Ceremony } from '../transcript/writer.js';
+import { loadRoster, member, soleMember, type Roster } from '../state/roster.js';
+import type { Ceremony } from '../evidence/writer.js';
 import type { Operator } from './operator.js';
 import { unlockPerson } from './unlock.js';
 

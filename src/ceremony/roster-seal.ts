@@ -1,7 +1,7 @@
 import type { Workspace } from '../fs/workspace.js';
 import { withLock } from '../fs/lock.js';
-import { loadRoster, sealRoster, soleMember } from '../transcript/roster.js';
-import type { Sealed } from '../transcript/writer.js';
+import { loadRoster, sealRoster, soleMember } from '../state/roster.js';
+import type { Sealed } from '../evidence/writer.js';
 import { confirmFirst, inCeremony } from './evidence.js';
 import type { Operator } from './operator.js';
 import { unlockPerson } from './unlock.js';

@@ -1,10 +1,10 @@
 import { relative } from 'node:path';
-import { sha256Hex } from '../canonical.js';
+import { sha256Hex } from '../base/canonical.js';
 import { withLock } from '../fs/lock.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
-import { loadKeyRecord } from '../node/key-record.js';
-import { checkShardFor, openShard, shardPath } from '../node/shard.js';
-import { loadRoster, requireSealed } from '../transcript/roster.js';
+import { loadKeyRecord } from '../state/key-record.js';
+import { checkShardFor, openShard, shardPath } from '../custody/shard.js';
+import { loadRoster, requireSealed } from '../state/roster.js';
 import { inCeremony } from './evidence.js';
 import type { Operator } from './operator.js';
 import { unlockPerson } from './unlock.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createFile, FileExistsError, replaceFile } from '../fs/atomic.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
 import { lockIdentity, publicOf, unlockIdentity, type Identity, type PublicIdentity, type Role } from '../custody/identity.js';
-import { member, type Roster } from '../transcript/roster.js';
+import { member, type Roster } from '../state/roster.js';
 import type { Operator } from './operator.js';
 
 /** Opens `name`'s identity file (their standard path unless `path` is given) and checks it against the roster. */

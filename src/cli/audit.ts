@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { KeyriteError, usageError } from '../errors.js';
-import { pgpWords } from '../pgpwords.js';
-import { ceremonyFiles } from '../transcript/chain.js';
-import type { EntryView, VerifyOptions, VerifyResult } from '../transcript/verify.js';
+import { KeyriteError, usageError } from '../base/errors.js';
+import { pgpWords } from '../base/pgpwords.js';
+import { ceremonyFiles } from '../evidence/chain.js';
+import type { EntryView, VerifyOptions, VerifyResult } from '../audit/verify.js';
 import { digestLines } from './format.js';
 import { run, type Context } from './main.js';
 
@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .option('--head <digest>', 'the last seal\'s head digest, from the witnesses\' paper record', digestOption('--head'))
     .action(
       run(async (o, ctx) => {
-        const { verifyTranscripts } = await import('../transcript/verify.js');
+        const { verifyTranscripts } = await import('../audit/verify.js');
         const r = await verifyTranscripts({ ...sources(ctx, operands(verify)), genesis: o.genesis, head: o.head });
         if (!r.ok) throw failed(r);
         const anchored = [o.genesis && 'genesis', o.head && 'head'].filter(Boolean).join(' and ');
@@ -88,7 +88,7 @@ export function register(program: Command): void {
     .argument('[file...]', 'transcript files (default: every transcript in the workspace)')
     .action(
       run(async (_o, ctx) => {
-        const { verifyTranscripts } = await import('../transcript/verify.js');
+        const { verifyTranscripts } = await import('../audit/verify.js');
         const lines: string[] = [];
         const entries: Record<string, unknown>[] = [];
         let file = '';

@@ -1,7 +1,7 @@
-import { pgpWords } from '../pgpwords.js';
+import { pgpWords } from '../base/pgpwords.js';
 import type { PublicIdentity } from '../custody/identity.js';
-import { DEFAULT_WORK_FACTOR, FAST_WORK_FACTOR } from '../custody/kdf.js';
-import type { Sealed } from '../transcript/writer.js';
+import { DEFAULT_WORK_FACTOR, FAST_WORK_FACTOR } from '../base/kdf.js';
+import type { Sealed } from '../evidence/writer.js';
 import type { Context } from './main.js';
 
 // Shared ways of showing things to a person.

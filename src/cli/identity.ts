@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { PERSON_ROLES, type PersonRole } from '../custody/roles.js';
+import { PERSON_ROLES, type PersonRole } from '../state/roles.js';
 import type { PublicIdentity } from '../custody/identity.js';
-import { usageError } from '../errors.js';
+import { usageError } from '../base/errors.js';
 import { readJson } from '../fs/workspace.js';
 import { identityLines, sealLines, workFactor } from './format.js';
 import { run } from './main.js';
@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .option('--file <path>', 'a <name>.pub.json file')
     .action(
       run(async (o, ctx) => {
-        const { loadRoster, member } = await import('../transcript/roster.js');
+        const { loadRoster, member } = await import('../state/roster.js');
         if (!o.name === !o.file) throw usageError('give exactly one of --name or --file');
         const pub: PublicIdentity = o.file ? readJson<PublicIdentity>(o.file, 'the public identity file') : member(loadRoster(ctx.ws), o.name);
         return { data: { identity: pub }, lines: identityLines(pub) };

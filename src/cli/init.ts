@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_POLICY } from '../transcript/roster-policy.js';
+import { DEFAULT_POLICY } from '../state/policy.js';
 import { identityLines, sealLines, workFactor } from './format.js';
 import { parseCount } from './inputs.js';
 import { run } from './main.js';

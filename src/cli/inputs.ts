@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { KeyriteError, usageError } from '../errors.js';
+import { KeyriteError, usageError } from '../base/errors.js';
 
 // Per-person inputs arrive as repeated NAME=PATH options (--identity alice=/media/a/id.age).
 // Secrets themselves never come from argv: only paths to them.

@@ -1,5 +1,5 @@
 import type { ExportResult } from '../ceremony/export.js';
-import type { KeyRecord } from '../node/key-record.js';
+import type { KeyRecord } from '../state/key-record.js';
 
 // How keys, shards and seals are shown to the people at the table.
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { KeyRecord } from '../node/key-record.js';
+import type { KeyRecord } from '../state/key-record.js';
 import { keyLines } from './key-format.js';
 import { run } from './main.js';
 

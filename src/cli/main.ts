@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 import { Workspace } from '../fs/workspace.js';
 import { collectNamed, type NamedPaths } from './inputs.js';
 import { printError, printResult, type Result } from './output.js';

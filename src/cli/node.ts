@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { NodeConnector } from '../ceremony/nodes.js';
-import { usageError } from '../errors.js';
+import { usageError } from '../base/errors.js';
 import { RUN_LIFETIME_MS } from '../node/lifetime.js';
 import { parseCount } from './inputs.js';
 import { run } from './main.js';

@@ -1,4 +1,4 @@
-import { publicDetails, type KeyriteError } from '../errors.js';
+import { publicDetails, type KeyriteError } from '../base/errors.js';
 
 // The two faces of every command: lines for a person, or exactly one JSON object on stdout for
 // a script. Human notes under --json go to stderr so stdout stays parseable.

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { usageError } from '../errors.js';
+import { usageError } from '../base/errors.js';
 import { identityLines, sealLines, workFactor } from './format.js';
 import { collectList, collectNamed } from './inputs.js';
 import { run } from './main.js';

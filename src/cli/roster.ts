@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .description('show the roster in force: version, digest, policy, members and their fingerprints')
     .action(
       run(async (_o, ctx) => {
-        const { loadRoster, rosterDigest } = await import('../transcript/roster.js');
+        const { loadRoster, rosterDigest } = await import('../state/roster.js');
         const r = loadRoster(ctx.ws.requireExists());
         const digest = rosterDigest(r);
         const state = r.version === 0 ? 'open for enrolment (not sealed)' : `sealed, version ${r.version}`;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { usageError } from '../errors.js';
+import { usageError } from '../base/errors.js';
 import { digestLines } from './format.js';
 import { collectNamed } from './inputs.js';
 import { run } from './main.js';

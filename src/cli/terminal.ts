@@ -1,4 +1,4 @@
-import { KeyriteError, usageError } from '../errors.js';
+import { KeyriteError, usageError } from '../base/errors.js';
 import type { Operator } from '../ceremony/operator.js';
 import { checkNewPassphrase, readPassphraseFile, type NamedPaths } from './inputs.js';
 

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { bech32 } from '@scure/base';
 import { combine, split } from 'shamir-secret-sharing';
-import { hex, sha256Hex } from '../canonical.js';
-import { KeyriteError } from '../errors.js';
-import { decryptWith, encryptTo, recipientOf } from './age.js';
+import { hex, sha256Hex } from '../base/canonical.js';
+import { KeyriteError } from '../base/errors.js';
+import { decryptWith, encryptTo, recipientOf } from '../base/age.js';
 import type { Identity, PublicIdentity } from './identity.js';
-import { signObject, verifyObject } from './signing.js';
+import { signObject, verifyObject } from '../base/ed25519.js';
 
 // A custodian's age key, split k-of-m among guardians. Only the age key: the Ed25519 key is
 // never split, so guardians together can rebuild decryption but can never approve or sign

@@ -1,14 +1,14 @@
-import { KeyriteError } from '../errors.js';
-import { digestOf } from '../canonical.js';
-import { decryptWithPassphrase, encryptWithPassphrase, newAgeIdentity, recipientOf } from './age.js';
-import type { Role } from './roles.js';
-import { newSigningKey, signingKeyFromSeed, type SigningKey } from './signing.js';
+import { KeyriteError } from '../base/errors.js';
+import { digestOf } from '../base/canonical.js';
+import { decryptWithPassphrase, encryptWithPassphrase, newAgeIdentity, recipientOf } from '../base/age.js';
+import type { Role } from '../state/roles.js';
+import { newSigningKey, signingKeyFromSeed, type SigningKey } from '../base/ed25519.js';
 
 // A person's or node's identity: an age X25519 key (decrypts what is addressed to them) and an
 // Ed25519 key (signs evidence, approvals, requests). People keep theirs in an age passphrase
 // file; a node keeps its in a 0600 file inside its own directory.
 
-export { PERSON_ROLES, type PersonRole, type Role } from './roles.js';
+export { PERSON_ROLES, type PersonRole, type Role } from '../state/roles.js';
 
 export interface PublicIdentity {
   v: 1;

@@ -1,5 +1,5 @@
 import { base58, bech32m } from '@scure/base';
-import { fromHex } from '../canonical.js';
+import { fromHex } from '../base/canonical.js';
 
 // Addresses of a group key; encoders from @scure/base, none by hand.
 

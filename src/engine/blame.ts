@@ -1,4 +1,4 @@
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 
 // Protocol failures carry a stable code and name the party to blame, in the message and in
 // `details.party`, so the ceremony layer can record who aborted a run and why.

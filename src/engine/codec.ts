@@ -1,4 +1,4 @@
-import { fromHex, hex } from '../canonical.js';
+import { fromHex, hex } from '../base/canonical.js';
 import type { GroupPoint, Suite } from './suite.js';
 
 // Hex ⇄ points and scalars, validated: every point from outside must be on the curve, in the

@@ -1,4 +1,4 @@
-import { hex } from '../canonical.js';
+import { hex } from '../base/canonical.js';
 import { inputError } from './blame.js';
 import { frostSecret, groupData, parseShare, publicPackageOf, samePackage } from './share.js';
 import type { Suite } from './suite.js';

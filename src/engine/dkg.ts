@@ -1,4 +1,4 @@
-import { fromHex, hex } from '../canonical.js';
+import { fromHex, hex } from '../base/canonical.js';
 import { blame, inputError, malformed } from './blame.js';
 import { decodePoint, decodePoints, decodeScalar } from './codec.js';
 import { defaultRng } from './poly.js';

@@ -1,6 +1,6 @@
-import { canonical, digestOf, fromHex, hex } from '../canonical.js';
-import { decryptWith, encryptTo } from '../custody/age.js';
-import { signObject, verifyObject, type SigningKey } from '../custody/signing.js';
+import { canonical, digestOf, fromHex, hex } from '../base/canonical.js';
+import { decryptWith, encryptTo } from '../base/age.js';
+import { signObject, verifyObject, type SigningKey } from '../base/ed25519.js';
 import { blame, malformed } from './blame.js';
 
 // Protocol envelopes (DESIGN §5). Every message is signed by its sender over the canonical

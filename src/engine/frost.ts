@@ -1,4 +1,4 @@
-import { fromHex } from '../canonical.js';
+import { fromHex } from '../base/canonical.js';
 import { combineShares } from './combine.js';
 import { dkgRounds } from './dkg.js';
 import { refreshRounds } from './refresh.js';

@@ -12,6 +12,4 @@ export type { PartyKeys, Member, Roster, Stage } from './protocol.js';
 export { ProtocolParty } from './protocol.js';
 export type { PartySetup } from './party.js';
 export { dkgParty, signParty, refreshParty, reshareParty } from './party.js';
-export type { Transport } from './run.js';
-export { runParties, localIdentities } from './run.js';
 export type { ProtocolCode } from './blame.js';

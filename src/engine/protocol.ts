@@ -1,5 +1,5 @@
-import { KeyriteError } from '../errors.js';
-import type { SigningKey } from '../custody/signing.js';
+import { KeyriteError } from '../base/errors.js';
+import type { SigningKey } from '../base/ed25519.js';
 import { blame, inputError, malformed } from './blame.js';
 import {
   BROADCAST, checkShape, envelopeDigest, envelopeSignatureValid, membersOf, openDirect, sealDirect, sessionIdOf, signEnvelope,

@@ -1,4 +1,4 @@
-import { canonical, fromHex, sha256Hex } from '../canonical.js';
+import { canonical, fromHex, sha256Hex } from '../base/canonical.js';
 import { inputError } from './blame.js';
 import { decodeGroupKey, decodePoint, decodeScalar, encodeGroupKey, encodePoint, encodeScalar } from './codec.js';
 import { lagrangeAtZero } from './poly.js';

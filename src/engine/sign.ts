@@ -1,4 +1,4 @@
-import { hex, sha256Hex } from '../canonical.js';
+import { hex, sha256Hex } from '../base/canonical.js';
 import { blame, inputError, malformed } from './blame.js';
 import { decodePoint, decodeScalar } from './codec.js';
 import { defaultRng } from './poly.js';

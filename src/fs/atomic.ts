@@ -1,7 +1,7 @@
 import { closeSync, constants, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 
 // Everything keyrite writes goes through here: temp file in the same directory, fsync, then
 // rename (or link, for exclusive creation), then fsync of the directory, so a crash leaves

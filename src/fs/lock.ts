@@ -1,6 +1,6 @@
 import { closeSync, constants, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 
 export class WorkspaceBusyError extends KeyriteError {
   constructor(readonly path: string, holder: string) {

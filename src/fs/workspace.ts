@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 
 // Where everything lives in a workspace. Public records sit at the top; what a person must
 // carry away is under holdings/<name>/; each node's private store is under nodes/<id>/.

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 import type { Identity } from '../custody/identity.js';
-import { signObject, verifyObject } from '../custody/signing.js';
-import { findMember, type Roster } from '../transcript/roster.js';
+import { signObject, verifyObject } from '../base/ed25519.js';
+import { findMember, type Roster } from '../state/roster.js';
 
 // Who may drive a node over HTTP: every request is signed by the key generator or a custodian
 // of the roster, names the node it is for, and carries a fresh nonce and the time. A request

@@ -1,4 +1,4 @@
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 import type { Identity } from '../custody/identity.js';
 import type { Envelope } from '../engine/index.js';
 import type { Attestation, DkgStart, NodeClient, RoundReply, SignStart } from './client.js';

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KeyriteError, publicDetails } from '../errors.js';
+import { KeyriteError, publicDetails } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
-import { loadRoster } from '../transcript/roster.js';
+import { loadRoster } from '../state/roster.js';
 import type { Envelope, SessionParams } from '../engine/index.js';
 import type { NodeClient, SignStart } from './client.js';
 import { ReplayGuard } from './http-auth.js';

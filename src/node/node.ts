@@ -1,21 +1,21 @@
-import { canonical } from '../canonical.js';
-import { KeyriteError } from '../errors.js';
+import { canonical } from '../base/canonical.js';
+import { KeyriteError } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
-import { signObject } from '../custody/signing.js';
+import { signObject } from '../base/ed25519.js';
 import {
   dkgParty, publicPackageOf, signParty, sessionIdOf,
   type Envelope, type PartySetup, type ProtocolParty, type Roster as ProtocolRoster, type SessionParams, type Share,
 } from '../engine/index.js';
-import { loadRoster, member, requireSealed, rosterDigest } from '../transcript/roster.js';
+import { loadRoster, member, requireSealed, rosterDigest } from '../state/roster.js';
 import type { Attestation, DkgStart, NodeClient, RoundReply, SignStart } from './client.js';
 import { loadNodeIdentity } from './identity.js';
-import { assignmentOf, loadKeyRecord, type KeyRecord } from './key-record.js';
+import { assignmentOf, loadKeyRecord, type KeyRecord } from '../state/key-record.js';
 import { checkRequest } from './request.js';
-import { openSealedShare } from './sealed.js';
+import { openSealedShare } from '../custody/sealed.js';
 import { RUN_LIFETIME_MS } from './lifetime.js';
 import { SessionLog } from './sessions.js';
-import { sealShard } from './shard.js';
+import { sealShard } from '../custody/shard.js';
 import { checkHolding, ShareStore, type Holding } from './store.js';
 
 // A signing node: its identity, its encrypted share store, and the protocol runs it is in. It

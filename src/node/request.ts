@@ -1,9 +1,9 @@
-import { sha256Hex } from '../canonical.js';
-import { KeyriteError } from '../errors.js';
-import { signObject, verifyObject, type SigningKey } from '../custody/signing.js';
+import { sha256Hex } from '../base/canonical.js';
+import { KeyriteError } from '../base/errors.js';
+import { signObject, verifyObject, type SigningKey } from '../base/ed25519.js';
 import { sessionIdOf, type SessionParams, type Share } from '../engine/index.js';
-import { assignmentOf, type KeyRecord } from './key-record.js';
-import { sealShare } from './sealed.js';
+import { assignmentOf, type KeyRecord } from '../state/key-record.js';
+import { sealShare } from '../custody/sealed.js';
 
 // The signing request a custodian signs before handing their share to a node (DESIGN §1 step 4,
 // §5): key id, epoch, message digest, signer set (custodians) and session id. A node computes a

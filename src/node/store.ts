@@ -1,12 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyriteError } from '../errors.js';
+import { KeyriteError } from '../base/errors.js';
 import { createFile, removeFile } from '../fs/atomic.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
 import type { Share } from '../engine/index.js';
-import { KEY_ID } from './key-record.js';
-import { openSealedShare, sealShare } from './sealed.js';
+import { KEY_ID } from '../state/key-record.js';
+import { openSealedShare, sealShare } from '../custody/sealed.js';
 
 // A node's shares at rest: nodes/<id>/shares/<keyId>.<epoch>.age, each age ciphertext to the
 // node's own recipient (DESIGN §2). A share is decrypted into memory for one run and never

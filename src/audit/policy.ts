@@ -1,0 +1,153 @@
+import type { PublicIdentity } from '../custody/identity.js';
+import { approvalsNeeded, type Script } from '../evidence/script.js';
+
+// The rules a ceremony must follow beyond each entry's own signatures (DESIGN §1, §6):
+//  - it opens with ceremony.start (after ceremony.interrupted, if the one before never closed),
+//    and closes with ceremony.seal (by the same actor) or ceremony.abort, with nothing after;
+//  - a newcomer who signed its opening entries is enrolled by it;
+//  - the sensitive step a script names is preceded by the approvals it requires (approvals may
+//    come from earlier `approve` ceremonies; each counts once, for the act it precedes);
+//  - every node that deleted key K, and every node that took part in signing with K, attests
+//    afterwards, in the same ceremony, that it holds nothing for K.
+
+export interface PolicyFailure {
+  line: number;
+  reason: string;
+}
+
+export interface Observed {
+  line: number;
+  step: string;
+  actor: PublicIdentity | undefined; // undefined when the first signer could not be resolved
+  introduced: PublicIdentity | undefined; // a newcomer the entry brings in, if any
+  params: Record<string, unknown>;
+  result: Record<string, unknown>;
+}
+
+interface Obligation {
+  node: string;
+  keyId: string;
+  line: number;
+  why: string;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Approvals across the whole chain, by operation and target, until an act consumes them. */
+export class ApprovalLedger {
+  private readonly pending = new Map<string, Set<string>>();
+
+  private static key(operation: string, target: string | undefined): string {
+    return `${operation}\u0000${target ?? ''}`;
+  }
+
+  add(operation: string, target: string | undefined, approver: string): void {
+    const k = ApprovalLedger.key(operation, target);
+    this.pending.set(k, (this.pending.get(k) ?? new Set()).add(approver));
+  }
+
+  /** Takes the approvals for an act; returns how many distinct approvers there were. */
+  consume(operation: string, target: string | undefined): number {
+    const k = ApprovalLedger.key(operation, target);
+    const n = this.pending.get(k)?.size ?? 0;
+    this.pending.delete(k);
+    return n;
+  }
+}
+
+export class CeremonyPolicy {
+  private starter: string | undefined;
+  private closedAt: number | undefined;
+  private lastLine = 0;
+  private readonly obligations: Obligation[] = [];
+  private readonly newcomers = new Map<string, number>(); // fingerprint -> line that introduced it
+  readonly failures: PolicyFailure[] = [];
+
+  constructor(
+    private readonly script: Script,
+    private readonly policyApprovals: number,
+    private readonly ledger: ApprovalLedger,
+  ) {}
+
+  get closed(): boolean {
+    return this.closedAt !== undefined;
+  }
+
+  observe(e: Observed): void {
+    const fail = (reason: string) => this.failures.push({ line: e.line, reason });
+    if (this.closedAt !== undefined) fail(`${e.step} after the ceremony closed at line ${this.closedAt}`);
+    this.checkOpening(e, fail);
+    this.lastLine = e.line;
+    if (e.introduced && e.step !== 'roster.enrol' && e.step !== 'roster.change') this.newcomers.set(e.introduced.fingerprint, e.line);
+    const actor = e.actor?.name;
+    switch (e.step) {
+      case 'roster.enrol':
+        if (e.introduced) this.newcomers.delete(e.introduced.fingerprint);
+        break;
+      case 'approval': {
+        const operation = str(e.params.operation);
+        if (!operation || !actor) fail('approval without params.operation');
+        else this.ledger.add(operation, str(e.params.target), actor);
+        break;
+      }
+      case 'node.delete':
+        if (actor) this.oblige(actor, str(e.params.keyId), e.line, 'deleted its share of', fail);
+        break;
+      case 'sign.result':
+        for (const node of Array.isArray(e.params.nodes) ? e.params.nodes : []) this.oblige(String(node), str(e.params.keyId), e.line, 'signed with', fail);
+        break;
+      case 'node.attest':
+        if (actor) this.discharge(actor, e.result.holds);
+        break;
+      case 'ceremony.seal':
+        if (actor !== this.starter) fail(`sealed by ${actor ?? 'an unknown signer'}, but the ceremony's actor is ${this.starter ?? 'unknown'}`);
+        this.closedAt = e.line;
+        break;
+      case 'ceremony.abort':
+        this.closedAt = e.line;
+        break;
+    }
+    if (this.script.approvals?.before === e.step) this.checkApprovals(e, fail);
+  }
+
+  /** Failures that only the whole ceremony shows; call once after its last line. */
+  close(): PolicyFailure[] {
+    for (const o of this.obligations) {
+      this.failures.push({ line: o.line, reason: `${o.node} ${o.why} key ${o.keyId} but never attested, later in this ceremony, that it holds nothing for it` });
+    }
+    for (const [fingerprint, line] of this.newcomers) {
+      this.failures.push({ line, reason: `signed by newcomer ${fingerprint}, whom this ceremony never enrols` });
+    }
+    return this.failures;
+  }
+
+  private checkOpening(e: Observed, fail: (reason: string) => void): void {
+    if (this.starter !== undefined) {
+      if (e.step === 'ceremony.start' || e.step === 'ceremony.interrupted') fail(`${e.step} in the middle of a ceremony`);
+      return;
+    }
+    if (e.step === 'ceremony.interrupted' && e.line === 1) return;
+    if (e.step !== 'ceremony.start') fail(`a ceremony opens with ceremony.start, not ${e.step}`);
+    this.starter = e.actor?.name ?? '';
+  }
+
+  private oblige(node: string, keyId: string | undefined, line: number, why: string, fail: (reason: string) => void): void {
+    if (!keyId) return fail('no params.keyId');
+    this.obligations.push({ node, keyId, line, why });
+  }
+
+  private discharge(node: string, holds: unknown): void {
+    const held = new Set((Array.isArray(holds) ? holds : []).map((h) => str((h as { keyId?: unknown })?.keyId)));
+    for (let i = this.obligations.length - 1; i >= 0; i--) {
+      const o = this.obligations[i]!;
+      if (o.node === node && !held.has(o.keyId)) this.obligations.splice(i, 1);
+    }
+  }
+
+  private checkApprovals(e: Observed, fail: (reason: string) => void): void {
+    const a = this.script.approvals!;
+    const needed = approvalsNeeded(this.script, this.policyApprovals);
+    const found = this.ledger.consume(a.operation, str(e.params.target));
+    if (found < needed) fail(`${e.step} needs ${needed} approvals for ${a.operation}${e.params.target ? ` of ${String(e.params.target)}` : ''}; found ${found}`);
+  }
+}

@@ -1,0 +1,91 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { digestOf } from '../base/canonical.js';
+import { KeyriteError } from '../base/errors.js';
+import type { Role } from '../custody/identity.js';
+import { packageRoot } from './tool.js';
+
+// Ceremony scripts (ceremonies/<name>.json): for one lifecycle operation, who takes part, which
+// role may record each step, what approvals must precede the sensitive act, who co-signs the
+// seal, and the operator's checklist per step. Every entry names its script by digest, so the
+// verifier checks each step against the very rules the operator was shown.
+
+export interface StepRule {
+  roles: Role[]; // roles that may be the step's actor
+  checklist?: string[]; // what the operator confirms before the step, one item at a time
+}
+
+export interface Approvals {
+  operation: string; // the approval entries' params.operation
+  count: number | 'policy'; // 'policy': the roster policy's approvals
+  before: string; // the sensitive step they must precede (its params.target, if any, must match)
+}
+
+export interface ScriptDoc {
+  v: 1;
+  name: string;
+  title: string;
+  roles: Role[]; // everyone who takes part
+  steps: Record<string, StepRule>; // a key ending in ".*" covers every step with that prefix
+  approvals?: Approvals;
+  seal: Role[]; // roles that must co-sign ceremony.seal beside the ceremony's actor
+}
+
+export interface Script extends ScriptDoc {
+  digest: string; // digestOf(the JSON document)
+}
+
+export const SCRIPTS_DIR = join(packageRoot, 'ceremonies');
+
+// Steps every ceremony may record without listing them: the ceremony's own bookkeeping is done
+// by whoever may start it, and anyone taking part may confirm a checklist item.
+const STARTER_STEPS = ['ceremony.interrupted', 'ceremony.abort', 'ceremony.seal'];
+export const CHECKLIST_STEP = 'checklist.confirm';
+
+function readScript(file: string): Script {
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as ScriptDoc;
+  if (doc.v !== 1 || typeof doc.name !== 'string' || !doc.steps?.['ceremony.start'] || !Array.isArray(doc.seal)) {
+    throw new KeyriteError('DAMAGED_FILE', `${file} is not a keyrite ceremony script`);
+  }
+  return { ...doc, digest: digestOf(doc) };
+}
+
+let byName: Map<string, Script> | undefined;
+
+function all(): Map<string, Script> {
+  if (!byName) {
+    byName = new Map();
+    for (const f of readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith('.json')).sort()) {
+      const s = readScript(join(SCRIPTS_DIR, f));
+      byName.set(s.name, s);
+    }
+  }
+  return byName;
+}
+
+export function loadScript(name: string): Script {
+  const s = all().get(name);
+  if (!s) throw new KeyriteError('UNKNOWN_SCRIPT', `no ceremony script "${name}" in ${SCRIPTS_DIR}`);
+  return s;
+}
+
+/** Every shipped script by digest: the verifier accepts only these. */
+export function scriptsByDigest(): Map<string, Script> {
+  return new Map([...all().values()].map((s) => [s.digest, s]));
+}
+
+/** The rule for `step` in `script`, or undefined when the script does not allow the step. */
+export function stepRule(script: Script, step: string): StepRule | undefined {
+  if (STARTER_STEPS.includes(step)) return { roles: script.steps['ceremony.start']!.roles };
+  if (step === CHECKLIST_STEP) return { roles: script.roles };
+  const exact = script.steps[step];
+  if (exact) return exact;
+  const wildcard = Object.keys(script.steps).find((k) => k.endsWith('.*') && step.startsWith(k.slice(0, -1)));
+  return wildcard ? script.steps[wildcard] : undefined;
+}
+
+/** The number of approvals the script needs under `policyApprovals`, or 0 when it needs none. */
+export function approvalsNeeded(script: Script, policyApprovals: number): number {
+  if (!script.approvals) return 0;
+  return script.approvals.count === 'policy' ? policyApprovals : script.approvals.count;
+}

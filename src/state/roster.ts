@@ -1,0 +1,205 @@
+import { KeyriteError } from '../base/errors.js';
+import { checkPolicy, type Policy } from './policy.js';
+import { replaceFile } from '../fs/atomic.js';
+import { readJson, type Workspace } from '../fs/workspace.js';
+import { digestOf } from '../base/canonical.js';
+import { fingerprintOf, PERSON_ROLES, publicOf, type Identity, type PublicIdentity, type Role } from '../custody/identity.js';
+import { applyStep } from './fold.js';
+import type { Ceremony, StepInput } from '../evidence/writer.js';
+
+// The roster says who may act, in which role, under which policy. Enrolment is open until the
+// roster is sealed; what it says at each point of the transcript decides whose signature counts.
+
+
+export interface Roster {
+  v: 1;
+  version: number; // 0 while enrolment is open; 1 once sealed; +1 per change
+  policy: Policy;
+  members: PublicIdentity[];
+  nodes: PublicIdentity[];
+  /** Ed25519 keys a member held before a recovery replaced them: records they signed stay valid. */
+  formerKeys?: Record<string, string[]>;
+}
+
+export function newRoster(policy: Policy): Roster {
+  return { v: 1, version: 0, policy: checkPolicy(policy), members: [], nodes: [] };
+}
+
+export function loadRoster(ws: Workspace): Roster {
+  ws.requireExists();
+  const r = readJson<Roster>(ws.rosterFile, 'the roster');
+  if (r.v !== 1 || !Array.isArray(r.members) || !Array.isArray(r.nodes)) {
+    throw new KeyriteError('DAMAGED_FILE', `the roster (${ws.rosterFile}) is not a keyrite roster`);
+  }
+  return r;
+}
+
+export function saveRoster(ws: Workspace, roster: Roster): void {
+  replaceFile(ws.rosterFile, JSON.stringify(roster, null, 2) + '\n');
+}
+
+export function findMember(roster: Roster, name: string): PublicIdentity | undefined {
+  return roster.members.find((m) => m.name === name) ?? roster.nodes.find((m) => m.name === name);
+}
+
+/** The enrolled identity of `name`, which must hold `role` when one is given. */
+export function member(roster: Roster, name: string, role?: Role): PublicIdentity {
+  const m = findMember(roster, name);
+  if (!m) throw new KeyriteError('NOT_ENROLLED', `${name} is not enrolled in the roster; enrol them with "keyrite identity new --name ${name} --role ${role ?? 'ROLE'}"`);
+  if (role && m.role !== role) throw new KeyriteError('WRONG_ROLE', `${name} is enrolled as ${m.role}, not ${role}`);
+  return m;
+}
+
+/** The member named, or else the only member with `role`; refuses when that is ambiguous. */
+export function soleMember(roster: Roster, role: Role, name: string | undefined): PublicIdentity {
+  if (name) return member(roster, name, role);
+  const all = membersWithRole(roster, role);
+  if (all.length !== 1) {
+    throw new KeyriteError('MISSING_INPUT', `${all.length === 0 ? 'no' : all.length} ${role}s are enrolled; name one with --${role} NAME`, 2);
+  }
+  return all[0]!;
+}
+
+export function membersWithRole(roster: Roster, role: Role): PublicIdentity[] {
+  return (role === 'node' ? roster.nodes : roster.members).filter((m) => m.role === role);
+}
+
+export function enrol(roster: Roster, pub: PublicIdentity): void {
+  if (findMember(roster, pub.name)) {
+    throw new KeyriteError('ALREADY_ENROLLED', `${pub.name} is already enrolled; choose another name`);
+  }
+  if (roster.members.some((m) => m.signingKey === pub.signingKey || m.recipient === pub.recipient)) {
+    throw new KeyriteError('ALREADY_ENROLLED', `the keys of ${pub.name} are already enrolled under another name`);
+  }
+  (pub.role === 'node' ? roster.nodes : roster.members).push(pub);
+}
+
+/** Every Ed25519 key `name` has held, current first. */
+export function signingKeysOf(roster: Roster, name: string): string[] {
+  const current = findMember(roster, name);
+  return [...(current ? [current.signingKey] : []), ...(roster.formerKeys?.[name] ?? [])];
+}
+
+// ---- Versions -------------------------------------------------------------------------------
+// Version 0 is open enrolment; `roster seal` makes version 1 (generator + witness); every later
+// version is a change signed by the previous version's approval quorum, as TUF rotates its root.
+// The transcript carries every transition (roster.enrol, roster.seal, roster.change), so the
+// verifier rebuilds the roster in force at each line by replaying them (replay.ts).
+
+export type RosterChange =
+  | { op: 'rekey'; name: string; identity: PublicIdentity } // same person and role, new keys (after recovery)
+  | { op: 'add'; identity: PublicIdentity }
+  | { op: 'remove'; name: string }
+  | { op: 'policy'; policy: Policy };
+
+export function rosterDigest(roster: Roster): string {
+  return digestOf(roster);
+}
+
+export function identities(roster: Roster): PublicIdentity[] {
+  return [...roster.members, ...roster.nodes];
+}
+
+export function byFingerprint(roster: Roster, fingerprint: string): PublicIdentity | undefined {
+  return identities(roster).find((m) => m.fingerprint === fingerprint);
+}
+
+/** Nothing custodial happens before the roster is sealed. */
+export function requireSealed(roster: Roster): Roster {
+  if (roster.version < 1) {
+    throw new KeyriteError('ROSTER_NOT_SEALED', 'the roster is still open for enrolment; seal it first with "keyrite roster seal" (generator and witness)');
+  }
+  return roster;
+}
+
+/** Checks that `x` is a well-formed public identity whose fingerprint matches its keys. */
+export function checkPublicIdentity(x: unknown, what: string): PublicIdentity {
+  const p = x as Partial<PublicIdentity> | null;
+  const ok =
+    typeof p === 'object' && p !== null && p.v === 1 &&
+    typeof p.name === 'string' && typeof p.role === 'string' && [...PERSON_ROLES, 'node'].includes(p.role) &&
+    typeof p.recipient === 'string' && typeof p.signingKey === 'string' && /^[0-9a-f]{64}$/.test(p.signingKey) &&
+    p.fingerprint === fingerprintOf(p.name, p.role, p.recipient, p.signingKey);
+  if (!ok) throw new KeyriteError('BAD_IDENTITY', `${what} is not a well-formed public identity (or its fingerprint does not match its keys)`);
+  return p as PublicIdentity;
+}
+
+/** The roster after `change`: a new version, never an edit of the old one. */
+export function applyChange(roster: Roster, change: RosterChange): Roster {
+  requireSealed(roster);
+  const next: Roster = structuredClone({ ...roster, version: roster.version + 1 });
+  const where = (name: string) => (findMember(next, name)?.role === 'node' ? next.nodes : next.members);
+  switch (change.op) {
+    case 'rekey': {
+      const old = member(next, change.name);
+      const pub = checkPublicIdentity(change.identity, `the new identity of ${change.name}`);
+      if (pub.name !== old.name || pub.role !== old.role) throw new KeyriteError('BAD_CHANGE', `a rekey keeps name and role; ${pub.name} (${pub.role}) does not replace ${old.name} (${old.role})`);
+      const list = where(change.name);
+      list[list.findIndex((m) => m.name === change.name)] = pub;
+      // What the old key signed before the change (a guardian set, say) stays verifiable.
+      next.formerKeys = { ...next.formerKeys, [change.name]: [old.signingKey, ...(next.formerKeys?.[change.name] ?? [])] };
+      break;
+    }
+    case 'add':
+      enrol(next, checkPublicIdentity(change.identity, 'the added identity'));
+      break;
+    case 'remove': {
+      member(next, change.name);
+      const list = where(change.name);
+      list.splice(list.findIndex((m) => m.name === change.name), 1);
+      break;
+    }
+    case 'policy':
+      next.policy = checkPolicy(change.policy);
+      break;
+    default:
+      throw new KeyriteError('BAD_CHANGE', `unknown roster change ${JSON.stringify((change as { op: unknown }).op)}`);
+  }
+  return next;
+}
+
+// ---- Recorded transitions -------------------------------------------------------------------
+// Each records its step first and then saves the roster it implies, computed by the same
+// replay code the verifier runs, so the roster file is always what the transcript says.
+
+/** Enrols `id` while the roster is open; the entry is signed by the new identity itself (proof of possession). */
+export async function enrolMember(c: Ceremony, id: Identity): Promise<Roster> {
+  const pub = publicOf(id);
+  const roster = loadRoster(c.ws);
+  if (roster.version > 0) {
+    throw new KeyriteError('ROSTER_SEALED', `the roster is sealed (version ${roster.version}); adding ${id.name} is a roster change that needs the approvers' quorum`);
+  }
+  enrol(structuredClone(roster), pub); // refuse duplicates before anything is recorded
+  return recordTransition(c, roster, { step: 'roster.enrol', actor: id, params: { identity: pub } });
+}
+
+/** Seals version 1: signed by the generator, co-signed by a witness. */
+export async function sealRoster(c: Ceremony, generator: Identity, witness: Identity): Promise<{ roster: Roster; digest: string }> {
+  const roster = loadRoster(c.ws);
+  if (roster.version !== 0) throw new KeyriteError('ROSTER_SEALED', `the roster is already sealed (version ${roster.version})`);
+  const sealed: Roster = { ...roster, version: 1 };
+  const digest = rosterDigest(sealed);
+  await recordTransition(c, roster, { step: 'roster.seal', actor: generator, cosigners: [witness], params: { roster: digest } });
+  return { roster: sealed, digest };
+}
+
+/**
+ * Records a roster change approved by the current version's quorum (`approvers`, custodians;
+ * the first is the entry's actor). A change that brings in new keys is co-signed by their
+ * `holder` too, proving possession.
+ */
+export async function changeRoster(c: Ceremony, change: RosterChange, approvers: Identity[], holder?: Identity): Promise<Roster> {
+  const roster = requireSealed(loadRoster(c.ws));
+  const next = applyChange(roster, change); // refuse a bad change before anything is recorded
+  const [actor, ...rest] = approvers;
+  if (!actor) throw new KeyriteError('QUORUM_NOT_MET', 'a roster change needs the approvers\' signatures');
+  await recordTransition(c, roster, { step: 'roster.change', actor, cosigners: holder ? [...rest, holder] : rest, params: { change, version: next.version } });
+  return next;
+}
+
+async function recordTransition(c: Ceremony, before: Roster, input: StepInput): Promise<Roster> {
+  await c.record(input);
+  const after = applyStep(before, input.step, input.params ?? {});
+  saveRoster(c.ws, after);
+  return after;
+}

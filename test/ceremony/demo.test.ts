@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { independentVerify } from '../../src/ceremony/independent-verify.js';
+import { ceremonyFiles } from '../../src/evidence/chain.js';
+import { verifyTranscripts } from '../../src/audit/verify.js';
+import { keyrite, tempDir } from '../support/cli.js';
+import { cliHas } from '../support/workspace.js';
+
+// The README's first command: the whole lifecycle, then the auditor's check of what it left.
+
+/** `keyrite audit verify` when this build has it, else the library function it runs. */
+async function auditVerify(ws: string): Promise<{ ok: boolean; failures: { reason: string }[] }> {
+  if (await cliHas(['audit'], 'verify')) {
+    const r = await keyrite(['audit', 'verify', '--workspace', ws, '--json']);
+    const out = JSON.parse(r.stdout);
+    assert.equal(r.code, out.ok ? 0 : 1);
+    return { ok: out.ok, failures: out.failures ?? [] };
+  }
+  return verifyTranscripts({ files: ceremonyFiles(join(ws, 'transcripts')), root: ws, rosterFile: join(ws, 'roster.json') });
+}
+
+test('demo: both engines sign just in time, ordinary verifiers accept, and the evidence verifies', async () => {
+  const ws = join(tempDir('keyrite-demo-'), 'ws');
+  const started = Date.now();
+  const r = await keyrite(['demo', '--workspace', ws, '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.ok(Date.now() - started < 60_000, 'the demo takes under a minute');
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual(report.signatures.map((s: any) => s.engine), ['ed25519', 'bip340']);
+  for (const s of report.signatures) {
+    assert.match(s.keyId, /^k[0-9a-f]{16}$/);
+    assert.ok(independentVerify(s.engine, s.publicKey, Buffer.from(s.message, 'hex'), s.signature), `${s.engine} signature`);
+  }
+  for (const n of readdirSync(join(ws, 'nodes'))) assert.deepEqual(readdirSync(join(ws, 'nodes', n, 'shares')), [], `${n} holds nothing`);
+
+  const audit = await auditVerify(ws);
+  assert.ok(audit.ok, JSON.stringify(audit.failures));
+
+  // Remove one node-empty attestation after a signature: the auditor names the node.
+  const file = readdirSync(join(ws, 'transcripts')).find((f) => f.endsWith('-sign.jsonl'))!;
+  const path = join(ws, 'transcripts', file);
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  const at = lines.findIndex((l) => JSON.parse(Buffer.from(JSON.parse(l).payload, 'base64').toString('utf8')).predicate.step === 'node.attest');
+  lines.splice(at, 1);
+  writeFileSync(path, lines.join('\n') + '\n');
+  const cut = await auditVerify(ws);
+  assert.equal(cut.ok, false);
+  assert.ok(cut.failures.some((f) => /node-1 signed with key .* never attested/.test(f.reason)), JSON.stringify(cut.failures));
+});
