@@ -3,7 +3,8 @@ import { isAbsolute, join, normalize, relative } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
 import type { PublicIdentity } from '../custody/identity.js';
 import { byCeremonyOrder, ceremonyIdOf, lineDigest, readLines } from '../evidence/chain.js';
-import { pae, parseEnvelope, SignatureChecker, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
+import { pae, parseEnvelope, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
+import { Verifier as Ed25519Verifier } from '../base/ed25519.js';
 import { ApprovalLedger, CeremonyPolicy } from './policy.js';
 import { applyStep, genesisRoster } from '../state/fold.js';
 import { rosterDigest, type Roster } from '../state/roster.js';
@@ -84,7 +85,7 @@ export class Verifier {
   private unclosed: CeremonyState | undefined; // the previous ceremony, if it never closed
   private readonly artifacts = new Map<string, { sha256: string; file: string; line: number }>();
   private readonly ledger = new ApprovalLedger();
-  private readonly checker = new SignatureChecker();
+  private readonly checker = new Ed25519Verifier();
   private readonly scripts = scriptsByDigest();
   private readonly failures: Failure[] = [];
   private failureCount = 0;
@@ -179,7 +180,7 @@ export class Verifier {
       } catch (e) {
         problems.push(`signature ${i + 1}: ${(e as Error).message}`);
       }
-      const ok = signer !== undefined && this.checker.check(signer.identity.signingKey, message, sig.sig);
+      const ok = signer !== undefined && this.checker.check(signer.identity.signingKey, message, Buffer.from(sig.sig, 'base64'));
       if (signer && !ok) problems.push(`signature ${i + 1} (${signer.identity.name}, ${sig.keyid}) does not verify`);
       signers.push(ok ? signer : undefined);
       return { keyid: sig.keyid, name: signer?.identity.name, role: signer?.identity.role, ok };

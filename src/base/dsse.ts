@@ -1,10 +1,8 @@
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import type { SigningKey } from './ed25519.js';
+import { signRaw, type SigningKey } from './ed25519.js';
 
 // DSSE envelopes (github.com/secure-systems-lab/dsse, protocol v1). A signature covers the
 // pre-authentication encoding (PAE) of payload type and body, never the JSON around them, so
-// re-serialising an envelope cannot change what was signed. Ed25519 goes through node:crypto:
-// the signatures are the same RFC 8032 bytes noble makes, and verification is several times faster.
+// re-serialising an envelope cannot change what was signed.
 
 export const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
@@ -31,24 +29,12 @@ export function pae(payloadType: string, body: Uint8Array): Buffer {
   return Buffer.concat([head, body]);
 }
 
-// PKCS#8 and SPKI DER prefixes for a raw 32-byte Ed25519 key (RFC 8410).
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-
-function privateKeyOf(seed: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-}
-
-export function publicKeyOf(publicKeyHex: string): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, Buffer.from(publicKeyHex, 'hex')]), format: 'der', type: 'spki' });
-}
-
 export function signEnvelope(body: Uint8Array, signers: EnvelopeSigner[]): Envelope {
   const message = pae(PAYLOAD_TYPE, body);
   return {
     payloadType: PAYLOAD_TYPE,
     payload: Buffer.from(body).toString('base64'),
-    signatures: signers.map((s) => ({ keyid: s.keyid, sig: sign(null, message, privateKeyOf(s.key.seed)).toString('base64') })),
+    signatures: signers.map((s) => ({ keyid: s.keyid, sig: signRaw(s.key, message).toString('base64') })),
   };
 }
 
@@ -69,28 +55,4 @@ export function parseEnvelope(line: string): Envelope {
     if (typeof s?.keyid !== 'string' || typeof s.sig !== 'string') throw new Error('malformed signature entry');
   }
   return e as Envelope;
-}
-
-/** Verifies Ed25519 signatures, building each public key object once: a transcript has few signers and many lines. */
-export class SignatureChecker {
-  private readonly keys = new Map<string, KeyObject | null>();
-
-  check(publicKeyHex: string, message: Uint8Array, sigBase64: string): boolean {
-    let key = this.keys.get(publicKeyHex);
-    if (key === undefined) {
-      key = /^[0-9a-f]{64}$/.test(publicKeyHex) ? safe(() => publicKeyOf(publicKeyHex)) : null;
-      this.keys.set(publicKeyHex, key);
-    }
-    const sig = Buffer.from(sigBase64, 'base64');
-    if (!key || sig.length !== 64) return false;
-    return safe(() => verify(null, message, key, sig)) ?? false;
-  }
-}
-
-function safe<T>(f: () => T): T | null {
-  try {
-    return f();
-  } catch {
-    return null;
-  }
 }

@@ -34,7 +34,7 @@ export interface SetupResult {
 function checkSplit(policy: Policy, k: number | undefined, m: number): void {
   const want = `${policy.guardianThreshold}-of-${policy.guardians}`;
   if ((k ?? policy.guardianThreshold) !== policy.guardianThreshold || m !== policy.guardians) {
-    throw new KeyriteError('BAD_POLICY', `the roster's policy splits a custodian's key ${want}; ${k ?? policy.guardianThreshold}-of-${m} was asked`, 2);
+    throw new KeyriteError('BAD_POLICY', `the roster's policy splits a custodian's key ${want}; ${k ?? policy.guardianThreshold}-of-${m} was asked`);
   }
 }
 

@@ -32,8 +32,8 @@ export function releasedFileName(guardian: string, session: string): string {
  * recovery session's one-off recipient. The guardian's identity never leaves this device.
  */
 export async function releaseGuardianShare(i: ReleaseInput): Promise<{ path: string; index: number }> {
-  if (!isRecipient(i.to)) throw new KeyriteError('BAD_RECIPIENT', `"${i.to}" is not an age X25519 recipient (age1…)`, 2);
-  if (!/^[0-9a-f]{16}$/.test(i.session)) throw new KeyriteError('BAD_SESSION', `"${i.session}" is not a recovery session id (16 hex digits)`, 2);
+  if (!isRecipient(i.to)) throw new KeyriteError('BAD_RECIPIENT', `"${i.to}" is not an age X25519 recipient (age1…)`);
+  if (!/^[0-9a-f]{16}$/.test(i.session)) throw new KeyriteError('BAD_SESSION', `"${i.session}" is not a recovery session id (16 hex digits)`);
   const roster = loadRoster(i.ws);
   const set = loadSet(i.ws, roster, i.custodian);
   const { envelope, guardian, what } = await guardianShareAtHand(i.ws, roster, i.operator, set, i.guardian, { share: i.sharePath, identity: i.identityPath });

@@ -39,15 +39,15 @@ export interface KeygenResult {
 }
 
 export async function keygen(i: KeygenInput): Promise<KeygenResult> {
-  if (!(ENGINE_IDS as readonly string[]).includes(i.engine)) throw new KeyriteError('USAGE', `--engine must be one of ${ENGINE_IDS.join(', ')}`, 2);
-  if (i.deleteAfterExport && !i.export) throw new KeyriteError('USAGE', '--delete-after-export needs --export', 2);
+  if (!(ENGINE_IDS as readonly string[]).includes(i.engine)) throw new KeyriteError('USAGE', `--engine must be one of ${ENGINE_IDS.join(', ')}`);
+  if (i.deleteAfterExport && !i.export) throw new KeyriteError('USAGE', '--delete-after-export needs --export');
   return withLock(i.ws.requireExists().root, `keygen ${i.label}`, async () => {
     const roster = requireSealed(loadRoster(i.ws));
     const n = i.custodians.length;
     const t = i.threshold ?? roster.policy.threshold;
     for (const c of i.custodians) member(roster, c, 'custodian');
-    if (n > roster.nodes.length) throw new KeyriteError('BAD_POLICY', `${n} custodians but only ${roster.nodes.length} signing nodes`, 2);
-    if (n < 2 || t < 2 || t > n) throw new KeyriteError('BAD_POLICY', `a key needs a threshold from 2 to the number of custodians; got ${t}-of-${n}`, 2);
+    if (n > roster.nodes.length) throw new KeyriteError('BAD_POLICY', `${n} custodians but only ${roster.nodes.length} signing nodes`);
+    if (n < 2 || t < 2 || t > n) throw new KeyriteError('BAD_POLICY', `a key needs a threshold from 2 to the number of custodians; got ${t}-of-${n}`);
     const parties = roster.nodes.slice(0, n).map((node, k) => ({ party: node.name, node: node.name, custodian: i.custodians[k]! }));
     const nodeIds = parties.map((p) => p.node);
     if (i.export) await confirmExport(i.operator, i.label, parties, i.deleteAfterExport);

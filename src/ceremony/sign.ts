@@ -50,7 +50,7 @@ interface Opened {
 
 /** Checks the signer set against the key before anyone types a passphrase. */
 function checkSigners(r: KeyRecord, signers: string[]): string[] {
-  if (new Set(signers).size !== signers.length) throw new KeyriteError('USAGE', 'a signer is named twice', 2);
+  if (new Set(signers).size !== signers.length) throw new KeyriteError('USAGE', 'a signer is named twice');
   const nodes = signerNodes(r, signers);
   if (nodes.length < r.threshold) {
     throw new KeyriteError('TOO_FEW_SIGNERS', `key ${r.keyId} needs ${r.threshold} of its ${r.parties.length} custodians to sign; ${signers.length} given (${signers.join(', ') || 'none'})`);
@@ -76,7 +76,7 @@ export async function signMessage(i: SignInput): Promise<SignResult> {
     if (r.status !== 'active') throw new KeyriteError('KEY_NOT_ACTIVE', `key ${r.keyId} is ${r.status}; it no longer signs`);
     const engine = getEngine(r.engine);
     if (r.engine === 'bip340' && i.message.length !== 32) {
-      throw new KeyriteError('BAD_MESSAGE', `a bip340 key signs 32-byte messages (a sighash); this message is ${i.message.length} bytes`, 2);
+      throw new KeyriteError('BAD_MESSAGE', `a bip340 key signs 32-byte messages (a sighash); this message is ${i.message.length} bytes`);
     }
     const signers = r.parties.filter((p) => i.signers.includes(p.custodian)).map((p) => p.custodian);
     const nodeIds = checkSigners(r, i.signers);

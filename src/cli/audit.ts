@@ -30,10 +30,10 @@ function summary(r: VerifyResult): Record<string, unknown> {
 function failed(r: VerifyResult): KeyriteError {
   const shown = r.failures.map((f) => `  ${f.file}:${f.line}: ${f.reason}`);
   const more = r.failureCount > r.failures.length ? [`  … and ${r.failureCount - r.failures.length} more`] : [];
-  return new KeyriteError('VERIFY_FAILED', [`audit verify failed: ${r.failureCount} problem(s) in ${r.entries} entries`, ...shown, ...more].join('\n'), 1, {
+  return new KeyriteError('VERIFY_FAILED', [`audit verify failed: ${r.failureCount} problem(s) in ${r.entries} entries`, ...shown, ...more].join('\n'), { details: {
     ...summary(r),
     failures: r.failures,
-  });
+  } });
 }
 
 /** The [file...] operands (run() hands actions only the options). */

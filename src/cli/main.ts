@@ -60,7 +60,7 @@ export function buildProgram(): Command {
 
 function commanderToKeyrite(e: CommanderError): KeyriteError {
   const message = e.message.replace(/^error: /, '');
-  return new KeyriteError('USAGE', message, 2);
+  return new KeyriteError('USAGE', message);
 }
 
 export async function main(argv: string[]): Promise<void> {

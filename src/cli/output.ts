@@ -28,7 +28,7 @@ export async function printResult(r: Result, json: boolean): Promise<void> {
 
 export function printError(e: KeyriteError, json: boolean): void {
   if (json) {
-    process.stdout.write(JSON.stringify({ ok: false, error: { code: e.code, message: e.message }, ...publicDetails(e.details) }) + '\n');
+    process.stdout.write(JSON.stringify({ ok: false, error: { code: e.code, message: e.message }, ...publicDetails(e) }) + '\n');
   } else {
     process.stderr.write(`keyrite: ${e.message}\n`);
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { usageError } from '../base/errors.js';
+import { KeyriteError, usageError } from '../base/errors.js';
 import { digestLines } from './format.js';
 import { collectNamed } from './inputs.js';
 import { run } from './main.js';
@@ -19,7 +19,7 @@ function readMessage(o: { messageFile?: string; messageHex?: string }): Uint8Arr
   try {
     return readFileSync(o.messageFile!);
   } catch (e) {
-    throw usageError(`cannot read the message file ${o.messageFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, 'NOT_FOUND');
+    throw new KeyriteError('NOT_FOUND', `cannot read the message file ${o.messageFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
   }
 }
 

@@ -40,7 +40,7 @@ const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 export function checkName(name: string, what = 'name'): string {
   if (!NAME.test(name)) {
-    throw new KeyriteError('BAD_NAME', `${what} "${name}" is not valid: use 1-32 lowercase letters, digits or "-", starting with a letter`, 2);
+    throw new KeyriteError('BAD_NAME', `${what} "${name}" is not valid: use 1-32 lowercase letters, digits or "-", starting with a letter`);
   }
   return name;
 }

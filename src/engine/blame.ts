@@ -1,7 +1,7 @@
-import { KeyriteError } from '../base/errors.js';
+import { KeyriteError, type ErrorCode } from '../base/errors.js';
 
 // Protocol failures carry a stable code and name the party to blame, in the message and in
-// `details.party`, so the ceremony layer can record who aborted a run and why.
+// its `party` field, so the ceremony layer can record who aborted a run and why.
 
 export type ProtocolCode =
   | 'PROTOCOL_WRONG_SESSION'
@@ -22,8 +22,8 @@ export type ProtocolCode =
   | 'PROTOCOL_MESSAGE_MISMATCH'
   | 'PROTOCOL_ABORTED';
 
-export function blame(code: ProtocolCode, party: string, message: string, extra: Record<string, unknown> = {}): KeyriteError {
-  return new KeyriteError(code, message, 1, { party, ...extra });
+export function blame(code: ProtocolCode, party: string, message: string, details: Record<string, unknown> = {}): KeyriteError {
+  return new KeyriteError(code, message, { party, details });
 }
 
 export function malformed(party: string, what: string): KeyriteError {
@@ -31,6 +31,6 @@ export function malformed(party: string, what: string): KeyriteError {
 }
 
 /** A local input the caller got wrong (bad share, bad signer set): not a protocol party's fault. */
-export function inputError(code: string, message: string, details: Record<string, unknown> = {}): KeyriteError {
-  return new KeyriteError(code, message, 1, details);
+export function inputError(code: ErrorCode, message: string, culprit: { party?: string | undefined } = {}): KeyriteError {
+  return new KeyriteError(code, message, { party: culprit.party });
 }

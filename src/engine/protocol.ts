@@ -122,7 +122,7 @@ export class ProtocolParty<Out> {
       this.finish(this.round2);
     } catch (e) {
       // A bad sub-share is provable: attach the dealer's signed statement of what it sent.
-      if (e instanceof KeyriteError && e.code === 'PROTOCOL_INVALID_SHARE') e.details.evidence = this.evidence[String(e.details.party)];
+      if (e instanceof KeyriteError && e.code === 'PROTOCOL_INVALID_SHARE') e.details.evidence = this.evidence[String(e.party)];
       throw e;
     }
     return [];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { KeyriteError } from '../base/errors.js';
+import { KeyriteError, type ErrorCode } from '../base/errors.js';
 import type { Identity } from '../custody/identity.js';
 import { signObject, verifyObject } from '../base/ed25519.js';
 import { findMember, type Roster } from '../state/roster.js';
@@ -45,7 +45,7 @@ export class ReplayGuard {
   constructor(private readonly node: string) {}
 
   check(value: unknown, roster: Roster, now = Date.now()): NodeRequest {
-    const refuse = (code: string, why: string) => new KeyriteError(code, `node ${this.node} refuses the request: ${why}`);
+    const refuse = (code: ErrorCode, why: string) => new KeyriteError(code, `node ${this.node} refuses the request: ${why}`);
     const q = value as Partial<SignedNodeRequest> | null;
     if (typeof q !== 'object' || q === null || q.v !== 1 || typeof q.method !== 'string' || typeof q.from !== 'string' ||
       typeof q.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(q.nonce) || typeof q.time !== 'number' || typeof q.sig !== 'string') {

@@ -1,4 +1,4 @@
-import { KeyriteError } from '../base/errors.js';
+import { isErrorCode, KeyriteError } from '../base/errors.js';
 import type { Identity } from '../custody/identity.js';
 import type { Envelope } from '../engine/index.js';
 import type { Attestation, DkgStart, NodeClient, RoundReply, SignStart } from './client.js';
@@ -27,7 +27,7 @@ export class HttpNode implements NodeClient {
     } catch {
       throw new KeyriteError('NODE_FAILED', `node ${this.id} at ${this.url} gave no JSON answer (HTTP ${res.status})`);
     }
-    if (!body.ok) throw new KeyriteError(body.error?.code ?? 'NODE_FAILED', body.error?.message ?? `node ${this.id} failed`, 1, body.error?.details ?? {});
+    if (!body.ok) throw remoteError(this.id, body.error);
     return body.result as T;
   }
 
@@ -40,4 +40,12 @@ export class HttpNode implements NodeClient {
   exportShard = (h: Holding) => this.call<{ custodian: string; shard: string }>('exportShard', h);
   deleteShare = (h: Holding) => this.call<void>('deleteShare', h);
   attest = () => this.call<Attestation>('attest');
+}
+
+/** A node's refusal as the caller's error: its code only when it is one of ours, its culprit only as a name. */
+function remoteError(node: string, e: { code?: unknown; message?: unknown; details?: Record<string, unknown> } | undefined): KeyriteError {
+  const code = typeof e?.code === 'string' && isErrorCode(e.code) ? e.code : 'NODE_FAILED';
+  const message = typeof e?.message === 'string' ? e.message : `node ${node} failed`;
+  const name = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return new KeyriteError(code, message, { party: name(e?.details?.party), node: name(e?.details?.node) ?? node });
 }

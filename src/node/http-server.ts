@@ -22,7 +22,7 @@ type Params = Record<string, unknown>;
 type Method = (node: NodeClient, p: Params) => Promise<unknown>;
 
 function malformed(node: string, why: string): KeyriteError {
-  return new KeyriteError('BAD_REQUEST', `node ${node} refuses the request: ${why}`, 1, { node });
+  return new KeyriteError('BAD_REQUEST', `node ${node} refuses the request: ${why}`, { node });
 }
 
 function sessionIdParam(node: string, p: Params): string {
@@ -63,9 +63,9 @@ export function parseListen(value: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):([0-9]{1,5})$/.exec(value);
   const host = m?.[1]?.replace(/^\[|\]$/g, '');
   const port = Number(m?.[2]);
-  if (!host || !Number.isInteger(port) || port > 65535) throw new KeyriteError('USAGE', `--listen must be HOST:PORT, got "${value}"`, 2);
+  if (!host || !Number.isInteger(port) || port > 65535) throw new KeyriteError('USAGE', `--listen must be HOST:PORT, got "${value}"`);
   if (!LOOPBACK.has(host)) {
-    throw new KeyriteError('NOT_LOOPBACK', `a node listens on the loopback interface only (127.0.0.1 or ::1), not ${host}; reach remote nodes through a tunnel you control`, 2);
+    throw new KeyriteError('NOT_LOOPBACK', `a node listens on the loopback interface only (127.0.0.1 or ::1), not ${host}; reach remote nodes through a tunnel you control`);
   }
   return { host, port };
 }
@@ -114,7 +114,7 @@ export async function serveNode(ws: Workspace, id: string, listen: { host: strin
       reply(200, { ok: true, result: (await method(node, objectParam(id, q.params ?? {}, 'its parameters'))) ?? null });
     } catch (e) {
       const err = e instanceof KeyriteError ? e : new KeyriteError('INTERNAL', String((e as Error)?.message ?? e));
-      reply(err.code === 'INTERNAL' ? 500 : 400, { ok: false, error: { code: err.code, message: err.message, details: publicDetails(err.details) } });
+      reply(err.code === 'INTERNAL' ? 500 : 400, { ok: false, error: { code: err.code, message: err.message, details: publicDetails(err) } });
     }
   });
   await new Promise<void>((done, fail) => {

@@ -1,5 +1,5 @@
 import { canonical } from '../base/canonical.js';
-import { KeyriteError } from '../base/errors.js';
+import { KeyriteError, type ErrorCode } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
 import { signObject } from '../base/ed25519.js';
@@ -35,7 +35,7 @@ export interface NodeOptions {
   runLifetimeMs?: number;
 }
 
-const refuse = (node: string, code: string, message: string) => new KeyriteError(code, `node ${node}: ${message}`, 1, { node });
+const refuse = (node: string, code: ErrorCode, message: string) => new KeyriteError(code, `node ${node}: ${message}`, { node });
 
 export class SigningNode implements NodeClient {
   private readonly runs = new Map<string, Run>();

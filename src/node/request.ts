@@ -54,7 +54,7 @@ export interface RequestContext {
 
 /** Throws REQUEST_REFUSED naming the first field that does not match. */
 export function checkRequest(s: SignedRequest, x: RequestContext): void {
-  const refuse = (why: string) => new KeyriteError('REQUEST_REFUSED', `node ${x.node} refuses the signing request: ${why}`, 1, { node: x.node });
+  const refuse = (why: string) => new KeyriteError('REQUEST_REFUSED', `node ${x.node} refuses the signing request: ${why}`, { node: x.node });
   const { request: q } = s;
   const mine = assignmentOf(x.record, { node: x.node });
   if (s.custodian !== mine.custodian) throw refuse(`it is signed by ${s.custodian}, but party ${mine.party} belongs to ${mine.custodian}`);

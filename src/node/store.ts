@@ -29,7 +29,7 @@ export function checkHolding(value: unknown, node: string): Holding {
   const keyId = h?.keyId;
   const epoch = h?.epoch;
   if (typeof keyId !== 'string' || !KEY_ID.test(keyId) || typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 1) {
-    throw new KeyriteError('BAD_REQUEST', `node ${node} refuses the request: it must name a key id (k and 16 hex digits) and an epoch from 1 up`, 1, { node });
+    throw new KeyriteError('BAD_REQUEST', `node ${node} refuses the request: it must name a key id (k and 16 hex digits) and an epoch from 1 up`, { node });
   }
   return { keyId, epoch };
 }

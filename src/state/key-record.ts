@@ -32,7 +32,7 @@ export interface KeyRecord {
 export const KEY_ID = /^k[0-9a-f]{16}$/;
 
 export function checkKeyId(keyId: string): string {
-  if (!KEY_ID.test(keyId)) throw new KeyriteError('BAD_KEY_ID', `"${keyId}" is not a key id (k followed by 16 hex digits)`, 2);
+  if (!KEY_ID.test(keyId)) throw new KeyriteError('BAD_KEY_ID', `"${keyId}" is not a key id (k followed by 16 hex digits)`);
   return keyId;
 }
 

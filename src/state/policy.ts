@@ -14,7 +14,7 @@ export interface Policy {
 export const DEFAULT_POLICY: Policy = { threshold: 2, parties: 3, guardianThreshold: 3, guardians: 5, approvals: 2 };
 
 export function checkPolicy(p: Policy): Policy {
-  const bad = (m: string) => new KeyriteError('BAD_POLICY', m, 2);
+  const bad = (m: string) => new KeyriteError('BAD_POLICY', m);
   for (const [k, v] of Object.entries(p)) if (!Number.isInteger(v) || v < 1) throw bad(`${k} must be a whole number ≥ 1, not ${v}`);
   if (p.threshold < 2 || p.threshold > p.parties) throw bad(`threshold ${p.threshold} must be between 2 and the number of parties ${p.parties}`);
   if (p.guardianThreshold < 2 || p.guardianThreshold > p.guardians) throw bad(`guardian threshold ${p.guardianThreshold} must be between 2 and the number of guardians ${p.guardians}`);

@@ -55,7 +55,7 @@ export function soleMember(roster: Roster, role: Role, name: string | undefined)
   if (name) return member(roster, name, role);
   const all = membersWithRole(roster, role);
   if (all.length !== 1) {
-    throw new KeyriteError('MISSING_INPUT', `${all.length === 0 ? 'no' : all.length} ${role}s are enrolled; name one with --${role} NAME`, 2);
+    throw new KeyriteError('MISSING_INPUT', `${all.length === 0 ? 'no' : all.length} ${role}s are enrolled; name one with --${role} NAME`);
   }
   return all[0]!;
 }

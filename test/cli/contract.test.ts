@@ -47,9 +47,9 @@ test('without --yes, identity new leaves neither an identity file nor an enrolme
 test('error details reach --json output only when they are meant for scripts', () => {
   const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
     const { printError } = await import(${JSON.stringify(join(ROOT, 'src/cli/output.ts'))});
-    const { KeyriteError } = await import(${JSON.stringify(join(ROOT, 'src/errors.ts'))});
-    printError(new KeyriteError('PROTOCOL_INVALID_SHARE', 'dealer node-2 sent an invalid share', 1,
-      { party: 'node-2', evidence: { share: 'SECRET-SUB-SHARE' }, ok: true }), true);
+    const { KeyriteError } = await import(${JSON.stringify(join(ROOT, 'src/base/errors.ts'))});
+    printError(new KeyriteError('PROTOCOL_INVALID_SHARE', 'dealer node-2 sent an invalid share',
+      { party: 'node-2', details: { evidence: { share: 'SECRET-SUB-SHARE' }, ok: true } }), true);
   `], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(child.status, 0, child.stderr);
   const out = JSON.parse(child.stdout);

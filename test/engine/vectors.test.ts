@@ -81,7 +81,7 @@ test('RFC 9591 vector: a swapped signature share is refused and its signer named
   const Fn = ed25519.Point.Fn;
   const { rounds, round2 } = reproduce(getEngine('ed25519'), v, v.inputs.group_public_key, (s) => hex(ed25519.Point.BASE.multiply(Fn.fromBytes(fromHex(s, 's'))).toBytes()));
   const altered = { ...round2, p3: round2.p1 };
-  assert.throws(() => rounds[0]!.finish(altered), (e: { code?: string; details?: { party?: string } }) => e.code === 'PROTOCOL_INVALID_SIGNATURE_SHARE' && e.details?.party === 'p3');
+  assert.throws(() => rounds[0]!.finish(altered), (e: { code?: string; party?: string }) => e.code === 'PROTOCOL_INVALID_SIGNATURE_SHARE' && e.party === 'p3');
 });
 
 test('BIP-340 test vectors through the bip340 engine verify: valid rows verify, invalid rows fail', () => {

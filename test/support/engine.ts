@@ -73,9 +73,9 @@ export async function expectBlame(fn: () => Promise<unknown>, code: string, part
   try {
     await fn();
   } catch (e) {
-    const err = e as { code?: string; details?: { party?: string }; message: string };
-    if (err.code !== code || err.details?.party !== party || !err.message.includes(party)) {
-      throw new Error(`expected ${code} blaming ${party}, got ${err.code} blaming ${err.details?.party}: ${err.message}`);
+    const err = e as { code?: string; party?: string; message: string };
+    if (err.code !== code || err.party !== party || !err.message.includes(party)) {
+      throw new Error(`expected ${code} blaming ${party}, got ${err.code} blaming ${err.party}: ${err.message}`);
     }
     return;
   }
