@@ -8,7 +8,9 @@ import { packageRoot } from './tool.js';
 // Ceremony scripts (ceremonies/<name>.json): for one lifecycle operation, who takes part, which
 // role may record each step, what approvals must precede the sensitive act, who co-signs the
 // seal, and the operator's checklist per step. Every entry names its script by digest, so the
-// verifier checks each step against the very rules the operator was shown.
+// verifier checks each step against the very rules the operator was shown; every version ever
+// shipped stays in ceremonies/archive/ (docs/ARCHITECTURE.md, "Ceremony scripts"), so editing a
+// script never breaks the evidence written under an older one.
 
 export interface StepRule {
   roles: Role[]; // roles that may be the step's actor
@@ -36,6 +38,8 @@ export interface Script extends ScriptDoc {
 }
 
 export const SCRIPTS_DIR = join(packageRoot, 'ceremonies');
+/** Every script version ever shipped, as <digest>.json: old transcripts name old versions. */
+export const ARCHIVE_DIR = join(SCRIPTS_DIR, 'archive');
 
 // Steps every ceremony may record without listing them: the ceremony's own bookkeeping is done
 // by whoever may start it, and anyone taking part may confirm a checklist item.
@@ -50,28 +54,49 @@ function readScript(file: string): Script {
   return { ...doc, digest: digestOf(doc) };
 }
 
-let byName: Map<string, Script> | undefined;
+const jsonFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
-function all(): Map<string, Script> {
-  if (!byName) {
-    byName = new Map();
-    for (const f of readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith('.json')).sort()) {
+let current: Map<string, Script> | undefined;
+let archive: Map<string, Script> | undefined;
+
+/** The scripts new ceremonies follow, by name; each must be archived, or its transcripts could not be verified. */
+function currentScripts(): Map<string, Script> {
+  if (!current) {
+    const archived = archivedScripts();
+    current = new Map();
+    for (const f of jsonFiles(SCRIPTS_DIR)) {
       const s = readScript(join(SCRIPTS_DIR, f));
-      byName.set(s.name, s);
+      if (!archived.has(s.digest)) {
+        throw new KeyriteError('UNKNOWN_SCRIPT', `ceremony script ${s.name} (${join(SCRIPTS_DIR, f)}, digest ${s.digest}) is not in ${ARCHIVE_DIR}; this build is incomplete`);
+      }
+      current.set(s.name, s);
     }
   }
-  return byName;
+  return current;
+}
+
+/** Every archived version, by digest; a file whose content is not the digest it is named by is refused. */
+function archivedScripts(): Map<string, Script> {
+  if (!archive) {
+    archive = new Map();
+    for (const f of jsonFiles(ARCHIVE_DIR)) {
+      const s = readScript(join(ARCHIVE_DIR, f));
+      if (`${s.digest}.json` !== f) throw new KeyriteError('DAMAGED_FILE', `${join(ARCHIVE_DIR, f)} holds a script whose digest is ${s.digest}, not the one it is named by`);
+      archive.set(s.digest, s);
+    }
+  }
+  return archive;
 }
 
 export function loadScript(name: string): Script {
-  const s = all().get(name);
+  const s = currentScripts().get(name);
   if (!s) throw new KeyriteError('UNKNOWN_SCRIPT', `no ceremony script "${name}" in ${SCRIPTS_DIR}`);
   return s;
 }
 
-/** Every shipped script by digest: the verifier accepts only these. */
+/** Every script version ever shipped, by digest: the verifier accepts only these. */
 export function scriptsByDigest(): Map<string, Script> {
-  return new Map([...all().values()].map((s) => [s.digest, s]));
+  return archivedScripts();
 }
 
 /** The rule for `step` in `script`, or undefined when the script does not allow the step. */

@@ -18,9 +18,10 @@ export interface Run {
   json: any;
 }
 
-export function keyrite(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): Promise<Run> {
+/** Runs keyrite with `args`; `bin` runs another copy of the package (default: this checkout's). */
+export function keyrite(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string; bin?: string } = {}): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
       cwd: opts.cwd,
       env: { ...process.env, CI: 'true', NO_COLOR: '1', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
