@@ -6,7 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { Workspace } from '../src/fs/workspace.js';
 import { newIdentity, publicOf, type Identity } from '../src/custody/identity.js';
 import { ceremonyFiles, lineDigest } from '../src/evidence/chain.js';
-import { enrol, loadRoster, newRoster, rosterDigest, saveRoster } from '../src/state/roster.js';
+import { enrol, newRoster, rosterDigest } from '../src/state/roster.js';
+import { CustodyState } from '../src/state/fold.js';
 import { loadScript } from '../src/evidence/script.js';
 import { makeStatement } from '../src/evidence/statement.js';
 import { toolInfo } from '../src/evidence/tool.js';
@@ -25,17 +26,15 @@ export async function workspace(entries: number): Promise<string> {
   const gen = await newIdentity('gen', 'generator');
   const roster = newRoster({ threshold: 2, parties: 3, guardianThreshold: 2, guardians: 3, approvals: 2 });
   enrol(roster, publicOf(gen));
-  saveRoster(ws, roster);
-  const c = await Ceremony.start(ws, { script: 'init', actor: gen });
+  const c = await Ceremony.start(ws, { script: 'init', actor: gen, state: new CustodyState(), genesis: roster });
   const { head } = await c.seal([gen]);
-  writeBulk(ws, gen, entries - 2, head);
+  writeBulk(ws, gen, entries - 2, head, rosterDigest(roster));
   return ws.root;
 }
 
 /** Appends drill ceremonies below the writer (no fsync per line): the bench measures reading. */
-function writeBulk(ws: Workspace, gen: Identity, entries: number, head: string): void {
+function writeBulk(ws: Workspace, gen: Identity, entries: number, head: string, roster: string): void {
   const script = loadScript('shard-check').digest;
-  const roster = rosterDigest(loadRoster(ws));
   const tool = toolInfo();
   let prev = head;
   for (let n = 0; n * PER_CEREMONY < entries; n++) {

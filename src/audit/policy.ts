@@ -1,4 +1,5 @@
-import type { PublicIdentity } from '../custody/identity.js';
+import type { ApprovalLedger } from '../state/approvals.js';
+import type { PublicIdentity } from '../state/identity.js';
 import { approvalsNeeded, type Script } from '../evidence/script.js';
 
 // The rules a ceremony must follow beyond each entry's own signatures (DESIGN §1, §6):
@@ -6,7 +7,8 @@ import { approvalsNeeded, type Script } from '../evidence/script.js';
 //    and closes with ceremony.seal (by the same actor) or ceremony.abort, with nothing after;
 //  - a newcomer who signed its opening entries is enrolled by it;
 //  - the sensitive step a script names is preceded by the approvals it requires (approvals may
-//    come from earlier `approve` ceremonies; each counts once, for the act it precedes);
+//    come from earlier `approve` ceremonies; the fold's ledger counts each once, for the act it
+//    precedes);
 //  - every node that deleted key K, and every node that took part in signing with K, attests
 //    afterwards, in the same ceremony, that it holds nothing for K.
 
@@ -32,28 +34,6 @@ interface Obligation {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/** Approvals across the whole chain, by operation and target, until an act consumes them. */
-export class ApprovalLedger {
-  private readonly pending = new Map<string, Set<string>>();
-
-  private static key(operation: string, target: string | undefined): string {
-    return `${operation}\u0000${target ?? ''}`;
-  }
-
-  add(operation: string, target: string | undefined, approver: string): void {
-    const k = ApprovalLedger.key(operation, target);
-    this.pending.set(k, (this.pending.get(k) ?? new Set()).add(approver));
-  }
-
-  /** Takes the approvals for an act; returns how many distinct approvers there were. */
-  consume(operation: string, target: string | undefined): number {
-    const k = ApprovalLedger.key(operation, target);
-    const n = this.pending.get(k)?.size ?? 0;
-    this.pending.delete(k);
-    return n;
-  }
-}
 
 export class CeremonyPolicy {
   private starter: string | undefined;
@@ -84,12 +64,6 @@ export class CeremonyPolicy {
       case 'roster.enrol':
         if (e.introduced) this.newcomers.delete(e.introduced.fingerprint);
         break;
-      case 'approval': {
-        const operation = str(e.params.operation);
-        if (!operation || !actor) fail('approval without params.operation');
-        else this.ledger.add(operation, str(e.params.target), actor);
-        break;
-      }
       case 'node.delete':
         if (actor) this.oblige(actor, str(e.params.keyId), e.line, 'deleted its share of', fail);
         break;
@@ -147,7 +121,8 @@ export class CeremonyPolicy {
   private checkApprovals(e: Observed, fail: (reason: string) => void): void {
     const a = this.script.approvals!;
     const needed = approvalsNeeded(this.script, this.policyApprovals);
-    const found = this.ledger.consume(a.operation, str(e.params.target));
+    // The fold consumes them once this entry is applied; here they are only counted.
+    const found = this.ledger.count({ operation: a.operation, target: str(e.params.target) });
     if (found < needed) fail(`${e.step} needs ${needed} approvals for ${a.operation}${e.params.target ? ` of ${String(e.params.target)}` : ''}; found ${found}`);
   }
 }

@@ -1,27 +1,53 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
-import type { PublicIdentity } from '../custody/identity.js';
+import { KeyriteError } from '../base/errors.js';
+import { CustodyState, prepare } from '../state/fold.js';
+import type { PublicIdentity } from '../state/identity.js';
+import { rosterBytes } from '../state/cache.js';
 import { byCeremonyOrder, ceremonyIdOf, lineDigest, readLines } from '../evidence/chain.js';
 import { pae, parseEnvelope, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
 import { Verifier as Ed25519Verifier } from '../base/ed25519.js';
-import { ApprovalLedger, CeremonyPolicy } from './policy.js';
-import { applyStep, genesisRoster } from '../state/fold.js';
-import { rosterDigest, type Roster } from '../state/roster.js';
+import { CeremonyPolicy } from './policy.js';
 import { scriptsByDigest, type Script } from '../evidence/script.js';
 import { resolveSigner, signingProblem, type Signer } from '../evidence/signers.js';
-import { artifactsOf, parseStatement, type Statement } from '../evidence/statement.js';
+import { foldEntryOf } from '../evidence/fold-entry.js';
+import { artifactsOf, isRoleName, parseStatement, type Statement } from '../evidence/statement.js';
 
 // audit verify: reads every transcript line once, in order, holding only the roster in force,
 // the open ceremony's policy state and the last digest, so memory stays flat however long the
 // history. Each line is checked for: envelope and statement form, signatures by keys in the
 // roster in that role at that point, seq and prev (order, deletions, splices), the roster
 // digest it claims, a known ceremony script that allows the step. Then the ceremony's policy,
-// the links between ceremonies, the witnessed genesis and head, and artifacts on disk.
+// the links between ceremonies, the witnessed genesis and head, and artifacts on disk. Every
+// entry that checks out is applied to the custody state (src/state/fold.ts) exactly as the
+// writer applied it, so the verifier ends holding the state the history yields.
+
+/** What kind of rule a failure breaks: tests assert kinds, the report groups by them. */
+export type FailureKind =
+  | 'form' // not a DSSE envelope of an in-toto statement of a keyrite step
+  | 'chain' // seq, prev or ceremony id out of order: a line removed, inserted or reordered
+  | 'signature' // a signature by no one in the roster in force, or one that does not verify
+  | 'roster' // the entry claims another roster than the one in force
+  | 'script' // an unknown script, or a step or signer the script does not allow
+  | 'transition' // a custody change the fold refuses (roster, key record, guardian set, approval)
+  | 'policy' // a ceremony rule: opening, seal, approvals, node attestations, newcomers
+  | 'unclosed' // a ceremony never sealed or aborted
+  | 'torn' // a last line without its newline: a crash mid-append
+  | 'empty' // no transcript, or an empty one
+  | 'anchor' // the witnessed genesis or head does not match
+  | 'artifact' // a file on disk differs from the digest the transcript records
+  | 'cache'; // roster.json differs from the roster the transcript folds to
 
 export interface Failure {
   file: string;
   line: number; // 1-based; 0 for a file-level failure
+  kind: FailureKind;
+  reason: string;
+}
+
+interface Problem {
+  kind: FailureKind;
   reason: string;
 }
 
@@ -39,7 +65,7 @@ export interface EntryView {
   digest: string;
   statement: Statement | undefined; // undefined when the line does not parse
   signatures: SignatureView[];
-  failures: string[];
+  failures: Problem[];
 }
 
 export interface VerifyOptions {
@@ -49,6 +75,10 @@ export interface VerifyOptions {
   genesis?: string; // witnessed digest of the first line
   head?: string; // witnessed digest of the last line
   onEntry?: (e: EntryView) => void;
+  /** Stop at the first failure of one of these kinds, throwing it (loading state for a ceremony). */
+  stopOn?: readonly FailureKind[];
+  /** Check artifacts on disk against their recorded digests (default true; needs `root`). */
+  artifacts?: boolean;
   maxFailures?: number; // failures kept in the result (the count is always exact); default 1000
 }
 
@@ -75,21 +105,19 @@ interface CeremonyState {
 }
 
 export class Verifier {
-  private roster: Roster | undefined;
-  private rosterDigest = '';
+  readonly state = new CustodyState();
   private prev: string | null = null; // digest of the last line read
   private genesis: string | null = null;
   private entries = 0;
   private ceremonies = 0;
   private current: CeremonyState | undefined;
   private unclosed: CeremonyState | undefined; // the previous ceremony, if it never closed
-  private readonly artifacts = new Map<string, { sha256: string; file: string; line: number }>();
-  private readonly ledger = new ApprovalLedger();
   private readonly checker = new Ed25519Verifier();
   private readonly scripts = scriptsByDigest();
   private readonly failures: Failure[] = [];
   private failureCount = 0;
   private readonly files: string[];
+  private readonly artifactLines = new Map<string, { file: string; line: number }>(); // where each artifact's digest was last recorded
   private last = { file: '', line: 0 };
 
   constructor(private readonly opts: VerifyOptions) {
@@ -115,9 +143,12 @@ export class Verifier {
     return this.opts.root && !relative(this.opts.root, file).startsWith('..') ? relative(this.opts.root, file) : file;
   }
 
-  private fail(file: string, line: number, reason: string): void {
+  private fail(file: string, line: number, kind: FailureKind, reason: string): void {
+    if (this.opts.stopOn?.includes(kind)) {
+      throw new KeyriteError('TRANSCRIPT_DAMAGED', `${this.name(file)}:${line}: ${reason}; run "keyrite audit verify" for the whole report`);
+    }
     this.failureCount++;
-    if (this.failures.length < (this.opts.maxFailures ?? 1000)) this.failures.push({ file: this.name(file), line, reason });
+    if (this.failures.length < (this.opts.maxFailures ?? 1000)) this.failures.push({ file: this.name(file), line, kind, reason });
   }
 
   private async verifyFile(file: string): Promise<void> {
@@ -129,16 +160,16 @@ export class Verifier {
       n++;
       if (this.entries % YIELD_EVERY === YIELD_EVERY - 1) await new Promise(setImmediate);
       if (complete) this.verifyLine(file, n, bytes);
-      else this.fail(file, n, 'truncated last line (a torn write: the next keyrite command sets it aside and records ceremony.interrupted)');
+      else this.fail(file, n, 'torn', 'truncated last line (a torn write: the next keyrite command sets it aside and records ceremony.interrupted)');
     }
-    if (n === 0) this.fail(file, 0, 'empty transcript');
+    if (n === 0) this.fail(file, 0, 'empty', 'empty transcript');
   }
 
   private verifyLine(file: string, line: number, bytes: Buffer): void {
     this.entries++;
     const digest = lineDigest(bytes);
     const text = bytes.toString('utf8');
-    const problems: string[] = [];
+    const problems: Problem[] = [];
     let envelope: Envelope | undefined;
     let statement: Statement | undefined;
     let payload: Buffer | undefined;
@@ -147,7 +178,7 @@ export class Verifier {
       payload = Buffer.from(envelope.payload, 'base64');
       statement = parseStatement(payload);
     } catch (e) {
-      problems.push(`not a keyrite entry: ${(e as Error).message}`);
+      problems.push({ kind: 'form', reason: `not a keyrite entry: ${(e as Error).message}` });
     }
     let signatures: SignatureView[] = [];
     if (envelope && statement && payload) signatures = this.checkEntry(file, line, digest, envelope, payload, statement, problems);
@@ -156,79 +187,87 @@ export class Verifier {
     this.current!.seq = (statement?.predicate.seq ?? this.current!.seq) + 1;
     this.current!.lastLine = line;
     this.last = { file, line };
-    for (const reason of problems) this.fail(file, line, reason);
+    for (const p of problems) this.fail(file, line, p.kind, p.reason);
     this.opts.onEntry?.({ file: this.name(file), line, digest, statement, signatures, failures: problems });
   }
 
-  private checkEntry(file: string, line: number, digest: string, env: Envelope, payload: Buffer, s: Statement, problems: string[]): SignatureView[] {
+  private checkEntry(file: string, line: number, digest: string, env: Envelope, payload: Buffer, s: Statement, problems: Problem[]): SignatureView[] {
     const p = s.predicate;
     this.checkChain(line, p.ceremony, p.seq, p.prev, digest, problems);
-    if (this.genesis === digest && p.step === 'ceremony.start') this.startGenesis(p.params, problems);
     const script = this.scriptOf(p.script, line, problems);
-    if (!this.roster) {
-      problems.push('no roster in force: the chain does not start with a genesis ceremony.start');
+    // The genesis entry carries the roster that its own signature is checked against.
+    const genesis = this.genesis === digest && !this.state.roster ? this.applyEntry(s, script, problems) : false;
+    const roster = this.state.roster;
+    if (!roster) {
+      problems.push({ kind: 'chain', reason: 'no roster in force: the chain does not start with a genesis ceremony.start' });
       return env.signatures.map((sig) => ({ keyid: sig.keyid, name: undefined, role: undefined, ok: false }));
     }
-    if (p.roster !== this.rosterDigest) problems.push(`claims roster ${p.roster.slice(0, 16)}…, but roster version ${this.roster.version} in force is ${this.rosterDigest.slice(0, 16)}…`);
+    if (p.roster !== this.state.rosterDigest) {
+      problems.push({ kind: 'roster', reason: `claims roster ${p.roster.slice(0, 16)}…, but roster version ${roster.version} in force is ${this.state.rosterDigest.slice(0, 16)}…` });
+    }
 
     const message = pae(PAYLOAD_TYPE, payload);
     const signers: (Signer | undefined)[] = [];
     const views = env.signatures.map((sig, i) => {
       let signer: Signer | undefined;
       try {
-        signer = resolveSigner(this.roster!, p.step, p.params, sig.keyid);
+        signer = resolveSigner(roster, p.step, p.params, sig.keyid);
       } catch (e) {
-        problems.push(`signature ${i + 1}: ${(e as Error).message}`);
+        problems.push({ kind: 'signature', reason: `signature ${i + 1}: ${(e as Error).message}` });
       }
       const ok = signer !== undefined && this.checker.check(signer.identity.signingKey, message, Buffer.from(sig.sig, 'base64'));
-      if (signer && !ok) problems.push(`signature ${i + 1} (${signer.identity.name}, ${sig.keyid}) does not verify`);
+      if (signer && !ok) problems.push({ kind: 'signature', reason: `signature ${i + 1} (${signer.identity.name}, ${sig.keyid}) does not verify` });
       signers.push(ok ? signer : undefined);
       return { keyid: sig.keyid, name: signer?.identity.name, role: signer?.identity.role, ok };
     });
     const valid = signers.filter((x): x is Signer => x !== undefined);
     const signedOk = valid.length === signers.length;
     if (script && signedOk) {
-      const problem = signingProblem(script, this.roster, p.step, p.params, p.actor, valid);
-      if (problem) problems.push(problem);
+      const problem = signingProblem(script, roster, p.step, p.params, p.actor, valid);
+      if (problem) problems.push({ kind: 'script', reason: problem });
     }
     this.observe(line, s, signers[0], problems);
-    if (signedOk && problems.length === 0) this.applyRoster(p.step, p.params, problems);
-    for (const a of artifactsOf(s)) this.artifacts.set(a.name, { sha256: a.sha256, file, line });
+    if (signedOk && problems.length === 0 && !genesis) this.applyEntry(s, script, problems);
+    for (const a of artifactsOf(s)) this.artifactLines.set(a.name, { file, line });
     return views;
   }
 
-  private checkChain(line: number, ceremony: string, seq: number, prev: string | null, digest: string, problems: string[]): void {
+  /** Folds an entry that checked out into the custody state; true when the fold accepted it. */
+  private applyEntry(s: Statement, script: Script | undefined, problems: Problem[]): boolean {
+    try {
+      prepare(this.state, foldEntryOf(s, script))();
+      return true;
+    } catch (e) {
+      problems.push({ kind: 'transition', reason: (e as Error).message });
+      return false;
+    }
+  }
+
+  private checkChain(line: number, ceremony: string, seq: number, prev: string | null, digest: string, problems: Problem[]): void {
     const c = this.current!;
     if (line === 1 && this.entries === 1) this.genesis = digest;
-    if (ceremony !== c.id) problems.push(`entry belongs to ceremony ${ceremony}, not ${c.id}`);
-    if (seq !== c.seq) problems.push(`seq ${seq} where ${c.seq} was expected (a line was removed, reordered or inserted)`);
+    const chain = (reason: string) => problems.push({ kind: 'chain', reason });
+    if (ceremony !== c.id) chain(`entry belongs to ceremony ${ceremony}, not ${c.id}`);
+    if (seq !== c.seq) chain(`seq ${seq} where ${c.seq} was expected (a line was removed, reordered or inserted)`);
     if (prev !== this.prev) {
       const what = this.prev === null ? 'the genesis line names no previous line' : line === 1 ? 'the head of the previous ceremony' : 'the previous line';
-      problems.push(`prev ${prev?.slice(0, 16) ?? 'null'}… does not match ${what}${this.prev ? ` (${this.prev.slice(0, 16)}…)` : ''}`);
+      chain(`prev ${prev?.slice(0, 16) ?? 'null'}… does not match ${what}${this.prev ? ` (${this.prev.slice(0, 16)}…)` : ''}`);
     }
   }
 
-  private startGenesis(params: Record<string, unknown>, problems: string[]): void {
-    try {
-      this.setRoster(genesisRoster(params));
-    } catch (e) {
-      problems.push((e as Error).message);
-    }
-  }
-
-  private scriptOf(digest: string, line: number, problems: string[]): Script | undefined {
+  private scriptOf(digest: string, line: number, problems: Problem[]): Script | undefined {
     const c = this.current!;
     const script = this.scripts.get(digest);
-    if (!script) problems.push(`unknown ceremony script ${digest.slice(0, 16)}… (not one keyrite ships)`);
-    else if (c.script && c.script !== script) problems.push(`script ${script.name} differs from the ceremony's script ${c.script.name}`);
+    if (!script) problems.push({ kind: 'script', reason: `unknown ceremony script ${digest.slice(0, 16)}… (not one keyrite ships)` });
+    else if (c.script && c.script !== script) problems.push({ kind: 'script', reason: `script ${script.name} differs from the ceremony's script ${c.script.name}` });
     else if (!c.script && line <= 2) c.script = script;
     return script;
   }
 
-  private observe(line: number, s: Statement, actor: Signer | undefined, problems: string[]): void {
+  private observe(line: number, s: Statement, actor: Signer | undefined, problems: Problem[]): void {
     const c = this.current!;
-    if (!c.policy && c.script && this.roster) {
-      c.policy = new CeremonyPolicy(c.script, this.roster.policy.approvals, this.ledger);
+    if (!c.policy && c.script && this.state.roster) {
+      c.policy = new CeremonyPolicy(c.script, this.state.roster.policy.approvals, this.state.approvals);
       this.checkLink(s);
     }
     const p = s.predicate;
@@ -245,43 +284,28 @@ export class Verifier {
     this.unclosed = undefined;
     const p = first.predicate;
     if (p.step !== 'ceremony.interrupted' || p.params.ceremony !== u.id) {
-      this.fail(u.file, u.lastLine, `ceremony ${u.id} never closed, and the next ceremony does not record it as interrupted`);
+      this.fail(u.file, u.lastLine, 'unclosed', `ceremony ${u.id} never closed, and the next ceremony does not record it as interrupted`);
     }
-  }
-
-  private applyRoster(step: string, params: Record<string, unknown>, problems: string[]): void {
-    if (!this.roster) return;
-    try {
-      const next = applyStep(this.roster, step, params);
-      if (next !== this.roster) this.setRoster(next);
-    } catch (e) {
-      problems.push((e as Error).message);
-    }
-  }
-
-  private setRoster(r: Roster): void {
-    this.roster = r;
-    this.rosterDigest = rosterDigest(r);
   }
 
   private closeCeremony(): void {
     const c = this.current;
     if (!c) return;
     this.current = undefined;
-    for (const f of c.policy?.close() ?? []) this.fail(c.file, f.line, f.reason);
+    for (const f of c.policy?.close() ?? []) this.fail(c.file, f.line, 'policy', f.reason);
     if (c.policy && !c.policy.closed) this.unclosed = c;
   }
 
   private checkEnd(): void {
     const first = this.files[0];
-    if (!first) return this.fail('transcripts', 0, 'no transcripts to verify');
+    if (!first) return this.fail('transcripts', 0, 'empty', 'no transcripts to verify');
     const u = this.unclosed;
-    if (u) this.fail(u.file, u.lastLine, `ceremony ${u.id} was never sealed (in progress, or interrupted: the next keyrite command records it)`);
+    if (u) this.fail(u.file, u.lastLine, 'unclosed', `ceremony ${u.id} was never sealed (in progress, or interrupted: the next keyrite command records it)`);
     if (this.opts.genesis && this.opts.genesis !== this.genesis) {
-      this.fail(first, 1, `genesis ${this.genesis ?? 'none'} is not the witnessed genesis ${this.opts.genesis}: this is another history`);
+      this.fail(first, 1, 'anchor', `genesis ${this.genesis ?? 'none'} is not the witnessed genesis ${this.opts.genesis}: this is another history`);
     }
     if (this.opts.head && this.opts.head !== this.prev) {
-      this.fail(this.last.file, this.last.line, `head ${this.prev ?? 'none'} is not the witnessed head ${this.opts.head}: history after it was removed, or it was rewritten`);
+      this.fail(this.last.file, this.last.line, 'anchor', `head ${this.prev ?? 'none'} is not the witnessed head ${this.opts.head}: history after it was removed, or it was rewritten`);
     }
     this.checkArtifacts();
     this.checkRosterFile();
@@ -289,30 +313,33 @@ export class Verifier {
 
   private checkArtifacts(): void {
     const root = this.opts.root;
-    if (!root) return;
-    for (const [name, rec] of this.artifacts) {
+    if (!root || this.opts.artifacts === false) return;
+    for (const [name, art] of this.state.artifacts) {
+      if (isRoleName(name)) continue; // carried away by a person: checked by their drills, not here
+      const rec = this.artifactLines.get(name)!;
       if (isAbsolute(name) || normalize(name).startsWith('..')) {
-        this.fail(rec.file, rec.line, `artifact name ${name} is not inside the workspace`);
+        this.fail(rec.file, rec.line, 'artifact', `artifact name ${name} is not inside the workspace`);
         continue;
       }
       const path = join(root, name);
       if (!existsSync(path)) continue; // carried away: a custodian's shard lives on their medium
       const actual = sha256Hex(readFileSync(path));
-      if (actual !== rec.sha256) this.fail(rec.file, rec.line, `artifact ${name} has sha256 ${actual}, but the transcript records ${rec.sha256}`);
+      if (actual !== art.sha256) this.fail(rec.file, rec.line, 'artifact', `artifact ${name} has sha256 ${actual}, but the transcript records ${art.sha256}`);
     }
   }
 
   private checkRosterFile(): void {
     const f = this.opts.rosterFile;
-    if (!f || !this.roster) return;
+    const roster = this.state.roster;
+    if (!f || !roster) return;
     let onDisk: string;
     try {
-      onDisk = rosterDigest(JSON.parse(readFileSync(f, 'utf8')) as Roster);
+      onDisk = readFileSync(f, 'utf8');
     } catch {
-      return this.fail(f, 0, 'the roster file is not valid JSON');
+      return this.fail(f, 0, 'cache', 'the roster file cannot be read');
     }
-    if (onDisk !== this.rosterDigest) {
-      this.fail(f, 0, `the roster file (digest ${onDisk.slice(0, 16)}…) is not the roster the transcript replays to (version ${this.roster.version}, ${this.rosterDigest.slice(0, 16)}…)`);
+    if (onDisk !== rosterBytes(roster)) {
+      this.fail(f, 0, 'cache', `the roster file is not the roster the transcript folds to (version ${roster.version}, ${this.state.rosterDigest.slice(0, 16)}…)`);
     }
   }
 }

@@ -9,6 +9,11 @@ export function canonical(value: unknown): string {
   return s;
 }
 
+/** The canonical JSON of `value`, indented for people, with a final newline: for public files whose bytes a digest covers. */
+export function canonicalPretty(value: unknown): string {
+  return JSON.stringify(JSON.parse(canonical(value)), null, 2) + '\n';
+}
+
 export function sha256(data: Uint8Array | string): Buffer {
   return createHash('sha256').update(data).digest();
 }

@@ -1,18 +1,20 @@
 import { existsSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { dirname } from 'node:path';
+import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { createFile, FileExistsError } from '../fs/atomic.js';
-import { withLock } from '../fs/lock.js';
 import type { Workspace } from '../fs/workspace.js';
 import { envelopeBytes, splitAgeKey } from '../custody/guardian-share.js';
-import { loadRoster, member, requireSealed } from '../state/roster.js';
-import type { Policy } from '../state/policy.js';
-import { sha256Hex } from '../base/canonical.js';
-import { confirmFirst, inCeremony } from './evidence.js';
 import type { Sealed } from '../evidence/writer.js';
+import type { Policy } from '../state/policy.js';
+import { member } from '../state/roster.js';
 import { checkGuardians } from './guardians.js';
-import type { Operator } from './operator.js';
-import { unlockPerson } from './unlock.js';
+import type { Operator } from './kernel/operator.js';
+import { withSession } from './kernel/session.js';
+
+// custodian setup: the custodian's age key split k-of-m among guardians (DESIGN §1 step 2).
+// Records, in order: ceremony.start, the checklist confirmations, custodian.setup (the set file
+// and every share file as subjects), ceremony.seal. Only the age key is split.
 
 export interface SetupInput {
   ws: Workspace;
@@ -40,23 +42,23 @@ function checkSplit(policy: Policy, k: number | undefined, m: number): void {
 
 /** Splits the custodian's age key among guardians: one signed, encrypted envelope each. */
 export async function setupCustodian(i: SetupInput): Promise<SetupResult & { sealed: Sealed }> {
-  return withLock(i.ws.requireExists().root, `custodian setup ${i.custodian}`, async () => {
-    const roster = requireSealed(loadRoster(i.ws));
-    checkSplit(roster.policy, i.k, i.guardians.length);
-    member(roster, i.custodian, 'custodian');
-    const guardians = checkGuardians(i.ws, roster, i.custodian, i.guardians);
+  return withSession({ ws: i.ws, operator: i.operator, label: `custodian setup ${i.custodian}` }, async (s) => {
+    checkSplit(s.roster.policy, i.k, i.guardians.length);
+    member(s.roster, i.custodian, 'custodian');
+    const guardians = checkGuardians(s.state, i.custodian, i.guardians);
     const setFile = i.ws.guardianSetFile(i.custodian);
     const paths = i.guardians.map((g) => i.ws.guardianShareFile(g, i.custodian));
     for (const p of [setFile, ...paths]) if (existsSync(p)) throw new FileExistsError(p);
-    const custodian = await unlockPerson(i.ws, roster, i.operator, i.custodian, 'custodian', i.identityPath);
-    const { set, envelopes } = await splitAgeKey(custodian, guardians, roster.policy.guardianThreshold);
-    const confirmed = await confirmFirst(i.operator, 'custodian-setup', ['ceremony.start', 'custodian.setup']);
-    return inCeremony(i.ws, i.operator, { script: 'custodian-setup', actor: custodian, params: { custodian: i.custodian, guardians: i.guardians, k: set.k } }, async (c) => {
+    const custodian = await s.unlock(i.custodian, 'custodian', i.identityPath ? new Map([[i.custodian, i.identityPath]]) : undefined);
+    const { set, envelopes } = await splitAgeKey(custodian, guardians, s.roster.policy.guardianThreshold);
+    await s.checklist('custodian-setup', 'ceremony.start');
+    await s.checklist('custodian-setup', 'custodian.setup');
+    return s.run({ script: 'custodian-setup', actor: custodian, params: { custodian: i.custodian, guardians: i.guardians, k: set.k } }, async (c) => {
       const subjects = envelopes.map((e, n) => {
         i.ws.mkdirs(i.ws.holdingsDir(e.guardian));
         const bytes = envelopeBytes(e);
         createFile(paths[n]!, bytes);
-        return { name: relative(i.ws.root, paths[n]!), sha256: sha256Hex(bytes) };
+        return { name: i.ws.relative(paths[n]!), sha256: sha256Hex(bytes) };
       });
       // The set is written last: it is what makes the new shares the current ones.
       const setBytes = JSON.stringify(set, null, 2) + '\n';
@@ -65,10 +67,10 @@ export async function setupCustodian(i: SetupInput): Promise<SetupResult & { sea
       await c.record({
         step: 'custodian.setup',
         actor: custodian,
-        subjects: [{ name: relative(i.ws.root, setFile), sha256: sha256Hex(setBytes) }, ...subjects],
+        subjects: [{ name: i.ws.relative(setFile), sha256: sha256Hex(setBytes) }, ...subjects],
         params: { custodian: i.custodian, setId: set.setId, k: set.k, m: set.m, guardians: i.guardians },
       });
       return { setId: set.setId, k: set.k, m: set.m, shares: envelopes.map((e, n) => ({ guardian: e.guardian, index: e.index, path: paths[n]! })) };
-    }, [], confirmed);
+    });
   });
 }

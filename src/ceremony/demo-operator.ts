@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Operator } from './operator.js';
+import type { Operator } from './kernel/operator.js';
 
 // The demo's stand-in for the people at the table: each person's passphrase is random, held
 // in memory for the run only, and never shown. Every confirmation is given.

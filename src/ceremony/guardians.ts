@@ -1,20 +1,29 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { KeyriteError } from '../base/errors.js';
-import { readJson, type Workspace } from '../fs/workspace.js';
+import { sha256Hex } from '../base/canonical.js';
+import { readBytes, readJson, type Workspace } from '../fs/workspace.js';
 import { verifyEnvelope, verifySet, type GuardianSet, type ShareEnvelope } from '../custody/guardian-share.js';
-import type { Identity, PublicIdentity } from '../custody/identity.js';
-import type { Operator } from './operator.js';
-import { unlockPerson } from './unlock.js';
-import { member, signingKeysOf, type Roster } from '../state/roster.js';
+import type { Identity } from '../custody/identity.js';
+import type { CustodyState } from '../state/fold.js';
+import type { PublicIdentity } from '../state/identity.js';
+import { member, signingKeysOf } from '../state/roster.js';
+import type { Session } from './kernel/session.js';
 
-// Reading guardian sets and share envelopes from disk, checked against the roster.
+// Guardian sets and share envelopes from disk, each checked against the custody state: a set
+// file counts only if it is the one the transcript recorded for the custodian (its digest),
+// and only if the custodian signed it.
 
-export function loadSet(ws: Workspace, roster: Roster, custodian: string): GuardianSet {
-  member(roster, custodian, 'custodian');
+export function loadSet(ws: Workspace, state: CustodyState, custodian: string): GuardianSet {
+  member(state.requireRoster(), custodian, 'custodian');
   const path = ws.guardianSetFile(custodian);
+  const recorded = state.guardianSets.get(custodian);
+  const onRecord = state.artifacts.get(ws.relative(path));
+  if (!recorded || !onRecord) throw new KeyriteError('NOT_FOUND', `${custodian} has no guardian set on record; set one up with custodian setup first`);
+  if (sha256Hex(readBytes(path, `${custodian}'s guardian set`)) !== onRecord.sha256) {
+    throw new KeyriteError('DAMAGED_FILE', `${custodian}'s guardian set (${path}) is not the one the transcript records; it was changed or replaced`);
+  }
   const set = readJson<GuardianSet>(path, `${custodian}'s guardian set`);
-  verifySet(set, custodian, signingKeysOf(roster, custodian), path);
+  verifySet(set, custodian, signingKeysOf(state.requireRoster(), custodian), path);
+  if (set.setId !== recorded.setId) throw new KeyriteError('DAMAGED_FILE', `${custodian}'s guardian set (${path}) is set ${set.setId}, but the transcript records ${recorded.setId}`);
   return set;
 }
 
@@ -29,43 +38,20 @@ export interface GuardianShareAtHand {
  * A guardian's share file, checked against the custodian's current set, and the guardian's
  * unlocked identity that opens it. Files are checked before anyone is asked for a passphrase.
  */
-export async function guardianShareAtHand(
-  ws: Workspace,
-  roster: Roster,
-  operator: Operator,
-  set: GuardianSet,
-  guardian: string,
-  paths: { share?: string; identity?: string },
-): Promise<GuardianShareAtHand> {
-  const path = paths.share ?? ws.guardianShareFile(guardian, set.custodian);
+export async function guardianShareAtHand(s: Session, set: GuardianSet, guardian: string, paths: { share?: string; identity?: string }): Promise<GuardianShareAtHand> {
+  const path = paths.share ?? s.ws.guardianShareFile(guardian, set.custodian);
   const what = `the guardian share of ${guardian} (${path})`;
   const envelope = readJson<ShareEnvelope>(path, `the guardian share of ${guardian}`);
   verifyEnvelope(envelope, set, what);
-  const id = await unlockPerson(ws, roster, operator, guardian, 'guardian', paths.identity);
+  const id = await s.unlock(guardian, 'guardian', paths.identity ? new Map([[guardian, paths.identity]]) : undefined);
   return { envelope, guardian: id, path, what };
 }
 
-/** Which custodian each guardian already serves, from the sets on disk. */
-export function servedBy(ws: Workspace): Map<string, string> {
-  const served = new Map<string, string>();
-  let custodians: string[] = [];
-  try {
-    custodians = readdirSync(join(ws.root, 'guardians'));
-  } catch {
-    return served;
-  }
-  for (const c of custodians) {
-    const set = readJson<GuardianSet>(ws.guardianSetFile(c), `${c}'s guardian set`);
-    for (const g of set.guardians) served.set(g.name, c);
-  }
-  return served;
-}
-
 /** Separation of duties: guardians are enrolled as guardians and serve exactly one custodian. */
-export function checkGuardians(ws: Workspace, roster: Roster, custodian: string, guardians: string[]): PublicIdentity[] {
-  const served = servedBy(ws);
+export function checkGuardians(state: CustodyState, custodian: string, guardians: string[]): PublicIdentity[] {
+  const served = state.servedBy();
   return guardians.map((g) => {
-    const pub = member(roster, g, 'guardian');
+    const pub = member(state.requireRoster(), g, 'guardian');
     const other = served.get(g);
     if (other && other !== custodian) {
       throw new KeyriteError('GUARDIAN_TAKEN', `${g} already serves ${other} as guardian; a guardian serves one custodian only`);

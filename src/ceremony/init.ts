@@ -1,15 +1,20 @@
 import { readdirSync } from 'node:fs';
 import { KeyriteError } from '../base/errors.js';
-import { withLock } from '../fs/lock.js';
 import type { Workspace } from '../fs/workspace.js';
-import { newIdentity, type PublicIdentity } from '../custody/identity.js';
-import { createNodeIdentity } from '../node/identity.js';
-import { enrol, newRoster, saveRoster } from '../state/roster.js';
-import type { Policy } from '../state/policy.js';
+import { newIdentity } from '../custody/identity.js';
 import type { Sealed } from '../evidence/writer.js';
-import { confirmFirst, inCeremony } from './evidence.js';
-import type { Operator } from './operator.js';
-import { writePersonIdentity } from './unlock.js';
+import { createNodeIdentity } from '../node/identity.js';
+import type { PublicIdentity } from '../state/identity.js';
+import type { Policy } from '../state/policy.js';
+import { enrol, newRoster } from '../state/roster.js';
+import type { Operator } from './kernel/operator.js';
+import { writePersonIdentity } from './kernel/people.js';
+import { withNewWorkspace } from './kernel/session.js';
+
+// init: a new workspace. Records, in order: ceremony.start (the genesis entry, carrying the
+// whole opening roster: policy, the generator, the nodes), its checklist confirmations,
+// ceremony.seal. The generator's identity file and each node's home (nodes/<id>/, which a node
+// kept apart from the workspace takes with it) are written before the ceremony opens.
 
 export interface InitInput {
   ws: Workspace;
@@ -41,24 +46,21 @@ export async function initWorkspace(i: InitInput): Promise<InitResult> {
   }
   const roster = newRoster(i.policy);
   const passphrase = await i.operator.passphrase(i.generator, 'new');
-  const confirmed = await confirmFirst(i.operator, 'init');
   i.ws.mkdirs(i.ws.root);
-  return withLock(i.ws.root, 'init', async () => {
+  return withNewWorkspace({ ws: i.ws, operator: i.operator, label: 'init' }, async (s) => {
+    await s.checklist('init', 'ceremony.start');
     const gen = await newIdentity(i.generator, 'generator');
     const written = await i.operator.progress('Locking the generator identity (scrypt)', () =>
       writePersonIdentity(i.ws, gen, passphrase, i.logN, i.ws.holdingsDir(gen.name)),
     );
     enrol(roster, written.pub);
     const nodes: PublicIdentity[] = [];
-    for (let n = 1; n <= i.policy.parties; n++) nodes.push(await createNodeIdentity(i.ws, `node-${n}`));
+    for (let n = 1; n <= i.policy.parties; n++) {
+      const id = `node-${n}`;
+      i.ws.mkdirs(i.ws.nodeDir(id));
+      nodes.push(await createNodeIdentity(i.ws.nodeDir(id), id));
+    }
     for (const n of nodes) enrol(roster, n);
-    saveRoster(i.ws, roster);
-    // The genesis ceremony: its first line carries the initial roster and is the auditor's
-    // first trust anchor.
-    return inCeremony(i.ws, i.operator, { script: 'init', actor: gen, params: { policy: i.policy } }, async () => ({
-      generator: written.pub,
-      identityFile: written.file,
-      nodes,
-    }), [], confirmed);
+    return s.run({ script: 'init', actor: gen, params: { policy: i.policy }, genesis: roster }, async () => ({ generator: written.pub, identityFile: written.file, nodes }));
   });
 }

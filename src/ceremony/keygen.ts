@@ -1,21 +1,23 @@
-import { relative } from 'node:path';
 import { canonical, sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
-import { withLock } from '../fs/lock.js';
-import { readBytes, type Workspace } from '../fs/workspace.js';
+import type { Workspace } from '../fs/workspace.js';
 import { addressesOf, ENGINE_IDS, sessionIdOf, type PublicPackage, type SessionParams } from '../engine/index.js';
-import { createKeyRecord, type KeyRecord } from '../state/key-record.js';
-import { drive } from '../node/drive.js';
-import { loadRoster, member, requireSealed, rosterDigest } from '../state/roster.js';
 import type { Sealed } from '../evidence/writer.js';
-import { confirmExport, exportShares, type ExportResult } from './export.js';
-import { inCeremony } from './evidence.js';
-import { inProcess, unlockSole, type IdentityPaths, type NodeConnector } from './nodes.js';
-import type { Operator } from './operator.js';
+import { drive } from '../node/drive.js';
+import { keyRecordBytes } from '../state/cache.js';
+import type { KeyRecord } from '../state/key-record.js';
+import { member } from '../state/roster.js';
+import { exportShares, planExport, type ExportResult } from './export.js';
+import { fromNode, inProcess, type NodeConnector } from './kernel/nodes.js';
+import type { Operator } from './kernel/operator.js';
+import { withSession, type IdentityPaths } from './kernel/session.js';
 
-// Key generation (DESIGN §1 step 1): a t-of-n DKG among the signing nodes over the engine's
-// authenticated protocol, party i on node-i assigned to the i-th custodian named. Each node
-// keeps its share encrypted to itself only once every node finished with the same group key.
+// keygen (DESIGN §1 step 1): a t-of-n DKG among the signing nodes over the engine's
+// authenticated protocol, party i on node-i assigned to the i-th custodian named. Records, in
+// order: ceremony.start, the checklist confirmations, one keygen.share per node (signed by the
+// node: it holds its party's share, encrypted to itself), keygen.result (the whole key record),
+// then, with --export, the export steps (export.ts), and ceremony.seal with the witness. Each
+// node keeps its share only once every node finished with the same group key.
 
 export interface KeygenInput {
   ws: Workspace;
@@ -39,10 +41,10 @@ export interface KeygenResult {
 }
 
 export async function keygen(i: KeygenInput): Promise<KeygenResult> {
-  if (!(ENGINE_IDS as readonly string[]).includes(i.engine)) throw new KeyriteError('USAGE', `--engine must be one of ${ENGINE_IDS.join(', ')}`);
-  if (i.deleteAfterExport && !i.export) throw new KeyriteError('USAGE', '--delete-after-export needs --export');
-  return withLock(i.ws.requireExists().root, `keygen ${i.label}`, async () => {
-    const roster = requireSealed(loadRoster(i.ws));
+  if (!(ENGINE_IDS as readonly string[]).includes(i.engine)) throw new KeyriteError('USAGE', `unknown engine ${i.engine}; known: ${ENGINE_IDS.join(', ')}`);
+  if (i.deleteAfterExport && !i.export) throw new KeyriteError('USAGE', 'deleting after export needs the export');
+  return withSession({ ws: i.ws, operator: i.operator, label: `keygen ${i.label}` }, async (s) => {
+    const roster = s.roster;
     const n = i.custodians.length;
     const t = i.threshold ?? roster.policy.threshold;
     for (const c of i.custodians) member(roster, c, 'custodian');
@@ -50,38 +52,37 @@ export async function keygen(i: KeygenInput): Promise<KeygenResult> {
     if (n < 2 || t < 2 || t > n) throw new KeyriteError('BAD_POLICY', `a key needs a threshold from 2 to the number of custodians; got ${t}-of-${n}`);
     const parties = roster.nodes.slice(0, n).map((node, k) => ({ party: node.name, node: node.name, custodian: i.custodians[k]! }));
     const nodeIds = parties.map((p) => p.node);
-    if (i.export) await confirmExport(i.operator, i.label, parties, i.deleteAfterExport);
-    const generator = await unlockSole(i.ws, roster, i.operator, 'generator', { identities: i.identities });
-    const witness = await unlockSole(i.ws, roster, i.operator, 'witness', { name: i.witness, identities: i.identities });
+    if (i.export) await planExport(s, i.label, parties, i.deleteAfterExport);
+    const generator = await s.unlockSole('generator', { identities: i.identities });
+    const witness = await s.unlockSole('witness', { name: i.witness, identities: i.identities });
     const connect = i.connect ?? inProcess(i.ws);
-    const nodes = await Promise.all(nodeIds.map((id) => connect(id, generator)));
+    const nodes = await Promise.all(nodeIds.map((id) => connect(id, generator, s.state)));
 
     const params = { engine: i.engine, threshold: t, parties: n, custodians: i.custodians, label: i.label };
-    const out = await inCeremony(i.ws, i.operator, { script: 'keygen', actor: generator, params }, async (c) => {
-      const session: SessionParams = { engine: i.engine, keyId: 'new', epoch: 0, participants: nodeIds, t, n, ceremonyId: c.id, rosterDigest: rosterDigest(roster) };
+    const out = await s.run({ script: 'keygen', actor: generator, params }, async (c) => {
+      const session: SessionParams = { engine: i.engine, keyId: 'new', epoch: 0, participants: nodeIds, t, n, ceremonyId: c.id, rosterDigest: s.state.rosterDigest };
       const sessionId = sessionIdOf(session);
       const outputs = await i.operator.progress(`Generating the ${i.engine} key among ${nodeIds.join(', ')}`, () =>
-        drive(nodes, sessionId, (node) => node.startDkg({ session })));
+        drive(nodes, sessionId, (node) => node.start('dkg', session, {})));
       const packages = Object.values(outputs) as PublicPackage[];
       if (new Set(packages.map((p) => canonical(p))).size !== 1) {
         await Promise.all(nodes.map((node) => node.abort(sessionId)));
         throw new KeyriteError('DKG_DISAGREEMENT', 'the nodes finished with different group keys; nothing was kept');
       }
       const pkg = packages[0]!;
-      for (const node of nodes) await node.keep(sessionId);
+      for (const node of nodes) await fromNode(c, node, 'keygen.share', (draft) => node.keep(sessionId, draft));
       const record: KeyRecord = {
         v: 1, keyId: pkg.keyId, label: i.label, engine: i.engine, epoch: pkg.epoch, publicKey: pkg.groupPublicKey, threshold: t,
         parties, publicPackage: pkg, addresses: addressesOf(i.engine, pkg.groupPublicKey), status: 'active',
       };
-      const path = createKeyRecord(i.ws, record);
       await c.record({
         step: 'keygen.result',
         actor: generator,
         params: { engine: i.engine, threshold: t, parties: n, custodians: i.custodians, sessionId },
-        result: { keyId: record.keyId, publicKey: record.publicKey, epoch: record.epoch, addresses: record.addresses },
-        subjects: [{ name: relative(i.ws.root, path), sha256: sha256Hex(readBytes(path)) }],
+        result: { keyId: record.keyId, publicKey: record.publicKey, epoch: record.epoch, addresses: record.addresses, record },
+        subjects: [{ name: i.ws.relative(i.ws.keyFile(record.keyId)), sha256: sha256Hex(keyRecordBytes(record)) }],
       });
-      const exported = i.export ? await exportShares(c, i.operator, generator, record, nodes, i.deleteAfterExport) : null;
+      const exported = i.export ? await exportShares(c, s, generator, record, nodes, i.deleteAfterExport) : null;
       return { record, export: exported };
     }, [witness]);
     return { record: out.record, export: out.export, ceremony: out.ceremony, sealed: out.sealed };

@@ -1,25 +1,30 @@
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { decryptWithPassphrase, encryptWithPassphrase } from '../base/age.js';
+import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { createFile, removeFile } from '../fs/atomic.js';
-import { withLock } from '../fs/lock.js';
 import { readBytes, readJson, type Workspace } from '../fs/workspace.js';
-import { newIdentity, parseSecret, serializeSecret, type Identity, type PublicIdentity, type Role } from '../custody/identity.js';
-import { decryptWithPassphrase, encryptWithPassphrase } from '../base/age.js';
 import { checkQuorum, openShare, rebuildAgeKey, type GuardianSet } from '../custody/guardian-share.js';
+import { newIdentity, parseSecret, serializeSecret, type Identity } from '../custody/identity.js';
 import { openReleased, type ReleasedShare } from '../custody/release.js';
-import { changeRoster, loadRoster, member, requireSealed, soleMember, type Roster } from '../state/roster.js';
 import type { Sealed } from '../evidence/writer.js';
-import { confirmFirst, inCeremony, step } from './evidence.js';
-import { sha256Hex } from '../base/canonical.js';
+import type { PublicIdentity } from '../state/identity.js';
+import { member } from '../state/roster.js';
 import { guardianShareAtHand, loadSet } from './guardians.js';
-import type { Operator } from './operator.js';
-import { checkIdentityTarget, unlockPerson, writePersonIdentity } from './unlock.js';
+import type { Operator } from './kernel/operator.js';
+import { checkIdentityTarget, writePersonIdentity } from './kernel/people.js';
+import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
+import { recordChange } from './roster-steps.js';
 
 // Custodian recovery: k guardians' shares rebuild the custodian's age key (so their shards
 // open again), and the custodian gets a new identity around it with a new Ed25519 key, since
 // the old one is presumed lost. Two ways in: released shares for a one-off recipient (the
 // guardians' identities never touch this laptop), or, for a drill, the guardians' own files.
+// The start writes the session's one-off identity and request and records nothing. The finish
+// records, in order: ceremony.start, the checklist confirmations, one approval per approver,
+// recover.intent, recover.result, roster.change (rekey: the approvers, co-signed by the new
+// key), ceremony.seal (the generator and the witness).
 
 export interface RecoveryRequest {
   v: 1;
@@ -42,7 +47,7 @@ interface Common {
 interface Quorum {
   approvers: string[];
   witness?: string;
-  identities: Map<string, string>; // NAME → identity file, where not at the standard path
+  identities: IdentityPaths; // NAME → identity file, where not at the standard path
 }
 
 export interface RecoveryResult {
@@ -62,9 +67,8 @@ const oneOffFile = (ws: Workspace, session: string) => join(ws.recoveryDir(sessi
  * passphrase. Guardians release their shares to its recipient.
  */
 export function startRecovery(i: Common): Promise<RecoveryRequest> {
-  return withLock(i.ws.requireExists().root, `recover custodian ${i.custodian}`, async () => {
-    const roster = loadRoster(i.ws);
-    const set = loadSet(i.ws, roster, i.custodian);
+  return withSession({ ws: i.ws, operator: i.operator, label: `recover custodian ${i.custodian}` }, async (s) => {
+    const set = loadSet(i.ws, s.state, i.custodian);
     const session = randomBytes(8).toString('hex');
     const passphrase = await i.operator.passphrase(i.custodian, 'new');
     const oneOff = await newIdentity(`recovery-${session.slice(0, 8)}`, 'custodian');
@@ -78,26 +82,25 @@ export function startRecovery(i: Common): Promise<RecoveryRequest> {
 
 /** Step 2: k released shares, opened with the session's one-off identity. */
 export function completeRecovery(i: Common & Quorum & { session: string; released: Map<string, string> }): Promise<RecoveryResult> {
-  return withLock(i.ws.requireExists().root, `recover custodian ${i.custodian}`, async () => {
-    const roster = loadRoster(i.ws);
-    const set = loadSet(i.ws, roster, i.custodian);
+  return withSession({ ws: i.ws, operator: i.operator, label: `recover custodian ${i.custodian}` }, async (s) => {
+    const set = loadSet(i.ws, s.state, i.custodian);
     const request = readJson<RecoveryRequest>(requestFile(i.ws, i.session), `recovery session ${i.session}`);
     if (request.custodian !== i.custodian || request.setId !== set.setId) {
       throw new KeyriteError('WRONG_SESSION', `recovery session ${i.session} is for ${request.custodian}'s set ${request.setId.slice(0, 8)}…, not ${i.custodian}'s current set`);
     }
     checkQuorum(set, [...i.released.keys()]);
     const target = checkTarget(i);
-    const people = await unlockQuorum(i, roster);
+    const people = await unlockQuorum(s, i);
     const passphrase = await i.operator.passphrase(i.custodian, 'unlock');
     const oneOffPath = oneOffFile(i.ws, i.session);
     const oneOff = await parseSecret(await decryptWithPassphrase(readBytes(oneOffPath, `the one-off identity of session ${i.session}`), passphrase, `the one-off identity of session ${i.session} (it was locked with ${i.custodian}'s new passphrase)`), oneOffPath);
     const shares = [];
     for (const [guardian, path] of i.released) {
       const released = readJson<ReleasedShare>(path, `the released share of ${guardian}`);
-      const share = await openReleased(released, oneOff, i.session, set, member(roster, guardian, 'guardian'), `the released share of ${guardian} (${path})`);
+      const share = await openReleased(released, oneOff, i.session, set, member(s.roster, guardian, 'guardian'), `the released share of ${guardian} (${path})`);
       shares.push({ guardian, share });
     }
-    const result = await finish(i, people, set, shares, passphrase, target);
+    const result = await finish(s, i, people, set, shares, passphrase, target);
     // The one-off key has done its job; the released shares it opens are useless without it.
     removeFile(oneOffPath);
     return result;
@@ -106,19 +109,18 @@ export function completeRecovery(i: Common & Quorum & { session: string; release
 
 /** A drill on one laptop: each guardian's share file and passphrase. */
 export function drillRecovery(i: Common & Quorum & { shares: Map<string, string> }): Promise<RecoveryResult> {
-  return withLock(i.ws.requireExists().root, `recover custodian ${i.custodian}`, async () => {
-    const roster = loadRoster(i.ws);
-    const set = loadSet(i.ws, roster, i.custodian);
+  return withSession({ ws: i.ws, operator: i.operator, label: `recover custodian ${i.custodian}` }, async (s) => {
+    const set = loadSet(i.ws, s.state, i.custodian);
     checkQuorum(set, [...i.shares.keys()]);
     const target = checkTarget(i);
-    const people = await unlockQuorum(i, roster);
+    const people = await unlockQuorum(s, i);
     const shares = [];
     for (const [guardian, path] of i.shares) {
-      const held = await guardianShareAtHand(i.ws, roster, i.operator, set, guardian, { share: path, identity: i.identities.get(guardian) });
+      const held = await guardianShareAtHand(s, set, guardian, { share: path, identity: i.identities.get(guardian) });
       shares.push({ guardian, share: await openShare(held.envelope, held.guardian, held.what) });
     }
     const passphrase = await i.operator.passphrase(i.custodian, 'new');
-    return finish(i, people, set, shares, passphrase, target);
+    return finish(s, i, people, set, shares, passphrase, target);
   });
 }
 
@@ -136,22 +138,21 @@ interface People {
 }
 
 /** The generator runs the ceremony, custodians other than the one recovered approve it, a witness seals it. */
-async function unlockQuorum(i: Common & Quorum, roster: Roster): Promise<People> {
-  roster = requireSealed(roster);
-  const needed = roster.policy.approvals;
+async function unlockQuorum(s: Session, i: Common & Quorum): Promise<People> {
+  const needed = s.roster.policy.approvals;
   if (i.approvers.includes(i.custodian)) throw new KeyriteError('NOT_PERMITTED', `${i.custodian} cannot approve their own recovery`);
   if (i.approvers.length < needed) {
     throw new KeyriteError('QUORUM_NOT_MET', `${i.approvers.length} approver(s) named; recovering ${i.custodian} needs ${needed} (--approvers A,B)`);
   }
-  const unlock = (name: string, role: Role) => unlockPerson(i.ws, roster, i.operator, name, role, i.identities.get(name));
-  const generator = await unlock(soleMember(roster, 'generator', undefined).name, 'generator');
+  const generator = await s.unlockSole('generator', { identities: i.identities });
   const approvers = [];
-  for (const a of i.approvers) approvers.push(await unlock(a, 'custodian'));
-  const witness = await unlock(soleMember(roster, 'witness', i.witness).name, 'witness');
+  for (const a of i.approvers) approvers.push(await s.unlock(a, 'custodian', i.identities));
+  const witness = await s.unlockSole('witness', { name: i.witness, identities: i.identities });
   return { generator, approvers, witness };
 }
 
 async function finish(
+  s: Session,
   i: Common,
   people: People,
   set: GuardianSet,
@@ -165,22 +166,22 @@ async function finish(
   const guardians = shares.map((s) => s.guardian);
   const { generator, approvers, witness } = people;
   const opening = { script: 'recover-custodian', actor: generator, params: { custodian: i.custodian, setId: set.setId } };
-  const confirmed = await confirmFirst(i.operator, opening.script, ['ceremony.start', 'recover.intent', 'roster.change']);
-  return inCeremony(i.ws, i.operator, opening, async (c) => {
+  for (const step of ['ceremony.start', 'recover.intent', 'roster.change']) await s.checklist(opening.script, step);
+  return s.run(opening, async (c) => {
     for (const a of approvers) {
-      await step(c, i.operator, { step: 'approval', actor: a, params: { operation: 'recover-custodian', target: i.custodian } });
+      await s.step(c, { step: 'approval', actor: a, params: { operation: 'recover-custodian', target: i.custodian } });
     }
     await c.record({ step: 'recover.intent', actor: generator, params: { target: i.custodian, setId: set.setId, guardians } });
     const written = await i.operator.progress(`Locking ${i.custodian}'s new identity (scrypt)`, () => writePersonIdentity(i.ws, id, passphrase, i.logN, dir));
     await c.record({
       step: 'recover.result',
       actor: generator,
-      subjects: [{ name: relative(i.ws.root, i.ws.publicIdentityFile(i.custodian)), sha256: sha256Hex(readBytes(i.ws.publicIdentityFile(i.custodian))) }],
+      subjects: [{ name: i.ws.relative(i.ws.publicIdentityFile(i.custodian)), sha256: sha256Hex(readBytes(i.ws.publicIdentityFile(i.custodian))) }],
       params: { target: i.custodian, guardians },
       result: { recipient: written.pub.recipient, fingerprint: written.pub.fingerprint },
     });
     // The new signing key enters the roster under the approvers' quorum, co-signed by the new key itself.
-    await changeRoster(c, { op: 'rekey', name: i.custodian, identity: written.pub }, approvers, id);
+    await recordChange(c, { op: 'rekey', name: i.custodian, identity: written.pub }, approvers, id);
     return { custodian: i.custodian, file: written.file, pub: written.pub, guardians };
-  }, [witness], confirmed);
+  }, [witness]);
 }

@@ -1,17 +1,13 @@
-import { relative } from 'node:path';
-import { sha256Hex } from '../base/canonical.js';
-import { withLock } from '../fs/lock.js';
-import { readBytes, type Workspace } from '../fs/workspace.js';
-import { loadKeyRecord } from '../state/key-record.js';
-import { checkShardFor, openShard, shardPath } from '../custody/shard.js';
-import { loadRoster, requireSealed } from '../state/roster.js';
-import { inCeremony } from './evidence.js';
-import type { Operator } from './operator.js';
-import { unlockPerson } from './unlock.js';
+import type { Workspace } from '../fs/workspace.js';
+import type { Operator } from './kernel/operator.js';
+import { withSession } from './kernel/session.js';
+import { openCustodianShard } from './kernel/shards.js';
 
-// A drill (DESIGN §1): the custodian's passphrase opens their identity, the identity opens the
-// shard, and the share inside is the one the key record expects for their party (its secret
-// times the generator is that party's verifying share). Nothing is signed or changed.
+// shard check: a drill (DESIGN §1). The custodian's passphrase opens their identity, the
+// identity opens the shard, and the share inside is the one the key record expects for their
+// party (its secret times the generator is that party's verifying share). Nothing is signed
+// or changed. Records, in order: ceremony.start, its checklist confirmations, drill.result,
+// ceremony.seal.
 
 export interface ShardCheckInput {
   ws: Workspace;
@@ -33,19 +29,12 @@ export interface ShardCheckResult {
 }
 
 export async function checkShard(i: ShardCheckInput): Promise<ShardCheckResult> {
-  return withLock(i.ws.requireExists().root, `shard check ${i.custodian}`, async () => {
-    const roster = requireSealed(loadRoster(i.ws));
-    const r = loadKeyRecord(i.ws, i.keyId);
-    const path = i.shardPath ?? shardPath(i.ws, i.custodian, r.keyId, r.epoch);
-    const what = `the shard of ${i.custodian} (${path})`;
-    const bytes = readBytes(path, what);
-    const custodian = await unlockPerson(i.ws, roster, i.operator, i.custodian, 'custodian', i.identityPath);
-    const shard = await openShard(bytes, custodian.ageIdentity, what);
-    checkShardFor(r, shard, i.custodian, what);
-    const sha256 = sha256Hex(bytes);
+  return withSession({ ws: i.ws, operator: i.operator, label: `shard check ${i.custodian}` }, async (s) => {
+    const r = s.key(i.keyId, { any: true });
+    const { custodian, shard, path, sha256 } = await openCustodianShard(s, r, i.custodian, { path: i.shardPath, identity: i.identityPath });
     const facts = { keyId: r.keyId, epoch: r.epoch, custodian: i.custodian, party: shard.party };
-    const out = await inCeremony(i.ws, i.operator, { script: 'shard-check', actor: custodian, params: { keyId: r.keyId } }, async (c) => {
-      await c.record({ step: 'drill.result', actor: custodian, params: { drill: 'shard', ...facts }, result: { ok: true }, subjects: [{ name: relative(i.ws.root, path), sha256 }] });
+    const out = await s.run({ script: 'shard-check', actor: custodian, params: { keyId: r.keyId } }, async (c) => {
+      await c.record({ step: 'drill.result', actor: custodian, params: { drill: 'shard', ...facts }, result: { ok: true }, subjects: [{ name: i.ws.relative(path), sha256 }] });
       return {};
     });
     return { ...facts, path, sha256, ceremony: out.ceremony };

@@ -1,5 +1,5 @@
 import { pgpWords } from '../base/pgpwords.js';
-import type { PublicIdentity } from '../custody/identity.js';
+import type { PublicIdentity } from '../state/identity.js';
 import { DEFAULT_WORK_FACTOR, FAST_WORK_FACTOR } from '../base/kdf.js';
 import type { Sealed } from '../evidence/writer.js';
 import type { Context } from './main.js';

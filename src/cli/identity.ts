@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { PERSON_ROLES, type PersonRole } from '../state/roles.js';
-import type { PublicIdentity } from '../custody/identity.js';
+import type { PublicIdentity } from '../state/identity.js';
 import { usageError } from '../base/errors.js';
 import { readJson } from '../fs/workspace.js';
 import { identityLines, sealLines, workFactor } from './format.js';
@@ -36,9 +36,10 @@ export function register(program: Command): void {
     .option('--file <path>', 'a <name>.pub.json file')
     .action(
       run(async (o, ctx) => {
-        const { loadRoster, member } = await import('../state/roster.js');
         if (!o.name === !o.file) throw usageError('give exactly one of --name or --file');
-        const pub: PublicIdentity = o.file ? readJson<PublicIdentity>(o.file, 'the public identity file') : member(loadRoster(ctx.ws), o.name);
+        const { currentRoster } = await import('../ceremony/queries.js');
+        const { member } = await import('../state/roster.js');
+        const pub: PublicIdentity = o.file ? readJson<PublicIdentity>(o.file, 'the public identity file') : member((await currentRoster(ctx.ws)).roster, o.name);
         return { data: { identity: pub }, lines: identityLines(pub) };
       }),
     );

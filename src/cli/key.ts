@@ -15,8 +15,8 @@ export function register(program: Command): void {
     .description('every key: id, engine, epoch, status, public key, addresses, custodians')
     .action(
       run(async (_o, ctx) => {
-        const { listKeys } = await import('../ceremony/keys.js');
-        const keys = listKeys(ctx.ws);
+        const { listKeys } = await import('../ceremony/queries.js');
+        const keys = await listKeys(ctx.ws);
         return { data: { keys: keys.map(summary) }, lines: keys.length ? keys.flatMap(keyLines) : ['No keys yet.'] };
       }),
     );
@@ -26,8 +26,8 @@ export function register(program: Command): void {
     .requiredOption('--key <keyId>', 'the key')
     .action(
       run(async (o, ctx) => {
-        const { showKey } = await import('../ceremony/keys.js');
-        const k = showKey(ctx.ws, o.key);
+        const { showKey } = await import('../ceremony/queries.js');
+        const k = await showKey(ctx.ws, o.key);
         return { data: { key: summary(k) }, lines: keyLines(k) };
       }),
     );

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { NodeConnector } from '../ceremony/nodes.js';
+import type { NodeConnector } from '../ceremony/kernel/nodes.js';
 import { usageError } from '../base/errors.js';
 import { RUN_LIFETIME_MS } from '../node/lifetime.js';
 import { parseCount } from './inputs.js';
@@ -16,7 +16,7 @@ export function parseNodes(value: string): NodeConnector {
     urls.set(id, url);
   }
   // The HTTP client loads only when a node is first reached, so parsing the flag stays cheap.
-  return async (id, caller) => (await import('../ceremony/nodes.js')).overHttp(urls)(id, caller);
+  return async (id, caller, state) => (await import('../ceremony/kernel/nodes.js')).overHttp(urls)(id, caller, state);
 }
 
 export const NODES_HELP = 'reach the nodes over HTTP (node-1=http://127.0.0.1:P1,…) instead of in-process';

@@ -10,9 +10,8 @@ export function register(program: Command): void {
     .description('show the roster in force: version, digest, policy, members and their fingerprints')
     .action(
       run(async (_o, ctx) => {
-        const { loadRoster, rosterDigest } = await import('../state/roster.js');
-        const r = loadRoster(ctx.ws.requireExists());
-        const digest = rosterDigest(r);
+        const { currentRoster } = await import('../ceremony/queries.js');
+        const { roster: r, digest } = await currentRoster(ctx.ws);
         const state = r.version === 0 ? 'open for enrolment (not sealed)' : `sealed, version ${r.version}`;
         const p = r.policy;
         return {

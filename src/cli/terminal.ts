@@ -1,5 +1,5 @@
 import { KeyriteError, usageError } from '../base/errors.js';
-import type { Operator } from '../ceremony/operator.js';
+import type { Operator } from '../ceremony/kernel/operator.js';
 import { checkNewPassphrase, readPassphraseFile, type NamedPaths } from './inputs.js';
 
 // The operator as a terminal: prompts only when a person is there (stdin and stdout are TTYs

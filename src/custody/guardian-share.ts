@@ -4,7 +4,8 @@ import { combine, split } from 'shamir-secret-sharing';
 import { hex, sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { decryptWith, encryptTo, recipientOf } from '../base/age.js';
-import type { Identity, PublicIdentity } from './identity.js';
+import type { Identity } from './identity.js';
+import type { PublicIdentity } from '../state/identity.js';
 import { signObject, verifyObject } from '../base/ed25519.js';
 
 // A custodian's age key, split k-of-m among guardians. Only the age key: the Ed25519 key is

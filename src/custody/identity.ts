@@ -1,23 +1,12 @@
 import { KeyriteError } from '../base/errors.js';
-import { digestOf } from '../base/canonical.js';
 import { decryptWithPassphrase, encryptWithPassphrase, newAgeIdentity, recipientOf } from '../base/age.js';
-import type { Role } from '../state/roles.js';
 import { newSigningKey, signingKeyFromSeed, type SigningKey } from '../base/ed25519.js';
+import { checkName, fingerprintOf, type PublicIdentity } from '../state/identity.js';
+import type { Role } from '../state/roles.js';
 
 // A person's or node's identity: an age X25519 key (decrypts what is addressed to them) and an
 // Ed25519 key (signs evidence, approvals, requests). People keep theirs in an age passphrase
 // file; a node keeps its in a 0600 file inside its own directory.
-
-export { PERSON_ROLES, type PersonRole, type Role } from '../state/roles.js';
-
-export interface PublicIdentity {
-  v: 1;
-  name: string;
-  role: Role;
-  recipient: string; // age1…
-  signingKey: string; // Ed25519 public key, hex
-  fingerprint: string; // hex, see fingerprintOf
-}
 
 export interface Identity {
   name: string;
@@ -34,20 +23,6 @@ interface IdentitySecret {
   role: Role;
   age: string;
   ed25519: string; // 32-byte seed, hex
-}
-
-const NAME = /^[a-z][a-z0-9-]{0,31}$/;
-
-export function checkName(name: string, what = 'name'): string {
-  if (!NAME.test(name)) {
-    throw new KeyriteError('BAD_NAME', `${what} "${name}" is not valid: use 1-32 lowercase letters, digits or "-", starting with a letter`);
-  }
-  return name;
-}
-
-/** A short, stable digest of the public keys, to compare aloud or on paper. */
-export function fingerprintOf(name: string, role: Role, recipient: string, signingKey: string): string {
-  return digestOf({ name, role, recipient, signingKey }).slice(0, 40);
 }
 
 export async function newIdentity(name: string, role: Role, ageIdentity?: string): Promise<Identity> {

@@ -1,7 +1,8 @@
 import { KeyriteError } from '../base/errors.js';
 import { decryptWith, encryptTo } from '../base/age.js';
 import { body, checkCommitment, openShare, verifyEnvelope, type GuardianSet, type ShareEnvelope } from './guardian-share.js';
-import type { Identity, PublicIdentity } from './identity.js';
+import type { Identity } from './identity.js';
+import type { PublicIdentity } from '../state/identity.js';
 import { signObject, verifyObject } from '../base/ed25519.js';
 
 // A guardian releases their share on their own device: it is opened there and re-encrypted

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestOf } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
-import type { Role } from '../custody/identity.js';
+import type { Role } from '../state/roles.js';
 import { packageRoot } from './tool.js';
 
 // Ceremony scripts (ceremonies/<name>.json): for one lifecycle operation, who takes part, which

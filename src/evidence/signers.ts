@@ -1,5 +1,6 @@
-import type { PublicIdentity } from '../custody/identity.js';
-import { byFingerprint, checkPublicIdentity, type Roster, type RosterChange } from '../state/roster.js';
+import type { PublicIdentity } from '../state/identity.js';
+import { byFingerprint, type Roster, type RosterChange } from '../state/roster.js';
+import { checkPublicIdentity } from '../state/identity.js';
 import { stepRule, type Script } from './script.js';
 
 // Whose signature counts. A signature's keyid is the signer's fingerprint, which pins name,

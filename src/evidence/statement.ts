@@ -80,7 +80,15 @@ export function parseStatement(payload: Buffer): Statement {
   return s as unknown as Statement;
 }
 
-/** The artifact subjects of a statement (without the roster placeholder). */
+/**
+ * The artifact subjects of a statement (without the roster placeholder): workspace paths, and
+ * carried-away files named by role (keyrite:shard/<custodian>/<keyId>/e<epoch>).
+ */
 export function artifactsOf(s: Statement): Subject[] {
-  return s.subject.filter((x) => !x.name.startsWith('keyrite:')).map((x) => ({ name: x.name, sha256: x.digest.sha256 }));
+  return s.subject.filter((x) => x.name !== ROSTER_SUBJECT).map((x) => ({ name: x.name, sha256: x.digest.sha256 }));
+}
+
+/** A carried-away file's subject name: by its role, never by a local path (DESIGN §6). */
+export function isRoleName(name: string): boolean {
+  return name.startsWith('keyrite:');
 }

@@ -7,21 +7,26 @@ import type { Workspace } from '../fs/workspace.js';
 import { publicOf, type Identity } from '../custody/identity.js';
 import { pgpWords } from '../base/pgpwords.js';
 import { ceremonyFiles, ceremonyIdOf, lineDigest, nextCeremonyId, readLines, TRANSCRIPT_EXT } from './chain.js';
-import { signEnvelope } from '../base/dsse.js';
-import { enrolMember, findMember, loadRoster, rosterDigest, type Roster } from '../state/roster.js';
-import { genesisRoster } from '../state/fold.js';
+import { pae, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
+import { verifyRaw } from '../base/ed25519.js';
+import { genesisRoster, prepare, type CustodyState } from '../state/fold.js';
+import type { PublicIdentity } from '../state/identity.js';
+import { member, rosterDigest, type Roster } from '../state/roster.js';
+import { entryStatement, readEntry, signStatement, type EntryDraft } from './entry.js';
+import { foldEntryOf } from './fold-entry.js';
 import { CHECKLIST_STEP, loadScript, type Script } from './script.js';
 import { resolveSigner, signingProblem, type Signer } from './signers.js';
-import { makeStatement, type Subject } from './statement.js';
+import type { Statement, Subject } from './statement.js';
 import { readTail, setAsideTorn, type TornInfo } from './torn.js';
-import { toolInfo } from './tool.js';
 
 export type { Subject } from './statement.js';
 
 // Writes one ceremony's transcript. The caller holds the workspace lock, so this is the only
 // writer; each line is appended whole with one write and fsynced before record() returns.
-// Entries are checked against the roster and the script before they are signed, with the same
-// rules the verifier applies: a mistake is refused here rather than found by the auditor.
+// Entries are checked against the roster and the script before they are signed, and against
+// the custody state's fold before they are appended, with the same rules the verifier applies:
+// a mistake is refused here rather than found by the auditor. The state is the one the
+// ceremony decided from, and moves on with every entry recorded.
 
 export interface StepInput {
   step: string;
@@ -70,6 +75,19 @@ function resume(ws: Workspace): Resume {
   }
 }
 
+/** What opens a ceremony. */
+export interface Opening {
+  script: string;
+  actor: Identity;
+  /** The custody state the ceremony decided from: the workspace's fold (audit/state.ts). */
+  state: CustodyState;
+  params?: Record<string, unknown>;
+  /** An identity the ceremony brings into the open roster, which signs its opening entries (enrolment). */
+  introduce?: PublicIdentity;
+  /** The workspace's first roster, carried whole by its first entry (init only). */
+  genesis?: Roster;
+}
+
 export class Ceremony {
   private seq = 0;
   private closed = false;
@@ -79,6 +97,7 @@ export class Ceremony {
     readonly id: string,
     readonly script: Script,
     readonly actor: Identity,
+    readonly state: CustodyState,
     private readonly file: string,
     private prev: string | null,
   ) {}
@@ -89,19 +108,19 @@ export class Ceremony {
    * (roster.enrol, right after the start). The very first ceremony (genesis) carries the whole
    * initial roster — the generator and nodes — in its start entry.
    */
-  static async start(ws: Workspace, opts: { script: string; actor: Identity; params?: Record<string, unknown> }): Promise<Ceremony> {
+  static async start(ws: Workspace, opts: Opening): Promise<Ceremony> {
     const script = loadScript(opts.script);
     ws.mkdirs(ws.transcriptsDir);
     const { prev, interrupted } = resume(ws);
+    if ((prev === null) !== (opts.genesis !== undefined)) {
+      throw new KeyriteError('INTERNAL', prev === null ? 'the first ceremony of a workspace must carry its genesis roster' : 'only the first ceremony carries a genesis roster');
+    }
     const id = nextCeremonyId(ws.transcriptsDir, script.name);
-    const c = new Ceremony(ws, id, script, opts.actor, join(ws.transcriptsDir, id + TRANSCRIPT_EXT), prev);
-    const roster = loadRoster(ws);
-    const newcomer = !findMember(roster, opts.actor.name) && roster.version === 0 && prev !== null;
-    const intro = newcomer ? { identity: publicOf(opts.actor) } : {};
+    const c = new Ceremony(ws, id, script, opts.actor, opts.state, join(ws.transcriptsDir, id + TRANSCRIPT_EXT), prev);
+    const intro = opts.introduce ? { identity: opts.introduce } : {};
     if (interrupted) await c.record({ step: 'ceremony.interrupted', actor: opts.actor, params: { ...interrupted, ...intro } });
-    const genesis = prev === null ? { roster: genesisRoster({ roster }) } : {};
+    const genesis = opts.genesis ? { roster: opts.genesis } : {};
     await c.record({ step: 'ceremony.start', actor: opts.actor, params: { ...opts.params, script: script.name, ...intro, ...genesis } });
-    if (newcomer) await enrolMember(c, opts.actor);
     return c;
   }
 
@@ -110,39 +129,81 @@ export class Ceremony {
     return this.script.steps[step]?.checklist ?? [];
   }
 
-  /** Records that `by` confirmed checklist item `item` of `step` ('prompt': at the terminal; 'yes': by --yes). */
-  async confirm(step: string, item: number, by: Identity, how: 'prompt' | 'yes'): Promise<{ seq: number; digest: string }> {
-    const text = this.checklist(step)[item];
-    if (text === undefined) throw new KeyriteError('INTERNAL', `the ${this.script.name} script has no checklist item ${item} for ${step}`);
-    return this.record({ step: CHECKLIST_STEP, actor: by, params: { step, item, text, how } });
+  /**
+   * Records that `by` confirmed `text`, exactly as it was shown ('prompt': at the terminal; 'yes':
+   * by --yes), and, for a checklist item, which item of which step it was.
+   */
+  async confirm(a: { text: string; how: 'prompt' | 'yes'; step?: string; item?: number }, by: Identity): Promise<{ seq: number; digest: string }> {
+    if (a.step !== undefined && a.item !== undefined && this.checklist(a.step)[a.item] === undefined) {
+      throw new KeyriteError('INTERNAL', `the ${this.script.name} script has no checklist item ${a.item} for ${a.step}`);
+    }
+    const params = { ...(a.step !== undefined ? { step: a.step, item: a.item } : {}), text: a.text, how: a.how };
+    return this.record({ step: CHECKLIST_STEP, actor: by, params });
+  }
+
+  /** Where the next entry goes in the chain: for a node that signs its own entry. */
+  draft(): EntryDraft {
+    this.requireOpen();
+    const roster = this.state.requireRoster();
+    return { ceremony: this.id, seq: this.seq, prev: this.prev, roster: rosterDigest(roster), script: this.script.digest };
   }
 
   async record(input: StepInput): Promise<{ seq: number; digest: string }> {
-    if (this.closed) throw new KeyriteError('INTERNAL', `ceremony ${this.id} is already closed`);
-    const roster = loadRoster(this.ws);
+    this.requireOpen();
     const params = input.params ?? {};
+    const roster = this.state.roster ?? genesisRoster(params);
     const signers = [input.actor, ...(input.cosigners ?? [])];
-    this.check(roster, input.step, params, signers);
-    const statement = makeStatement(input.subjects ?? [], {
-      ceremony: this.id,
-      seq: this.seq,
-      prev: this.prev,
-      step: input.step,
-      actor: input.actor.name,
-      roster: rosterDigest(roster),
-      script: this.script.digest,
-      tool: toolInfo(),
-      params,
-      result: input.result ?? {},
-      time: new Date().toISOString(),
-    });
-    const envelope = signEnvelope(Buffer.from(canonical(statement), 'utf8'), signers.map((s) => ({ keyid: publicOf(s).fingerprint, key: s.signing })));
+    this.check(roster, input.step, params, signers.map((id) => publicOf(id).fingerprint), input.actor.name);
+    const draft = { ceremony: this.id, seq: this.seq, prev: this.prev, roster: rosterDigest(roster), script: this.script.digest };
+    const statement = entryStatement(draft, input.actor.name, input);
+    return this.appendEntry(statement, signStatement(statement, signers));
+  }
+
+  /**
+   * Appends an entry a node made from draft() and signed itself, after checking that it is the
+   * entry asked for: that draft, that step, by `node`, signed by `node`'s key in the roster.
+   */
+  async recordSigned(value: unknown, expect: { node: string; step: string }): Promise<{ seq: number; digest: string; statement: Statement }> {
+    const refuse = (code: 'WRONG_NODE' | 'BAD_SIGNATURE', why: string) =>
+      new KeyriteError(code, `node ${expect.node}'s ${expect.step} entry is refused and not recorded: ${why}`, { node: expect.node });
+    let entry: ReturnType<typeof readEntry>;
+    try {
+      entry = readEntry(value);
+    } catch (e) {
+      throw refuse('BAD_SIGNATURE', (e as Error).message);
+    }
+    const { envelope, statement } = entry;
+    const p = statement.predicate;
+    const draft = this.draft();
+    if (p.step !== expect.step || p.actor !== expect.node) throw refuse('WRONG_NODE', `it is ${p.actor}'s ${p.step}`);
+    const placed = (Object.keys(draft) as (keyof EntryDraft)[]).find((k) => p[k] !== draft[k]);
+    if (placed) throw refuse('WRONG_NODE', `its ${placed} is not the one asked for`);
+    const roster = this.state.requireRoster();
+    const node = member(roster, expect.node, 'node');
+    const message = pae(PAYLOAD_TYPE, Buffer.from(envelope.payload, 'base64'));
+    const [sig, ...more] = envelope.signatures;
+    if (!sig || more.length || sig.keyid !== node.fingerprint || !verifyRaw(node.signingKey, message, Buffer.from(sig.sig, 'base64'))) {
+      throw refuse('BAD_SIGNATURE', `it is not signed by ${expect.node}'s key in the roster alone; check that the node serving as ${expect.node} is the enrolled one`);
+    }
+    this.check(roster, p.step, p.params, [sig.keyid], p.actor);
+    return { ...(await this.appendEntry(statement, envelope)), statement };
+  }
+
+  private async appendEntry(statement: Statement, envelope: Envelope): Promise<{ seq: number; digest: string }> {
+    const step = statement.predicate.step;
+    // The fold refuses what the verifier would; its change is kept only once the line is durable.
+    const commit = this.refuse(() => prepare(this.state, foldEntryOf(statement, this.script)), step);
     const line = canonical(envelope);
     this.append(line + '\n');
+    commit();
     const digest = lineDigest(line);
     this.prev = digest;
-    if (CLOSING_STEPS.includes(input.step)) this.closed = true;
+    if (CLOSING_STEPS.includes(step)) this.closed = true;
     return { seq: this.seq++, digest };
+  }
+
+  private requireOpen(): void {
+    if (this.closed) throw new KeyriteError('INTERNAL', `ceremony ${this.id} is already closed`);
   }
 
   /** Closes the ceremony: ceremony.seal by its actor (first) and the co-signers its script requires. */
@@ -159,15 +220,24 @@ export class Ceremony {
   }
 
   /** Refuses an entry the verifier would reject: signers not in the roster, wrong role, missing co-signers. */
-  private check(roster: Roster, step: string, params: Record<string, unknown>, ids: Identity[]): void {
+  private check(roster: Roster, step: string, params: Record<string, unknown>, keyids: string[], actor: string): void {
     let signers: Signer[];
     try {
-      signers = ids.map((id) => resolveSigner(roster, step, params, publicOf(id).fingerprint));
+      signers = keyids.map((keyid) => resolveSigner(roster, step, params, keyid));
     } catch (e) {
       throw new KeyriteError('NOT_ENROLLED', `${step}: ${(e as Error).message}`);
     }
-    const problem = signingProblem(this.script, roster, step, params, ids[0]!.name, signers);
+    const problem = signingProblem(this.script, roster, step, params, actor, signers);
     if (problem) throw new KeyriteError('NOT_PERMITTED', `${step} in ceremony ${this.id}: ${problem}`);
+  }
+
+  private refuse<T>(f: () => T, step: string): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof KeyriteError) throw new KeyriteError(e.code, `${step} in ceremony ${this.id}: ${e.message}`, { cause: e });
+      throw e;
+    }
   }
 
   private append(text: string): void {

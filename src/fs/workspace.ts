@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { KeyriteError } from '../base/errors.js';
 
 // Where everything lives in a workspace. Public records sit at the top; what a person must
@@ -42,6 +42,11 @@ export class Workspace {
   }
   keyFile(keyId: string): string {
     return join(this.keysDir, `${keyId}.json`);
+  }
+
+  /** `path` as the transcript names files of the workspace: relative to its root. */
+  relative(path: string): string {
+    return relative(this.root, path);
   }
 
   exists(): boolean {

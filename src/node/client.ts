@@ -1,29 +1,29 @@
+import type { Envelope as DsseEnvelope } from '../base/dsse.js';
 import type { Envelope, SessionParams } from '../engine/index.js';
+import type { EntryDraft } from '../evidence/entry.js';
 import type { SignedRequest } from './request.js';
 import type { Holding } from './store.js';
 
 // What a ceremony may ask of a signing node. Everything crossing it is plain JSON, so the same
-// calls work in-process (the default: SigningNode itself) or over a transport to a node process.
+// calls work in-process (the default: SigningNode itself) or over HTTP to a node process. A
+// protocol run is one open call, start(kind, session, inputs): a new protocol is a new kind
+// with its inputs here and its party in node.ts, not a new method in every transport. Whatever
+// the node does to custody it records itself: it returns the transcript entry, signed with its
+// own key, for the coordinator to append where the entry draft says.
 
-export interface Attestation {
-  v: 1;
-  node: string;
-  holds: Holding[];
-  time: string;
-  sig: string; // the node's Ed25519 signature over the attestation without `sig`
+/** The inputs each protocol run takes besides its session. */
+export interface StartInputs {
+  dkg: Record<string, never>;
+  sign: {
+    request: SignedRequest;
+    /** The custodian's share, sealed to the node's own age recipient (see sealForNode): opened in the node's memory for this run only. */
+    share: string;
+    message: string; // hex
+  };
 }
 
-export interface DkgStart {
-  session: SessionParams;
-}
-
-export interface SignStart {
-  session: SessionParams;
-  request: SignedRequest;
-  /** The custodian's share, sealed to the node's own age recipient (see sealForNode): opened in the node's memory for this run only. */
-  share: string;
-  message: string; // hex
-}
+export type ProtocolKind = keyof StartInputs;
+export const PROTOCOL_KINDS: readonly ProtocolKind[] = ['dkg', 'sign'];
 
 export interface RoundReply {
   envelopes: Envelope[];
@@ -32,18 +32,24 @@ export interface RoundReply {
   output?: unknown;
 }
 
+/** A node's answer that changed what it holds: the transcript entry it signed about it. */
+export interface Recorded {
+  entry: DsseEnvelope;
+}
+
 export interface NodeClient {
   readonly id: string;
   holdings(): Promise<Holding[]>;
-  startDkg(s: DkgStart): Promise<Envelope[]>;
-  startSign(s: SignStart): Promise<Envelope[]>;
+  start<K extends ProtocolKind>(kind: K, session: SessionParams, inputs: StartInputs[K]): Promise<Envelope[]>;
   receive(sessionId: string, incoming: Envelope[]): Promise<RoundReply>;
-  /** Stores the finished DKG share (encrypted to the node); until then it is in memory only. */
-  keep(sessionId: string): Promise<Holding>;
+  /** Stores the finished DKG share (encrypted to the node) and signs its keygen.share entry. */
+  keep(sessionId: string, draft: EntryDraft): Promise<Recorded & { holding: Holding }>;
   /** Drops a run and everything it holds. */
   abort(sessionId: string): Promise<void>;
-  /** The node's share encrypted to the custodian its party is assigned to in the key record (base64 age file). */
-  exportShard(h: Holding): Promise<{ custodian: string; shard: string }>;
-  deleteShare(h: Holding): Promise<void>;
-  attest(): Promise<Attestation>;
+  /** The node's share encrypted to the custodian its party is assigned to (base64 age file), and its export.shard entry. */
+  exportShard(h: Holding, draft: EntryDraft): Promise<Recorded & { custodian: string; shard: string }>;
+  /** Deletes the node's copy and signs its node.delete entry. */
+  deleteShare(h: Holding, draft: EntryDraft): Promise<Recorded>;
+  /** What the node holds, at rest and in runs, as its signed node.attest entry. A claim, not a proof (DESIGN §2). */
+  attest(draft: EntryDraft): Promise<Recorded & { holds: Holding[] }>;
 }

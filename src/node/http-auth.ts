@@ -27,11 +27,17 @@ export const WINDOW_MS = 2 * 60_000;
  * part in a signing run and ask what the node holds, but never create, keep, export or delete
  * a share.
  */
-const SIGNING_CALLS = ['holdings', 'startSign', 'receive', 'abort', 'attest'];
+const SIGNING_CALLS = ['holdings', 'start sign', 'receive', 'abort', 'attest'];
 const CALLERS: Record<string, readonly string[]> = {
-  generator: [...SIGNING_CALLS, 'startDkg', 'keep', 'exportShard', 'deleteShare'],
+  generator: [...SIGNING_CALLS, 'start dkg', 'keep', 'exportShard', 'deleteShare'],
   custodian: SIGNING_CALLS,
 };
+
+/** The call a request makes, as CALLERS names it: a protocol run is named with its kind. */
+function callOf(q: NodeRequest): string {
+  const kind = (q.params as { kind?: unknown } | null)?.kind;
+  return q.method === 'start' ? `start ${String(kind)}` : q.method;
+}
 
 export function signNodeRequest(caller: Identity, node: string, method: string, params: unknown): SignedNodeRequest {
   const body: NodeRequest = { v: 1, node, method, params, from: caller.name, nonce: randomBytes(16).toString('hex'), time: Date.now() };
@@ -56,7 +62,7 @@ export class ReplayGuard {
     const calls = caller ? CALLERS[caller.role] : undefined;
     if (!caller || !calls) throw refuse('NOT_PERMITTED', `${body.from} is not a key generator or custodian in the roster`);
     if (!verifyObject(caller.signingKey, body, sig)) throw refuse('BAD_SIGNATURE', `its signature is not ${body.from}'s`);
-    if (!calls.includes(body.method)) throw refuse('NOT_PERMITTED', `${body.from} is a ${caller.role}, who may call ${calls.join(', ')} only, not ${body.method}`);
+    if (!calls.includes(callOf(body))) throw refuse('NOT_PERMITTED', `${body.from} is a ${caller.role}, who may call ${calls.join(', ')} only, not ${callOf(body)}`);
     if (body.node !== this.node) throw refuse('WRONG_NODE', `it is for node ${body.node}`);
     if (Math.abs(now - body.time) > WINDOW_MS) throw refuse('STALE_REQUEST', 'its time is outside the two-minute window');
     for (const [n, t] of this.seen) if (now - t > 2 * WINDOW_MS) this.seen.delete(n);

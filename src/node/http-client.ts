@@ -1,7 +1,8 @@
 import { isErrorCode, KeyriteError } from '../base/errors.js';
 import type { Identity } from '../custody/identity.js';
-import type { Envelope } from '../engine/index.js';
-import type { Attestation, DkgStart, NodeClient, RoundReply, SignStart } from './client.js';
+import type { Envelope, SessionParams } from '../engine/index.js';
+import type { EntryDraft } from '../evidence/entry.js';
+import type { NodeClient, ProtocolKind, Recorded, RoundReply, StartInputs } from './client.js';
 import { signNodeRequest } from './http-auth.js';
 import type { Holding } from './store.js';
 
@@ -32,14 +33,13 @@ export class HttpNode implements NodeClient {
   }
 
   holdings = () => this.call<Holding[]>('holdings');
-  startDkg = (s: DkgStart) => this.call<Envelope[]>('startDkg', s);
-  startSign = (s: SignStart) => this.call<Envelope[]>('startSign', s);
+  start = <K extends ProtocolKind>(kind: K, session: SessionParams, inputs: StartInputs[K]) => this.call<Envelope[]>('start', { kind, session, inputs });
   receive = (sessionId: string, incoming: Envelope[]) => this.call<RoundReply>('receive', { sessionId, incoming });
-  keep = (sessionId: string) => this.call<Holding>('keep', { sessionId });
+  keep = (sessionId: string, draft: EntryDraft) => this.call<Recorded & { holding: Holding }>('keep', { sessionId, draft });
   abort = (sessionId: string) => this.call<void>('abort', { sessionId });
-  exportShard = (h: Holding) => this.call<{ custodian: string; shard: string }>('exportShard', h);
-  deleteShare = (h: Holding) => this.call<void>('deleteShare', h);
-  attest = () => this.call<Attestation>('attest');
+  exportShard = (holding: Holding, draft: EntryDraft) => this.call<Recorded & { custodian: string; shard: string }>('exportShard', { holding, draft });
+  deleteShare = (holding: Holding, draft: EntryDraft) => this.call<Recorded>('deleteShare', { holding, draft });
+  attest = (draft: EntryDraft) => this.call<Recorded & { holds: Holding[] }>('attest', { draft });
 }
 
 /** A node's refusal as the caller's error: its code only when it is one of ours, its culprit only as a name. */

@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KeyriteError, publicDetails } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
-import { loadRoster } from '../state/roster.js';
 import type { Envelope, SessionParams } from '../engine/index.js';
-import type { NodeClient, SignStart } from './client.js';
+import type { EntryDraft } from '../evidence/entry.js';
+import { PROTOCOL_KINDS, type NodeClient, type ProtocolKind, type StartInputs } from './client.js';
 import { ReplayGuard } from './http-auth.js';
 import { SigningNode, type NodeOptions } from './node.js';
 import { checkHolding } from './store.js';
@@ -40,23 +40,44 @@ function objectParam(node: string, value: unknown, what: string): Params {
   return value as Params;
 }
 
-function signStart(node: string, p: Params): SignStart {
-  objectParam(node, p.session, 'its session');
-  objectParam(node, p.request, 'its signing request');
-  if (typeof p.share !== 'string' || typeof p.message !== 'string' || !/^([0-9a-f]{2})*$/.test(p.message)) throw malformed(node, 'its share or message is malformed');
-  return p as unknown as SignStart;
+function draftParam(node: string, value: unknown): EntryDraft {
+  const d = objectParam(node, value, 'its entry draft');
+  const digest = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+  const ok = typeof d.ceremony === 'string' && Number.isSafeInteger(d.seq) && (d.prev === null || digest(d.prev)) && digest(d.roster) && digest(d.script);
+  if (!ok) throw malformed(node, 'its entry draft is malformed');
+  return d as unknown as EntryDraft;
+}
+
+function kindParam(node: string, value: unknown): ProtocolKind {
+  if (!PROTOCOL_KINDS.includes(value as ProtocolKind)) throw malformed(node, `no protocol ${JSON.stringify(value)}; known: ${PROTOCOL_KINDS.join(', ')}`);
+  return value as ProtocolKind;
+}
+
+// The shape of each protocol's inputs; the node checks their meaning.
+const INPUTS: { [K in ProtocolKind]: (node: string, p: Params) => StartInputs[K] } = {
+  dkg: () => ({}),
+  sign: (node, p) => {
+    objectParam(node, p.request, 'its signing request');
+    if (typeof p.share !== 'string' || typeof p.message !== 'string' || !/^([0-9a-f]{2})*$/.test(p.message)) throw malformed(node, 'its share or message is malformed');
+    return p as unknown as StartInputs['sign'];
+  },
+};
+
+function start(n: NodeClient, p: Params): Promise<Envelope[]> {
+  const kind = kindParam(n.id, p.kind);
+  const session = objectParam(n.id, p.session, 'its session') as unknown as SessionParams;
+  return n.start(kind, session, INPUTS[kind](n.id, objectParam(n.id, p.inputs, 'its inputs')));
 }
 
 const METHODS: Record<string, Method> = {
   holdings: (n) => n.holdings(),
-  startDkg: (n, p) => n.startDkg({ session: objectParam(n.id, p.session, 'its session') as unknown as SessionParams }),
-  startSign: (n, p) => n.startSign(signStart(n.id, p)),
+  start,
   receive: (n, p) => n.receive(sessionIdParam(n.id, p), listParam<Envelope>(n.id, p.incoming, 'incoming')),
-  keep: (n, p) => n.keep(sessionIdParam(n.id, p)),
+  keep: (n, p) => n.keep(sessionIdParam(n.id, p), draftParam(n.id, p.draft)),
   abort: (n, p) => n.abort(sessionIdParam(n.id, p)),
-  exportShard: (n, p) => n.exportShard(checkHolding(p, n.id)),
-  deleteShare: (n, p) => n.deleteShare(checkHolding(p, n.id)),
-  attest: (n) => n.attest(),
+  exportShard: (n, p) => n.exportShard(checkHolding(p.holding, n.id), draftParam(n.id, p.draft)),
+  deleteShare: (n, p) => n.deleteShare(checkHolding(p.holding, n.id), draftParam(n.id, p.draft)),
+  attest: (n, p) => n.attest(draftParam(n.id, p.draft)),
 };
 
 export function parseListen(value: string): { host: string; port: number } {
@@ -108,7 +129,7 @@ export async function serveNode(ws: Workspace, id: string, listen: { host: strin
       } catch (e) {
         throw e instanceof KeyriteError ? e : new KeyriteError('BAD_REQUEST', 'the request is not JSON');
       }
-      const q = guard.check(value, loadRoster(ws));
+      const q = guard.check(value, (await node.state()).requireRoster());
       const method = METHODS[q.method];
       if (!method) throw new KeyriteError('BAD_REQUEST', `no method ${q.method}`);
       reply(200, { ok: true, result: (await method(node, objectParam(id, q.params ?? {}, 'its parameters'))) ?? null });

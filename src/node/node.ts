@@ -1,41 +1,65 @@
-import { canonical } from '../base/canonical.js';
+import { canonical, sha256Hex } from '../base/canonical.js';
 import { KeyriteError, type ErrorCode } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
-import { signObject } from '../base/ed25519.js';
+import { openSealedShare } from '../custody/sealed.js';
+import { sealShard } from '../custody/shard.js';
 import {
   dkgParty, publicPackageOf, signParty, sessionIdOf,
   type Envelope, type PartySetup, type ProtocolParty, type Roster as ProtocolRoster, type SessionParams, type Share,
 } from '../engine/index.js';
-import { loadRoster, member, requireSealed, rosterDigest } from '../state/roster.js';
-import type { Attestation, DkgStart, NodeClient, RoundReply, SignStart } from './client.js';
+import { signEntry, type EntryContent, type EntryDraft } from '../evidence/entry.js';
+import { loadState } from '../audit/state.js';
+import type { CustodyState } from '../state/fold.js';
+import { assignmentOf, type KeyRecord } from '../state/key-record.js';
+import { member, requireSealed } from '../state/roster.js';
+import type { NodeClient, ProtocolKind, Recorded, RoundReply, StartInputs } from './client.js';
 import { loadNodeIdentity } from './identity.js';
-import { assignmentOf, loadKeyRecord, type KeyRecord } from '../state/key-record.js';
-import { checkRequest } from './request.js';
-import { openSealedShare } from '../custody/sealed.js';
 import { RUN_LIFETIME_MS } from './lifetime.js';
+import { checkRequest } from './request.js';
 import { SessionLog } from './sessions.js';
-import { sealShard } from '../custody/shard.js';
 import { checkHolding, ShareStore, type Holding } from './store.js';
 
-// A signing node: its identity, its encrypted share store, and the protocol runs it is in. It
-// trusts nobody who drives it: the roster and key record come from the workspace, every session
-// must name the roster in force, and a signing run starts only after the request checks out,
-// once per session, and lives a bounded time.
+// A signing node: its identity, its encrypted share store and session log (all in its home
+// directory, nodes/<id>/ by default, or one kept apart from the workspace), and the protocol
+// runs it is in. It trusts nobody who drives it: the roster and key records come from the
+// custody state folded from the workspace's signed transcript, every session must name the
+// roster in force, and a signing run starts only after the request checks out, once per
+// session, and lives a bounded time. What it does to custody it signs itself, as transcript
+// entries the coordinator appends.
+
+type Party = ProtocolParty<Share> | ProtocolParty<string>;
 
 interface Run {
-  kind: 'dkg' | 'sign';
+  kind: ProtocolKind;
   keyId: string;
-  party: ProtocolParty<Share> | ProtocolParty<string>;
+  party: Party;
   expiry: NodeJS.Timeout;
 }
 
-
 export interface NodeOptions {
+  /** The node's own directory: identity, shares, session log (default: nodes/<id>/ in the workspace). */
+  home?: string;
   runLifetimeMs?: number;
+  /**
+   * The custody state, for a node in the coordinator's own process: the very fold the ceremony
+   * keeps, entry by entry, of the same transcript. A node on its own loads it from the workspace.
+   */
+  state?: () => CustodyState;
 }
 
 const refuse = (node: string, code: ErrorCode, message: string) => new KeyriteError(code, `node ${node}: ${message}`, { node });
+
+/**
+ * How the node starts each kind of run: the checks that must pass before any secret state
+ * exists, and the engine party. A new protocol is one entry here and its inputs in client.ts.
+ */
+type Starter<K extends ProtocolKind> = (node: SigningNode, state: CustodyState, session: SessionParams, inputs: StartInputs[K]) => Promise<(setup: PartySetup) => Party>;
+
+const STARTERS: { [K in ProtocolKind]: Starter<K> } = {
+  dkg: async () => (setup) => dkgParty(setup),
+  sign: (node, state, session, inputs) => node.prepareSign(state, session, inputs),
+};
 
 export class SigningNode implements NodeClient {
   private readonly runs = new Map<string, Run>();
@@ -48,27 +72,38 @@ export class SigningNode implements NodeClient {
     private readonly store: ShareStore,
     private readonly sessions: SessionLog,
     private readonly runLifetimeMs: number,
+    private readonly shared: (() => CustodyState) | undefined,
   ) {}
 
   static async open(ws: Workspace, id: string, o: NodeOptions = {}): Promise<SigningNode> {
-    const identity = await loadNodeIdentity(ws, id);
-    return new SigningNode(ws, identity, new ShareStore(ws, identity), SessionLog.of(ws, id), o.runLifetimeMs ?? RUN_LIFETIME_MS);
+    const home = o.home ?? ws.nodeDir(id);
+    const identity = await loadNodeIdentity(home, id);
+    return new SigningNode(ws, identity, new ShareStore(home, identity), SessionLog.of(home), o.runLifetimeMs ?? RUN_LIFETIME_MS, o.state);
   }
 
   get id(): string {
     return this.identity.name;
   }
 
+  /** The custody state from the workspace's transcript: the only source of the roster and key records. */
+  async state(): Promise<CustodyState> {
+    return this.shared?.() ?? loadState(this.ws);
+  }
+
   async holdings(): Promise<Holding[]> {
     return this.store.holdings();
   }
 
-  async startDkg(s: DkgStart): Promise<Envelope[]> {
-    return this.begin('dkg', s.session, (setup) => dkgParty(setup));
+  async start<K extends ProtocolKind>(kind: K, session: SessionParams, inputs: StartInputs[K]): Promise<Envelope[]> {
+    const starter = STARTERS[kind] as Starter<K> | undefined;
+    if (!starter) throw refuse(this.id, 'BAD_REQUEST', `no protocol ${String(kind)}; known: ${Object.keys(STARTERS).join(', ')}`);
+    const state = await this.state();
+    const make = await starter(this, state, session, inputs);
+    return this.begin(kind, state, session, make);
   }
 
-  async startSign(s: SignStart): Promise<Envelope[]> {
-    const { session } = s;
+  /** Checks a signing run before it starts: the key, the share handed in, the custodian's request. */
+  async prepareSign(state: CustodyState, session: SessionParams, s: StartInputs['sign']): Promise<(setup: PartySetup) => Party> {
     if (this.signing.has(session.keyId)) throw refuse(this.id, 'NODE_BUSY', `already signing with key ${session.keyId}; one signing run per key at a time`);
     this.signing.add(session.keyId);
     try {
@@ -76,16 +111,16 @@ export class SigningNode implements NodeClient {
       if (this.sessions.has(sessionId)) {
         throw refuse(this.id, 'SESSION_REUSED', `it already started a signing run in session ${sessionId}; a signing request is good for one run only, so start a new sign ceremony`);
       }
-      const record = loadKeyRecord(this.ws, session.keyId);
+      const record = state.key(session.keyId);
       if (record.status !== 'active') throw refuse(this.id, 'KEY_NOT_ACTIVE', `key ${record.keyId} is ${record.status}`);
       const what = `the share handed to ${this.id}`;
       const share = await openSealedShare(this.identity.ageIdentity, Buffer.from(s.share, 'base64'), what, record.engine);
       const message = Buffer.from(s.message, 'hex');
-      const roster = loadRoster(this.ws);
+      const roster = state.requireRoster();
       checkRequest(s.request, { node: this.id, record, session, share, message, custodianKey: (name) => member(roster, name, 'custodian').signingKey });
       this.matchRecord(share, record, what);
       this.sessions.add(sessionId); // durable before any nonce exists
-      return await this.begin('sign', session, (setup) => signParty(setup, { share, message }));
+      return (setup) => signParty(setup, { share, message });
     } catch (e) {
       this.signing.delete(session.keyId);
       throw e;
@@ -111,11 +146,17 @@ export class SigningNode implements NodeClient {
     return { envelopes, done: true, output: publicPackageOf(result as Share) };
   }
 
-  async keep(sessionId: string): Promise<Holding> {
+  async keep(sessionId: string, draft: EntryDraft): Promise<Recorded & { holding: Holding }> {
     const run = this.runs.get(sessionId);
     if (run?.kind !== 'dkg' || run.party.expecting !== 'done') throw refuse(this.id, 'NO_SUCH_RUN', `no finished key generation for session ${sessionId}`);
+    const share = run.party.result() as Share;
+    const entry = await this.sign(draft, {
+      step: 'keygen.share',
+      params: { keyId: share.keyId, epoch: share.epoch, party: share.party, sessionId },
+      result: { groupPublicKey: share.groupPublicKey, verifyingShare: share.verifyingShares[share.party] },
+    });
     this.drop(sessionId);
-    return this.store.put(run.party.result() as Share);
+    return { holding: await this.store.put(share), entry };
   }
 
   async abort(sessionId: string): Promise<void> {
@@ -131,42 +172,56 @@ export class SigningNode implements NodeClient {
     if (run.kind === 'sign') this.signing.delete(run.keyId);
   }
 
-  async exportShard(given: Holding): Promise<{ custodian: string; shard: string }> {
+  async exportShard(given: Holding, draft: EntryDraft): Promise<Recorded & { custodian: string; shard: string }> {
     const h = checkHolding(given, this.id);
-    const record = loadKeyRecord(this.ws, h.keyId);
+    const state = await this.state();
+    const record = state.key(h.keyId);
     if (record.epoch !== h.epoch) throw refuse(this.id, 'WRONG_EPOCH', `key ${h.keyId} is at epoch ${record.epoch}, not ${h.epoch}`);
     const a = assignmentOf(record, { node: this.id });
     const share = await this.store.get(h);
     this.matchRecord(share, record, 'its share');
-    const recipient = member(loadRoster(this.ws), a.custodian, 'custodian').recipient;
+    const recipient = member(state.requireRoster(), a.custodian, 'custodian').recipient;
     const bytes = await sealShard({ v: 1, kind: 'keyrite-shard', engine: record.engine, keyId: h.keyId, epoch: h.epoch, party: a.party, node: this.id, custodian: a.custodian, share }, recipient);
-    return { custodian: a.custodian, shard: Buffer.from(bytes).toString('base64') };
+    const shard = Buffer.from(bytes).toString('base64');
+    const entry = await this.sign(draft, {
+      step: 'export.shard',
+      params: { keyId: h.keyId, epoch: h.epoch, party: a.party, node: this.id, custodian: a.custodian },
+      subjects: [{ name: `keyrite:shard/${a.custodian}/${h.keyId}/e${h.epoch}`, sha256: sha256Hex(bytes) }],
+    });
+    return { custodian: a.custodian, shard, entry };
   }
 
-  async deleteShare(h: Holding): Promise<void> {
+  async deleteShare(given: Holding, draft: EntryDraft): Promise<Recorded> {
+    const h = checkHolding(given, this.id);
+    const entry = await this.sign(draft, { step: 'node.delete', params: { keyId: h.keyId, epoch: h.epoch } });
     this.store.remove(h);
+    return { entry };
   }
 
-  /** What the node holds at rest and in any run in progress, signed by the node. A claim, not a proof (DESIGN §2). */
-  async attest(): Promise<Attestation> {
+  async attest(draft: EntryDraft): Promise<Recorded & { holds: Holding[] }> {
     const inRuns = [...this.runs.values()].map((r) => ({ keyId: r.keyId, epoch: r.party.session.epoch }));
-    const body = { v: 1 as const, node: this.id, holds: [...this.store.holdings(), ...inRuns], time: new Date().toISOString() };
-    return { ...body, sig: signObject(this.identity.signing, body) };
+    const holds = [...this.store.holdings(), ...inRuns];
+    return { holds, entry: await this.sign(draft, { step: 'node.attest', result: { holds } }) };
   }
 
-  private async begin(kind: Run['kind'], session: SessionParams, make: (setup: PartySetup) => Run['party']): Promise<Envelope[]> {
+  /** Signs one of the node's own entries, only under the roster the node itself knows to be in force. */
+  private async sign(draft: EntryDraft, content: EntryContent): Promise<Recorded['entry']> {
+    const state = await this.state();
+    if (draft.roster !== state.rosterDigest) throw refuse(this.id, 'SESSION_MISMATCH', 'the entry it is asked to sign names another roster than the one in force');
+    return signEntry(draft, this.identity, content);
+  }
+
+  private begin(kind: ProtocolKind, state: CustodyState, session: SessionParams, make: (setup: PartySetup) => Party): Promise<Envelope[]> {
     const sessionId = sessionIdOf(session);
     if (this.runs.has(sessionId)) throw refuse(this.id, 'NODE_BUSY', `session ${sessionId} is already running`);
-    const party = make({ session, keys: { name: this.id, signingKey: this.identity.signing, ageIdentity: this.identity.ageIdentity }, roster: this.protocolRoster(session) });
+    const party = make({ session, keys: { name: this.id, signingKey: this.identity.signing, ageIdentity: this.identity.ageIdentity }, roster: this.protocolRoster(state, session) });
     // Past its lifetime the run is aborted, which wipes its share and nonces; unref'd, so a timer never keeps a process alive.
     const expiry = setTimeout(() => void this.abort(sessionId), this.runLifetimeMs).unref();
     this.runs.set(sessionId, { kind, keyId: session.keyId, party, expiry });
-    try {
-      return await party.start();
-    } catch (e) {
+    return party.start().catch((e: unknown) => {
       this.drop(sessionId);
       throw e;
-    }
+    });
   }
 
   // Defence in depth: whatever share the node uses must describe the key exactly as recorded
@@ -178,9 +233,9 @@ export class SigningNode implements NodeClient {
   }
 
   // The nodes' keys from the sealed roster; a session that names another roster is refused.
-  private protocolRoster(session: SessionParams): ProtocolRoster {
-    const roster = requireSealed(loadRoster(this.ws));
-    if (session.rosterDigest !== rosterDigest(roster)) throw refuse(this.id, 'SESSION_MISMATCH', 'the session names another roster than the one in force');
+  private protocolRoster(state: CustodyState, session: SessionParams): ProtocolRoster {
+    const roster = requireSealed(state.requireRoster());
+    if (session.rosterDigest !== state.rosterDigest) throw refuse(this.id, 'SESSION_MISMATCH', 'the session names another roster than the one in force');
     return Object.fromEntries(roster.nodes.map((n) => [n.name, { signingPublicKey: n.signingKey, ageRecipient: n.recipient }]));
   }
 }

@@ -1,12 +1,11 @@
 import { closeSync, constants, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fsyncDir } from '../fs/atomic.js';
-import type { Workspace } from '../fs/workspace.js';
 
 // Every signing session a node has started, so it never signs for one twice (DESIGN §5: a
 // replayed message aborts the run): a request captured and sent again in a fresh, validly signed
 // call, or sent again after the node restarted, names a session already used. The list is
-// nodes/<id>/sessions, one id a line, appended and fsynced before the node computes anything.
+// <home>/sessions, one id a line, appended and fsynced before the node computes anything.
 
 const SESSION_ID = /^[0-9a-f]{64}$/;
 
@@ -20,8 +19,8 @@ export class SessionLog {
     this.torn = text !== '' && !text.endsWith('\n');
   }
 
-  static of(ws: Workspace, node: string): SessionLog {
-    return new SessionLog(join(ws.nodeDir(node), 'sessions'));
+  static of(home: string): SessionLog {
+    return new SessionLog(join(home, 'sessions'));
   }
 
   has(sessionId: string): boolean {

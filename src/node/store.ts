@@ -1,14 +1,14 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeyriteError } from '../base/errors.js';
 import { createFile, removeFile } from '../fs/atomic.js';
-import { readBytes, type Workspace } from '../fs/workspace.js';
+import { readBytes } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
 import type { Share } from '../engine/index.js';
 import { KEY_ID } from '../state/key-record.js';
 import { openSealedShare, sealShare } from '../custody/sealed.js';
 
-// A node's shares at rest: nodes/<id>/shares/<keyId>.<epoch>.age, each age ciphertext to the
+// A node's shares at rest: <home>/shares/<keyId>.<epoch>.age, each age ciphertext to the
 // node's own recipient (DESIGN §2). A share is decrypted into memory for one run and never
 // written in the clear.
 
@@ -37,9 +37,9 @@ export function checkHolding(value: unknown, node: string): Holding {
 export class ShareStore {
   readonly dir: string;
 
-  constructor(ws: Workspace, private readonly identity: Identity) {
-    this.dir = join(ws.nodeDir(identity.name), 'shares');
-    ws.mkdirs(this.dir);
+  constructor(home: string, private readonly identity: Identity) {
+    this.dir = join(home, 'shares');
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
   path(h: Holding): string {

@@ -1,10 +1,137 @@
 import { KeyriteError } from '../base/errors.js';
-import { applyChange, checkPublicIdentity, enrol, rosterDigest, type Roster, type RosterChange } from './roster.js';
+import { ApprovalLedger, type ApprovalTarget } from './approvals.js';
+import { checkPublicIdentity, type PublicIdentity } from './identity.js';
+import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
+import { applyChange, enrol, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
-// The roster's history lives in the transcript. Replaying the genesis roster and then every
-// roster.enrol, roster.seal and roster.change gives the roster in force at each line; the
-// writer applies its own entries with this same code, so the two cannot drift apart.
+// Custody state as one fold over the transcript (docs/ARCHITECTURE.md, "The fold"): the roster
+// in force, every key record, each custodian's current guardian set, the approvals not yet
+// consumed and the last digest recorded for each artifact. The writer applies each entry before
+// it appends it (so it refuses what the fold rejects), the verifier applies each entry it
+// checked, ceremonies and nodes decide from the state it yields — one `apply` for all of them,
+// so they cannot drift apart. The files in the workspace (roster.json, keys/*.json) are caches
+// written from this state, never read to decide.
+
+/** One transcript entry as the fold sees it: already parsed and its signatures checked. */
+export interface FoldEntry {
+  ceremony: string;
+  step: string;
+  /** Name of the first signer. */
+  actor: string;
+  params: Record<string, unknown>;
+  result: Record<string, unknown>;
+  /** Artifact subjects (name → sha256), without the roster placeholder. */
+  subjects: { name: string; sha256: string }[];
+  /** The approvals this step consumes, when its script makes it a sensitive act. */
+  consumes?: ApprovalTarget;
+}
+
+export interface GuardianSetState {
+  custodian: string;
+  setId: string;
+  k: number;
+  m: number;
+  guardians: string[];
+  /** The ceremony that recorded the set. */
+  ceremony: string;
+}
+
+export interface ArtifactState {
+  sha256: string;
+  ceremony: string;
+  step: string;
+}
+
+export class CustodyState {
+  /** Undefined until the genesis entry is applied. */
+  roster: Roster | undefined;
+  rosterDigest = '';
+  readonly keys = new Map<string, KeyRecord>();
+  readonly guardianSets = new Map<string, GuardianSetState>();
+  readonly approvals = new ApprovalLedger();
+  readonly artifacts = new Map<string, ArtifactState>();
+  entries = 0;
+
+  /** The roster in force; refuses before genesis. */
+  requireRoster(): Roster {
+    if (!this.roster) throw new KeyriteError('BAD_GENESIS', 'the transcript has no genesis entry: there is no roster in force');
+    return this.roster;
+  }
+
+  /** The record of `keyId` as the transcript says it is now. */
+  key(keyId: string): KeyRecord {
+    const r = this.keys.get(checkKeyId(keyId));
+    if (!r) throw new KeyriteError('BAD_KEY_ID', `no key ${keyId} in this workspace's transcript`);
+    return r;
+  }
+
+  /** Which custodian each guardian serves, from the current sets. */
+  servedBy(): Map<string, string> {
+    const served = new Map<string, string>();
+    for (const set of this.guardianSets.values()) for (const g of set.guardians) served.set(g, set.custodian);
+    return served;
+  }
+}
+
+/**
+ * Checks one entry against `state` and returns the change it makes, to be committed once the
+ * entry is durable (the writer) or at once (the verifier, `apply`). Throws a KeyriteError
+ * saying why when the entry is not a valid transition; `state` is never changed by a refusal.
+ */
+export function prepare(state: CustodyState, e: FoldEntry): () => void {
+  const roster = nextRoster(state, e);
+  const key = nextKey(state, e);
+  const set = e.step === 'custodian.setup' ? guardianSetOf(e) : undefined;
+  const approval = e.step === 'approval' ? approvalOf(e) : undefined;
+  return () => {
+    if (roster !== state.roster) {
+      state.roster = roster;
+      state.rosterDigest = rosterDigest(roster);
+    }
+    if (key) state.keys.set(key.keyId, key);
+    if (set) state.guardianSets.set(set.custodian, set);
+    if (approval) state.approvals.add(approval, e.actor);
+    if (e.consumes) state.approvals.consume(e.consumes);
+    for (const s of e.subjects) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
+    state.entries++;
+  };
+}
+
+/** Checks and applies one entry; see prepare. */
+export function apply(state: CustodyState, e: FoldEntry): void {
+  prepare(state, e)();
+}
+
+function nextRoster(state: CustodyState, e: FoldEntry): Roster {
+  if (!state.roster) {
+    if (e.step !== 'ceremony.start') throw new KeyriteError('BAD_GENESIS', `the first entry is ${e.step}, not the genesis ceremony.start`);
+    return genesisRoster(e.params);
+  }
+  const r = state.roster;
+  switch (e.step) {
+    case 'roster.enrol': {
+      if (r.version !== 0) throw new KeyriteError('ROSTER_SEALED', `roster.enrol after the roster was sealed (version ${r.version})`);
+      const next = structuredClone(r);
+      enrol(next, checkPublicIdentity(e.params.identity, 'the enrolled identity'));
+      return next;
+    }
+    case 'roster.seal': {
+      if (r.version !== 0) throw new KeyriteError('ROSTER_SEALED', `roster.seal of a roster already at version ${r.version}`);
+      const sealed: Roster = { ...r, version: 1 };
+      const digest = rosterDigest(sealed);
+      if (e.params.roster !== digest) throw new KeyriteError('ROSTER_MISMATCH', `roster.seal names roster ${String(e.params.roster)}, but the enrolled roster is ${digest}`);
+      return sealed;
+    }
+    case 'roster.change': {
+      const next = applyChange(r, e.params.change as RosterChange);
+      if (e.params.version !== next.version) throw new KeyriteError('ROSTER_MISMATCH', `roster.change names version ${String(e.params.version)}, not ${next.version}`);
+      return next;
+    }
+    default:
+      return r;
+  }
+}
 
 /**
  * The roster a workspace starts from, carried whole by the genesis entry: open for enrolment,
@@ -16,36 +143,52 @@ export function genesisRoster(params: Record<string, unknown>): Roster {
     throw new KeyriteError('BAD_GENESIS', 'the genesis entry does not carry an open (version 0) roster');
   }
   checkPolicy(r.policy);
-  r.members.forEach((m, i) => checkPublicIdentity(m, `genesis member ${i + 1}`));
-  r.nodes.forEach((m, i) => checkPublicIdentity(m, `genesis node ${i + 1}`));
-  if (r.members.length !== 1 || r.members[0]!.role !== 'generator' || r.nodes.some((n) => n.role !== 'node')) {
+  const members: PublicIdentity[] = r.members.map((m, i) => checkPublicIdentity(m, `genesis member ${i + 1}`));
+  const nodes: PublicIdentity[] = r.nodes.map((m, i) => checkPublicIdentity(m, `genesis node ${i + 1}`));
+  if (members.length !== 1 || members[0]!.role !== 'generator' || nodes.some((n) => n.role !== 'node')) {
     throw new KeyriteError('BAD_GENESIS', 'the genesis roster must hold exactly the generator and nodes; everyone else enrols');
   }
-  return r;
+  return structuredClone(r);
 }
 
-/** The roster after `step`, or the same roster when the step does not change it. Throws the reason a transition is invalid. */
-export function applyStep(roster: Roster, step: string, params: Record<string, unknown>): Roster {
-  switch (step) {
-    case 'roster.enrol': {
-      if (roster.version !== 0) throw new KeyriteError('ROSTER_SEALED', `roster.enrol after the roster was sealed (version ${roster.version})`);
-      const next = structuredClone(roster);
-      enrol(next, checkPublicIdentity(params.identity, 'the enrolled identity'));
-      return next;
+const KEY_STEPS = ['keygen.result', 'refresh.result', 'reshare.result', 'key.retire', 'recover.result'];
+
+/** The key record an entry creates or changes, if any. */
+function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
+  if (!KEY_STEPS.includes(e.step)) return undefined;
+  const what = `the key record in ${e.step} of ${e.ceremony}`;
+  switch (e.step) {
+    case 'keygen.result': {
+      const r = checkKeyRecord(e.result.record, what);
+      if (state.keys.has(r.keyId)) throw new KeyriteError('BAD_CHANGE', `${e.step} creates key ${r.keyId}, which exists already`);
+      if (r.epoch !== 1 || r.status !== 'active') throw new KeyriteError('BAD_CHANGE', `${e.step} creates key ${r.keyId} at epoch ${r.epoch}, ${r.status}`);
+      return r;
     }
-    case 'roster.seal': {
-      if (roster.version !== 0) throw new KeyriteError('ROSTER_SEALED', `roster.seal of a roster already at version ${roster.version}`);
-      const sealed: Roster = { ...roster, version: 1 };
-      const digest = rosterDigest(sealed);
-      if (params.roster !== digest) throw new KeyriteError('ROSTER_MISMATCH', `roster.seal names roster ${String(params.roster)}, but the enrolled roster is ${digest}`);
-      return sealed;
+    case 'refresh.result':
+    case 'reshare.result': {
+      const r = checkKeyRecord(e.result.record, what);
+      return advanceEpoch(state.key(r.keyId), r);
     }
-    case 'roster.change': {
-      const next = applyChange(roster, params.change as RosterChange);
-      if (params.version !== next.version) throw new KeyriteError('ROSTER_MISMATCH', `roster.change names version ${String(params.version)}, not ${next.version}`);
-      return next;
-    }
+    case 'key.retire':
+      return endKey(state.key(String(e.params.keyId)), 'retired');
     default:
-      return roster;
+      // recover.result: only an emergency recovery of the private key changes the key.
+      return e.params.kind === 'private-key' ? endKey(state.key(String(e.params.keyId)), 'compromised') : undefined;
   }
+}
+
+function guardianSetOf(e: FoldEntry): GuardianSetState {
+  const p = e.params;
+  const ok = typeof p.custodian === 'string' && typeof p.setId === 'string' && Number.isInteger(p.k) && Number.isInteger(p.m) &&
+    Array.isArray(p.guardians) && p.guardians.every((g) => typeof g === 'string') && p.guardians.length === p.m;
+  if (!ok) throw new KeyriteError('BAD_CHANGE', `custodian.setup in ${e.ceremony} does not describe a guardian set`);
+  return { custodian: p.custodian as string, setId: p.setId as string, k: p.k as number, m: p.m as number, guardians: [...(p.guardians as string[])], ceremony: e.ceremony };
+}
+
+function approvalOf(e: FoldEntry): ApprovalTarget {
+  const { operation, target } = e.params;
+  if (typeof operation !== 'string' || (target !== undefined && typeof target !== 'string')) {
+    throw new KeyriteError('BAD_CHANGE', `approval in ${e.ceremony} names no operation`);
+  }
+  return { operation, target: target as string | undefined };
 }

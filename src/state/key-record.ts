@@ -1,11 +1,10 @@
 import { KeyriteError } from '../base/errors.js';
-import { createFile } from '../fs/atomic.js';
-import { readJson, type Workspace } from '../fs/workspace.js';
-import { getEngine, type PublicPackage } from '../engine/index.js';
+import { addressesOf, getEngine, type PublicPackage } from '../engine/index.js';
 
-// The public record of a key (DESIGN §6): keys/<keyId>.json. It lives below the ceremony layer
-// because nodes read it too: a node takes the party → custodian assignment from here, never from
-// whoever drives it, so a coordinator cannot redirect a shard or forge a signer.
+// The public record of a key (DESIGN §6) and its transitions: created by keygen, its epoch
+// advanced by refresh and reshare (same key id and public key), then retired or compromised.
+// The record is carried whole by the entry that makes each transition, so the fold rebuilds it
+// from the transcript alone; keys/<keyId>.json is a cache written from the fold.
 
 export type KeyStatus = 'active' | 'retired' | 'compromised';
 
@@ -36,27 +35,46 @@ export function checkKeyId(keyId: string): string {
   return keyId;
 }
 
-export function loadKeyRecord(ws: Workspace, keyId: string): KeyRecord {
-  const path = ws.keyFile(checkKeyId(keyId));
-  const r = readJson<KeyRecord>(path, `the record of key ${keyId}`);
-  const bad = () => new KeyriteError('DAMAGED_FILE', `the record of key ${keyId} (${path}) is not a keyrite key record`);
-  if (r.v !== 1 || r.keyId !== keyId || !Array.isArray(r.parties)) throw bad();
+/**
+ * Checks that `x` is a well-formed key record whose summary fields say what its public package
+ * says, and whose addresses are derived from its public key (never taken as written).
+ */
+export function checkKeyRecord(x: unknown, what: string): KeyRecord {
+  const r = x as Partial<KeyRecord> | null;
+  const bad = (why: string) => new KeyriteError('DAMAGED_FILE', `${what} is not a keyrite key record: ${why}`);
+  if (typeof r !== 'object' || r === null || r.v !== 1 || typeof r.keyId !== 'string' || !KEY_ID.test(r.keyId)) throw bad('no key id');
+  if (!Array.isArray(r.parties) || typeof r.engine !== 'string' || typeof r.label !== 'string') throw bad('fields missing');
+  if (!['active', 'retired', 'compromised'].includes(String(r.status))) throw bad(`status ${String(r.status)}`);
   let pkg: PublicPackage;
   try {
-    pkg = getEngine(r.engine).parsePublicPackage(r.publicPackage, `the record of key ${keyId}`);
-  } catch {
-    throw bad();
+    pkg = getEngine(r.engine).parsePublicPackage(r.publicPackage, what);
+  } catch (e) {
+    throw new KeyriteError('DAMAGED_FILE', `${what} is not a keyrite key record: ${(e as Error).message}`, { cause: e });
   }
-  // The record's summary fields must say what its public package says.
-  if (pkg.keyId !== keyId || pkg.epoch !== r.epoch || pkg.groupPublicKey !== r.publicKey || pkg.threshold !== r.threshold) throw bad();
-  if (r.parties.map((p) => p.party).join() !== pkg.parties.join()) throw bad();
-  return r;
+  if (pkg.keyId !== r.keyId || pkg.epoch !== r.epoch || pkg.groupPublicKey !== r.publicKey || pkg.threshold !== r.threshold) throw bad('its summary differs from its public package');
+  const parties = r.parties as unknown[];
+  const wellFormed = parties.every((p) => typeof p === 'object' && p !== null && ['party', 'node', 'custodian'].every((k) => typeof (p as Record<string, unknown>)[k] === 'string'));
+  if (!wellFormed || r.parties.map((p) => p.party).join() !== pkg.parties.join()) throw bad('its parties differ from its public package');
+  if (JSON.stringify(r.addresses) !== JSON.stringify(addressesOf(r.engine, r.publicKey))) throw bad('its addresses are not those of its public key');
+  return r as KeyRecord;
 }
 
-export function createKeyRecord(ws: Workspace, r: KeyRecord): string {
-  ws.mkdirs(ws.keysDir);
-  createFile(ws.keyFile(r.keyId), JSON.stringify(r, null, 2) + '\n', 0o644);
-  return ws.keyFile(r.keyId);
+/** The key after refresh or reshare: the same key and public key, one epoch on, still active. */
+export function advanceEpoch(old: KeyRecord, next: KeyRecord): KeyRecord {
+  const refuse = (why: string) => new KeyriteError('BAD_CHANGE', `key ${old.keyId} cannot move to epoch ${next.epoch}: ${why}`);
+  if (old.status !== 'active') throw refuse(`it is ${old.status}`);
+  if (next.keyId !== old.keyId || next.publicKey !== old.publicKey || next.engine !== old.engine) throw refuse('the new record is of another key');
+  if (next.epoch !== old.epoch + 1) throw refuse(`it is at epoch ${old.epoch}`);
+  if (next.status !== 'active') throw refuse(`the new record is ${next.status}`);
+  return next;
+}
+
+/** The key retired (no more signing; shards may be destroyed) or compromised (its secret was rebuilt). */
+export function endKey(r: KeyRecord, status: 'retired' | 'compromised'): KeyRecord {
+  if (r.status === 'compromised' || (r.status === 'retired' && status === 'retired')) {
+    throw new KeyriteError('BAD_CHANGE', `key ${r.keyId} is ${r.status} already`);
+  }
+  return { ...r, status };
 }
 
 /** The assignment of `node` (or of `custodian`) in the key; a clear error when there is none. */

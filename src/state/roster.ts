@@ -1,11 +1,8 @@
-import { KeyriteError } from '../base/errors.js';
-import { checkPolicy, type Policy } from './policy.js';
-import { replaceFile } from '../fs/atomic.js';
-import { readJson, type Workspace } from '../fs/workspace.js';
 import { digestOf } from '../base/canonical.js';
-import { fingerprintOf, PERSON_ROLES, publicOf, type Identity, type PublicIdentity, type Role } from '../custody/identity.js';
-import { applyStep } from './fold.js';
-import type { Ceremony, StepInput } from '../evidence/writer.js';
+import { KeyriteError } from '../base/errors.js';
+import { checkPublicIdentity, type PublicIdentity } from './identity.js';
+import { checkPolicy, type Policy } from './policy.js';
+import type { Role } from './roles.js';
 
 // The roster says who may act, in which role, under which policy. Enrolment is open until the
 // roster is sealed; what it says at each point of the transcript decides whose signature counts.
@@ -23,19 +20,6 @@ export interface Roster {
 
 export function newRoster(policy: Policy): Roster {
   return { v: 1, version: 0, policy: checkPolicy(policy), members: [], nodes: [] };
-}
-
-export function loadRoster(ws: Workspace): Roster {
-  ws.requireExists();
-  const r = readJson<Roster>(ws.rosterFile, 'the roster');
-  if (r.v !== 1 || !Array.isArray(r.members) || !Array.isArray(r.nodes)) {
-    throw new KeyriteError('DAMAGED_FILE', `the roster (${ws.rosterFile}) is not a keyrite roster`);
-  }
-  return r;
-}
-
-export function saveRoster(ws: Workspace, roster: Roster): void {
-  replaceFile(ws.rosterFile, JSON.stringify(roster, null, 2) + '\n');
 }
 
 export function findMember(roster: Roster, name: string): PublicIdentity | undefined {
@@ -112,18 +96,6 @@ export function requireSealed(roster: Roster): Roster {
   return roster;
 }
 
-/** Checks that `x` is a well-formed public identity whose fingerprint matches its keys. */
-export function checkPublicIdentity(x: unknown, what: string): PublicIdentity {
-  const p = x as Partial<PublicIdentity> | null;
-  const ok =
-    typeof p === 'object' && p !== null && p.v === 1 &&
-    typeof p.name === 'string' && typeof p.role === 'string' && [...PERSON_ROLES, 'node'].includes(p.role) &&
-    typeof p.recipient === 'string' && typeof p.signingKey === 'string' && /^[0-9a-f]{64}$/.test(p.signingKey) &&
-    p.fingerprint === fingerprintOf(p.name, p.role, p.recipient, p.signingKey);
-  if (!ok) throw new KeyriteError('BAD_IDENTITY', `${what} is not a well-formed public identity (or its fingerprint does not match its keys)`);
-  return p as PublicIdentity;
-}
-
 /** The roster after `change`: a new version, never an edit of the old one. */
 export function applyChange(roster: Roster, change: RosterChange): Roster {
   requireSealed(roster);
@@ -156,50 +128,4 @@ export function applyChange(roster: Roster, change: RosterChange): Roster {
       throw new KeyriteError('BAD_CHANGE', `unknown roster change ${JSON.stringify((change as { op: unknown }).op)}`);
   }
   return next;
-}
-
-// ---- Recorded transitions -------------------------------------------------------------------
-// Each records its step first and then saves the roster it implies, computed by the same
-// replay code the verifier runs, so the roster file is always what the transcript says.
-
-/** Enrols `id` while the roster is open; the entry is signed by the new identity itself (proof of possession). */
-export async function enrolMember(c: Ceremony, id: Identity): Promise<Roster> {
-  const pub = publicOf(id);
-  const roster = loadRoster(c.ws);
-  if (roster.version > 0) {
-    throw new KeyriteError('ROSTER_SEALED', `the roster is sealed (version ${roster.version}); adding ${id.name} is a roster change that needs the approvers' quorum`);
-  }
-  enrol(structuredClone(roster), pub); // refuse duplicates before anything is recorded
-  return recordTransition(c, roster, { step: 'roster.enrol', actor: id, params: { identity: pub } });
-}
-
-/** Seals version 1: signed by the generator, co-signed by a witness. */
-export async function sealRoster(c: Ceremony, generator: Identity, witness: Identity): Promise<{ roster: Roster; digest: string }> {
-  const roster = loadRoster(c.ws);
-  if (roster.version !== 0) throw new KeyriteError('ROSTER_SEALED', `the roster is already sealed (version ${roster.version})`);
-  const sealed: Roster = { ...roster, version: 1 };
-  const digest = rosterDigest(sealed);
-  await recordTransition(c, roster, { step: 'roster.seal', actor: generator, cosigners: [witness], params: { roster: digest } });
-  return { roster: sealed, digest };
-}
-
-/**
- * Records a roster change approved by the current version's quorum (`approvers`, custodians;
- * the first is the entry's actor). A change that brings in new keys is co-signed by their
- * `holder` too, proving possession.
- */
-export async function changeRoster(c: Ceremony, change: RosterChange, approvers: Identity[], holder?: Identity): Promise<Roster> {
-  const roster = requireSealed(loadRoster(c.ws));
-  const next = applyChange(roster, change); // refuse a bad change before anything is recorded
-  const [actor, ...rest] = approvers;
-  if (!actor) throw new KeyriteError('QUORUM_NOT_MET', 'a roster change needs the approvers\' signatures');
-  await recordTransition(c, roster, { step: 'roster.change', actor, cosigners: holder ? [...rest, holder] : rest, params: { change, version: next.version } });
-  return next;
-}
-
-async function recordTransition(c: Ceremony, before: Roster, input: StepInput): Promise<Roster> {
-  await c.record(input);
-  const after = applyStep(before, input.step, input.params ?? {});
-  saveRoster(c.ws, after);
-  return after;
 }

@@ -3,12 +3,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { exportKey } from '../../src/ceremony/export.js';
-import type { Operator } from '../../src/ceremony/operator.js';
+import type { Operator } from '../../src/ceremony/kernel/operator.js';
 import { Workspace } from '../../src/fs/workspace.js';
 import type { NodeClient } from '../../src/node/client.js';
 import { SigningNode } from '../../src/node/node.js';
 import { newIdentity } from '../../src/custody/identity.js';
-import { signObject } from '../../src/base/ed25519.js';
+import { signEntry } from '../../src/evidence/entry.js';
+import type { NodeConnector } from '../../src/ceremony/kernel/nodes.js';
 import { CUSTODIANS, keygen, lifecycleWorkspace, nodeShareFiles, readShard, shardFile, steps } from '../support/lifecycle.js';
 import type { TestWorkspace } from '../support/workspace.js';
 
@@ -25,9 +26,9 @@ function operatorFor(tw: TestWorkspace): Operator {
 }
 
 /** In-process nodes, with one call of one node replaced by `replacement`. */
-function altered<K extends keyof NodeClient>(ws: Workspace, node: string, call: K, replacement: (real: SigningNode) => NodeClient[K]): (id: string) => Promise<NodeClient> {
-  return async (id) => {
-    const real = await SigningNode.open(ws, id);
+function altered<K extends keyof NodeClient>(ws: Workspace, node: string, call: K, replacement: (real: SigningNode) => NodeClient[K]): NodeConnector {
+  return async (id, _caller, state) => {
+    const real = await SigningNode.open(ws, id, { state: () => state });
     if (id !== node) return real;
     return new Proxy(real, {
       get(target, prop, receiver) {
@@ -90,16 +91,13 @@ test('an attestation not signed by the node asked, or naming another node, is re
   const ws = new Workspace(tw.root);
   const other = await newIdentity('node-3', 'node');
   // node-3 answers with a claim signed by a key that is not node-3's in the roster.
-  const forged = altered(ws, 'node-3', 'attest', (real) => async () => {
-    const { sig: _sig, ...body } = await real.attest();
-    return { ...body, sig: signObject(other.signing, body) };
-  });
+  const forged = altered(ws, 'node-3', 'attest', () => async (draft) => ({ holds: [], entry: signEntry(draft, other, { step: 'node.attest', result: { holds: [] } }) }));
   await assert.rejects(exportKey({ ws, keyId, deleteAfter: true, operator: operatorFor(tw), connect: forged }), (e: any) => e.code === 'BAD_SIGNATURE' && e.message.includes('node-3'));
   // node-2 answers with node-1's (genuinely signed) claim.
   const tw2 = await lifecycleWorkspace();
   const k2 = await keygen(tw2, 'ed25519', []);
   const ws2 = new Workspace(tw2.root);
-  const borrowed = altered(ws2, 'node-2', 'attest', () => async () => (await SigningNode.open(ws2, 'node-1')).attest());
+  const borrowed = altered(ws2, 'node-2', 'attest', () => async (draft) => (await SigningNode.open(ws2, 'node-1')).attest(draft));
   await assert.rejects(exportKey({ ws: ws2, keyId: k2.keyId, deleteAfter: true, operator: operatorFor(tw2), connect: borrowed }), (e: any) => e.code === 'WRONG_NODE' && e.message.includes('node-2'));
   for (const t of [tw, tw2]) {
     const last = steps(t, exportCeremonies(t).at(-1)!);

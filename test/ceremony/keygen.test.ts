@@ -106,7 +106,7 @@ describe('keygen without export, then export', () => {
     for (const f of files) assert.equal(statSync(f).mode & 0o777, 0o600);
     const ws = new Workspace(tw.root);
     const secrets: string[] = [];
-    for (const n of ['node-1', 'node-2', 'node-3']) secrets.push((await new ShareStore(ws, await loadNodeIdentity(ws, n)).get({ keyId: k.keyId, epoch: 1 })).secret);
+    for (const n of ['node-1', 'node-2', 'node-3']) secrets.push((await new ShareStore(ws.nodeDir(n), await loadNodeIdentity(ws.nodeDir(n), n)).get({ keyId: k.keyId, epoch: 1 })).secret);
     assertNowhere(tw, secrets);
   });
 

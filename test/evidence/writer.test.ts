@@ -8,11 +8,14 @@ import { Workspace } from '../../src/fs/workspace.js';
 import { newIdentity, publicOf, type Identity } from '../../src/custody/identity.js';
 import { ceremonyFiles } from '../../src/evidence/chain.js';
 import { pae, parseEnvelope, PAYLOAD_TYPE } from '../../src/base/dsse.js';
-import { changeRoster, enrol, enrolMember, loadRoster, newRoster, requireSealed, saveRoster, sealRoster } from '../../src/state/roster.js';
+import { enrol, newRoster, requireSealed } from '../../src/state/roster.js';
+import { CustodyState } from '../../src/state/fold.js';
+import { loadState } from '../../src/audit/state.js';
+import { recordChange, recordEnrol, recordSeal } from '../../src/ceremony/roster-steps.js';
 import { loadScript } from '../../src/evidence/script.js';
 import { PREDICATE_TYPE, STATEMENT_TYPE } from '../../src/evidence/statement.js';
 import { verifyTranscripts } from '../../src/audit/verify.js';
-import { Ceremony } from '../../src/evidence/writer.js';
+import { Ceremony, type Opening } from '../../src/evidence/writer.js';
 import { readLines, statementOf } from '../../fixtures/chain-tools.js';
 
 const POLICY = { threshold: 2, parties: 2, guardianThreshold: 2, guardians: 2, approvals: 2 };
@@ -29,15 +32,20 @@ async function fresh(): Promise<Fresh> {
   const nodes = [await newIdentity('node-1', 'node'), await newIdentity('node-2', 'node')];
   const roster = newRoster(POLICY);
   for (const id of [gen, ...nodes]) enrol(roster, publicOf(id));
-  saveRoster(ws, roster);
-  const c = await Ceremony.start(ws, { script: 'init', actor: gen });
+  const c = await Ceremony.start(ws, { script: 'init', actor: gen, state: new CustodyState(), genesis: roster });
   await c.seal([gen]);
   return { ws, gen, nodes };
 }
 
+/** Opens a ceremony on the fold of the workspace's transcript, as the ceremony kernel does. */
+async function open(ws: Workspace, o: Omit<Opening, 'state'>): Promise<Ceremony> {
+  return Ceremony.start(ws, { ...o, state: await loadState(ws) });
+}
+
 async function enrolled(ws: Workspace, name: string, role: Identity['role']): Promise<Identity> {
   const id = await newIdentity(name, role);
-  const c = await Ceremony.start(ws, { script: 'enrol', actor: id });
+  const c = await open(ws, { script: 'enrol', actor: id, introduce: publicOf(id) });
+  await recordEnrol(c, id);
   await c.seal([id]);
   return id;
 }
@@ -60,23 +68,24 @@ test('each line is a DSSE envelope of an in-toto Statement v1, signed over PAE',
   assert.deepEqual(pae('a/b', Buffer.from('hi')), Buffer.from('DSSEv1 3 a/b 2 hi'));
 });
 
-test('enrolment, roster seal and a roster change replay to the roster file', async () => {
+test('enrolment, roster seal and a roster change fold to the roster in force', async () => {
   const { ws, gen } = await fresh();
-  assert.throws(() => requireSealed(loadRoster(ws)), /ROSTER_NOT_SEALED|not sealed|open for enrolment/);
+  const opened = (await loadState(ws)).requireRoster();
+  assert.throws(() => requireSealed(opened), /ROSTER_NOT_SEALED|not sealed|open for enrolment/);
   const wit = await enrolled(ws, 'wit', 'witness');
   const [a, b, carol] = [await enrolled(ws, 'alice', 'custodian'), await enrolled(ws, 'bob', 'custodian'), await enrolled(ws, 'carol', 'custodian')];
-  let c = await Ceremony.start(ws, { script: 'roster-seal', actor: gen });
-  await sealRoster(c, gen, wit);
+  let c = await open(ws, { script: 'roster-seal', actor: gen });
+  await recordSeal(c, gen, wit);
   await c.seal([gen, wit]);
-  assert.equal(requireSealed(loadRoster(ws)).version, 1);
+  assert.equal(requireSealed((await loadState(ws)).requireRoster()).version, 1);
   const late = await newIdentity('late', 'auditor');
-  await assert.rejects(Ceremony.start(ws, { script: 'enrol', actor: late }), /not in roster version 1/);
+  await assert.rejects(open(ws, { script: 'enrol', actor: late, introduce: publicOf(late) }), /not in roster version 1/);
   const newA = await newIdentity('alice', 'custodian', a.ageIdentity);
-  c = await Ceremony.start(ws, { script: 'roster-change', actor: b });
-  await assert.rejects(changeRoster(c, { op: 'rekey', name: 'alice', identity: publicOf(newA) }, [b], newA), /needs 2 custodians/);
-  await changeRoster(c, { op: 'rekey', name: 'alice', identity: publicOf(newA) }, [b, carol], newA);
+  c = await open(ws, { script: 'roster-change', actor: b });
+  await assert.rejects(recordChange(c, { op: 'rekey', name: 'alice', identity: publicOf(newA) }, [b], newA), /needs 2 custodians/);
+  await recordChange(c, { op: 'rekey', name: 'alice', identity: publicOf(newA) }, [b, carol], newA);
   await c.seal([b]);
-  const r = loadRoster(ws);
+  const r = (await loadState(ws)).requireRoster();
   assert.equal(r.version, 2);
   assert.equal(r.members.find((m) => m.name === 'alice')!.signingKey, newA.signing.publicKey);
   const v = await verify(ws);
@@ -87,7 +96,7 @@ test('the writer refuses what the verifier would reject, and writes nothing for 
   const { ws, gen, nodes } = await fresh();
   const wit = await enrolled(ws, 'wit', 'witness');
   const g = await enrolled(ws, 'gal', 'guardian');
-  const c = await Ceremony.start(ws, { script: 'keygen', actor: gen });
+  const c = await open(ws, { script: 'keygen', actor: gen });
   const file = join(ws.transcriptsDir, `${c.id}.jsonl`);
   const before = readFileSync(file);
   await assert.rejects(c.record({ step: 'export.shard', actor: gen }), /gen is generator, but export.shard in keygen needs node/);
@@ -104,7 +113,7 @@ test('the writer refuses what the verifier would reject, and writes nothing for 
 
 test('a torn last line is set aside and the next ceremony records ceremony.interrupted first', async () => {
   const { ws, gen } = await fresh();
-  let c = await Ceremony.start(ws, { script: 'export', actor: gen });
+  let c = await open(ws, { script: 'export', actor: gen });
   await c.record({ step: 'export.intent', actor: gen, params: { keyId: 'k0' } });
   const torn = join(ws.transcriptsDir, `${c.id}.jsonl`);
   const partial = readLines(torn)[1]!.slice(0, 99);
@@ -113,7 +122,7 @@ test('a torn last line is set aside and the next ceremony records ceremony.inter
   assert.ok(v1.failures.some((f) => f.file === `transcripts/${c.id}.jsonl` && f.line === 3 && /truncated last line/.test(f.reason)));
 
   const interruptedId = c.id;
-  c = await Ceremony.start(ws, { script: 'export', actor: gen });
+  c = await open(ws, { script: 'export', actor: gen });
   assert.equal(readFileSync(torn + '.torn', 'utf8'), partial);
   assert.equal(readLines(torn).length, 2, 'the intact lines stay');
   const first = statementOf(readLines(join(ws.transcriptsDir, `${c.id}.jsonl`))[0]!).predicate;
@@ -126,16 +135,16 @@ test('a torn last line is set aside and the next ceremony records ceremony.inter
 
 test('a ceremony left unsealed without a torn line is recorded as interrupted too; a crash in the first line removes the file', async () => {
   const { ws, gen } = await fresh();
-  let c = await Ceremony.start(ws, { script: 'export', actor: gen });
+  let c = await open(ws, { script: 'export', actor: gen });
   const unsealed = c.id;
   assert.equal((await verify(ws)).failures.at(-1)!.reason.includes(`ceremony ${unsealed} was never sealed`), true);
-  c = await Ceremony.start(ws, { script: 'export', actor: gen });
+  c = await open(ws, { script: 'export', actor: gen });
   const emptied = c.id;
   const path = join(ws.transcriptsDir, `${emptied}.jsonl`);
   const only = readFileSync(path, 'utf8').split('\n')[0]!;
   // Simulate a crash while writing this ceremony's very first line.
   writeFileSync(path, only.slice(0, 40));
-  c = await Ceremony.start(ws, { script: 'export', actor: gen });
+  c = await open(ws, { script: 'export', actor: gen });
   assert.equal(existsSync(path), false);
   assert.equal(existsSync(path + '.torn'), true);
   const first = statementOf(readLines(join(ws.transcriptsDir, `${c.id}.jsonl`))[0]!).predicate;
@@ -151,12 +160,13 @@ test('a ceremony left unsealed without a torn line is recorded as interrupted to
 test('a newcomer enrols themself while the roster is open, and an abort closes a ceremony', async () => {
   const { ws, gen } = await fresh();
   const aud = await newIdentity('aud', 'auditor');
-  const c = await Ceremony.start(ws, { script: 'enrol', actor: aud });
+  const c = await open(ws, { script: 'enrol', actor: aud, introduce: publicOf(aud) });
+  await recordEnrol(c, aud);
   assert.deepEqual(steps(join(ws.transcriptsDir, `${c.id}.jsonl`)), ['ceremony.start', 'roster.enrol']);
   await c.abort({ code: 'DECLINED', message: 'changed their mind' });
-  const e = await Ceremony.start(ws, { script: 'export', actor: gen });
+  const e = await open(ws, { script: 'export', actor: gen });
   assert.equal(statementOf(readLines(join(ws.transcriptsDir, `${e.id}.jsonl`))[0]!).predicate.step, 'ceremony.start', 'an aborted ceremony is closed');
   await e.seal([gen]);
-  await assert.rejects(enrolMember(e, await newIdentity('x', 'auditor')), /closed/);
+  await assert.rejects(recordEnrol(e, await newIdentity('x', 'auditor')), /closed/);
   assert.deepEqual((await verify(ws)).failures, []);
 });

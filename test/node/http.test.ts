@@ -10,11 +10,12 @@ import { signObject } from '../../src/base/ed25519.js';
 import { sessionIdOf, type SessionParams } from '../../src/engine/index.js';
 import { Workspace } from '../../src/fs/workspace.js';
 import { signNodeRequest } from '../../src/node/http-auth.js';
-import type { SignStart } from '../../src/node/client.js';
+import type { StartInputs } from '../../src/node/client.js';
 import { HttpNode } from '../../src/node/http-client.js';
-import { loadKeyRecord } from '../../src/state/key-record.js';
+import { loadState } from '../../src/audit/state.js';
 import { sealForNode, signRequest } from '../../src/node/request.js';
-import { loadRoster, member, rosterDigest } from '../../src/state/roster.js';
+import { member } from '../../src/state/roster.js';
+import { nodeDraft, signStart } from '../support/node.js';
 import { BIN, keyrite } from '../support/cli.js';
 import { CUSTODIANS, everyone, keygen, lifecycleWorkspace, nodeShareFiles, readShard, shardFile } from '../support/lifecycle.js';
 import { ok, type TestWorkspace } from '../support/workspace.js';
@@ -67,12 +68,13 @@ describe('nodes over HTTP', () => {
   });
 
   /** alice's call to node-1 for a signing session of `ceremonyId`, as the sign ceremony makes it. */
-  async function aliceStart(ceremonyId: string): Promise<SignStart> {
+  async function aliceStart(ceremonyId: string): Promise<{ session: SessionParams } & StartInputs['sign']> {
     const alice = await unlockIdentity(readFileSync(tw.identityFile('alice')), tw.passphrases.alice!, 'alice');
     const shard = await readShard(tw, 'alice', shardFile(tw, 'alice', keyId));
-    const roster = loadRoster(ws);
+    const state = await loadState(ws);
+    const roster = state.requireRoster();
     const message = Buffer.from(sha256Hex(ceremonyId), 'hex');
-    const session: SessionParams = { engine: 'bip340', keyId, epoch: 1, participants: ['node-1', 'node-2'], t: 2, n: 3, ceremonyId, rosterDigest: rosterDigest(roster) };
+    const session: SessionParams = { engine: 'bip340', keyId, epoch: 1, participants: ['node-1', 'node-2'], t: 2, n: 3, ceremonyId, rosterDigest: state.rosterDigest };
     const request = { v: 1 as const, keyId, epoch: 1, messageDigest: sha256Hex(message), signers: ['alice', 'bob'], sessionId: sessionIdOf(session) };
     const share = await sealForNode(member(roster, 'node-1', 'node').recipient, shard.share);
     return { session, request: signRequest('alice', alice.signing, request), share, message: message.toString('hex') };
@@ -122,11 +124,12 @@ describe('nodes over HTTP', () => {
   });
 
   test('a second signing run on the same key, concurrent or later, is refused while one is in progress', async () => {
-    const record = loadKeyRecord(ws, keyId);
+    const state = await loadState(ws);
+    const record = state.key(keyId);
     const node = new HttpNode('node-1', servers[0]!.url, generator);
     const start = async (ceremonyId: string) => {
       const call = await aliceStart(ceremonyId);
-      await node.startSign(call);
+      await signStart(node, call);
       return call.session;
     };
     assert.equal(record.status, 'active');
@@ -139,7 +142,7 @@ describe('nodes over HTTP', () => {
     // And one after the other, while the first is still running.
     await assert.rejects(start('c-third'), (e: any) => e.code === 'NODE_BUSY');
     await node.abort(sessionIdOf(started[0]!.value));
-    assert.deepEqual((await node.attest()).holds, []);
+    assert.deepEqual((await node.attest(nodeDraft(state))).holds, []);
   });
 
   test('only the key generator may delete, and a holding that names a path outside the store is refused', async () => {
@@ -150,25 +153,26 @@ describe('nodes over HTTP', () => {
     const alice = await unlockIdentity(readFileSync(tw.identityFile('alice')), tw.passphrases.alice!, 'alice');
     // A custodian may not delete at all, not even a real holding.
     for (const params of [traversal, { keyId: kept.keyId, epoch: 1 }]) {
-      const r = await post(servers[0]!.url, signNodeRequest(alice, 'node-1', 'deleteShare', params));
+      const r = await post(servers[0]!.url, signNodeRequest(alice, 'node-1', 'deleteShare', { holding: params }));
       assert.equal(r.error.code, 'NOT_PERMITTED');
       assert.match(r.error.message, /alice is a custodian/);
     }
-    for (const method of ['startDkg', 'keep', 'exportShard']) {
-      assert.equal((await post(servers[0]!.url, signNodeRequest(alice, 'node-1', method, {}))).error.code, 'NOT_PERMITTED', method);
+    for (const [method, params] of [['start', { kind: 'dkg' }], ['keep', {}], ['exportShard', {}]] as const) {
+      assert.equal((await post(servers[0]!.url, signNodeRequest(alice, 'node-1', method, params))).error.code, 'NOT_PERMITTED', method);
     }
     // The generator may, but only a key id and an epoch.
     for (const params of [traversal, { keyId: kept.keyId, epoch: '1' }, { keyId: kept.keyId, epoch: 0 }, null]) {
-      const r = await post(servers[0]!.url, signNodeRequest(generator, 'node-1', 'deleteShare', params));
+      const r = await post(servers[0]!.url, signNodeRequest(generator, 'node-1', 'deleteShare', { holding: params, draft: nodeDraft(await loadState(ws)) }));
       assert.equal(r.error.code, 'BAD_REQUEST', JSON.stringify(params));
     }
     assert.ok(existsSync(target), 'the generator\'s identity file is still there');
     assert.deepEqual(nodeShareFiles(tw).sort(), before, 'no share was deleted');
   });
 
-  test('a captured startSign sent again in a fresh, validly signed request is refused, also after the node restarts', async () => {
+  test('a captured signing start sent again in a fresh, validly signed request is refused, also after the node restarts', async () => {
     const captured = await aliceStart('c-once');
-    const sendAgain = (url: string) => post(url, signNodeRequest(generator, 'node-1', 'startSign', captured));
+    const { session, ...inputs } = captured;
+    const sendAgain = (url: string) => post(url, signNodeRequest(generator, 'node-1', 'start', { kind: 'sign', session, inputs }));
     assert.equal((await sendAgain(servers[0]!.url)).ok, true);
     assert.equal((await post(servers[0]!.url, signNodeRequest(generator, 'node-1', 'abort', { sessionId: captured.request.request.sessionId }))).ok, true);
     const again = await sendAgain(servers[0]!.url);
@@ -179,14 +183,14 @@ describe('nodes over HTTP', () => {
     await once(servers[0]!.child, 'exit');
     servers[0] = await serve(tw.root, 'node-1', ['--run-timeout', '1']);
     assert.equal((await sendAgain(servers[0]!.url)).error.code, 'SESSION_REUSED');
-    assert.ok(!(await new HttpNode('node-1', servers[0]!.url, generator).attest()).holds.some((h) => h.keyId === keyId));
+    assert.ok(!(await new HttpNode('node-1', servers[0]!.url, generator).attest(nodeDraft(await loadState(ws)))).holds.some((h) => h.keyId === keyId));
   });
 
   test('a served node aborts a run that outlives --run-timeout, and then holds nothing', async () => {
     const call = await aliceStart('c-abandoned');
     const node = new HttpNode('node-1', servers[0]!.url, generator);
-    await node.startSign(call);
-    const holdsKey = async () => (await node.attest()).holds.some((h) => h.keyId === keyId);
+    await signStart(node, call);
+    const holdsKey = async () => (await node.attest(nodeDraft(await loadState(ws)))).holds.some((h) => h.keyId === keyId);
     assert.equal(await holdsKey(), true);
     await new Promise((done) => setTimeout(done, 1500));
     assert.equal(await holdsKey(), false);

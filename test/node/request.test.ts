@@ -7,12 +7,14 @@ import { unlockIdentity, type Identity } from '../../src/custody/identity.js';
 import { sessionIdOf, type SessionParams, type Share } from '../../src/engine/index.js';
 import { Workspace } from '../../src/fs/workspace.js';
 import { drive } from '../../src/node/drive.js';
-import { loadKeyRecord } from '../../src/state/key-record.js';
+import { loadState } from '../../src/audit/state.js';
+import type { CustodyState } from '../../src/state/fold.js';
 import { SigningNode } from '../../src/node/node.js';
 import { sealForNode, signRequest, type SignRequest } from '../../src/node/request.js';
 import type { ShardPayload } from '../../src/custody/shard.js';
 import { identities, runRefresh } from '../support/engine.js';
-import { loadRoster, member, rosterDigest } from '../../src/state/roster.js';
+import { member } from '../../src/state/roster.js';
+import { nodeDraft, signStart } from '../support/node.js';
 import { independentVerify } from '../../src/ceremony/independent-verify.js';
 import { keygen, lifecycleWorkspace, readShard, shardFile } from '../support/lifecycle.js';
 import type { TestWorkspace } from '../support/workspace.js';
@@ -25,6 +27,7 @@ describe('a signing node', () => {
   let tw: TestWorkspace;
   let ws: Workspace;
   let keyId: string;
+  let state: CustodyState;
   const shards: Record<string, ShardPayload> = {};
   const people: Record<string, Identity> = {};
   const message = Buffer.from('the message the custodians approved');
@@ -33,6 +36,7 @@ describe('a signing node', () => {
     tw = await lifecycleWorkspace();
     ws = new Workspace(tw.root);
     keyId = (await keygen(tw, 'ed25519')).keyId;
+    state = await loadState(ws);
     for (const c of ['alice', 'bob', 'carol']) {
       shards[c] = await readShard(tw, c, shardFile(tw, c, keyId));
       people[c] = await unlockIdentity(readFileSync(tw.identityFile(c)), tw.passphrases[c]!, c);
@@ -40,17 +44,17 @@ describe('a signing node', () => {
   });
 
   function session(ceremonyId: string): SessionParams {
-    const r = loadKeyRecord(ws, keyId);
-    return { engine: r.engine, keyId, epoch: r.epoch, participants: ['node-1', 'node-2'], t: 2, n: 3, ceremonyId, rosterDigest: rosterDigest(loadRoster(ws)) };
+    const r = state.key(keyId);
+    return { engine: r.engine, keyId, epoch: r.epoch, participants: ['node-1', 'node-2'], t: 2, n: 3, ceremonyId, rosterDigest: state.rosterDigest };
   }
   function request(s: SessionParams, over: Partial<SignRequest> = {}): SignRequest {
     return { v: 1, keyId, epoch: 1, messageDigest: sha256Hex(message), signers: ['alice', 'bob'], sessionId: sessionIdOf(s), ...over };
   }
-  async function refusedWith(node: SigningNode, start: Parameters<SigningNode['startSign']>[0], mention: string): Promise<void> {
-    await assert.rejects(node.startSign(start), (e: any) => e.code === 'REQUEST_REFUSED' && e.message.includes(mention));
-    assert.deepEqual((await node.attest()).holds, []);
+  async function refusedWith(node: SigningNode, start: Parameters<typeof signStart>[1], mention: string): Promise<void> {
+    await assert.rejects(signStart(node, start), (e: any) => e.code === 'REQUEST_REFUSED' && e.message.includes(mention));
+    assert.deepEqual((await node.attest(nodeDraft(state))).holds, []);
   }
-  const sealed = (node: string, share: Share) => sealForNode(member(loadRoster(ws), node, 'node').recipient, share);
+  const sealed = (node: string, share: Share) => sealForNode(member(state.requireRoster(), node, 'node').recipient, share);
   const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
   test('refuses a request for another message, and keeps nothing', async () => {
@@ -80,12 +84,12 @@ describe('a signing node', () => {
   test('refuses a second signing run on the same key while one is in progress', async () => {
     const node = await SigningNode.open(ws, 'node-1');
     const a = session('c-busy-1');
-    await node.startSign({ session: a, request: signRequest('alice', people.alice!.signing, request(a)), share: await sealed('node-1', shards.alice!.share), message: hex(message) });
-    assert.deepEqual((await node.attest()).holds, [{ keyId, epoch: 1 }], 'a run in progress holds the key, and says so');
+    await signStart(node, { session: a, request: signRequest('alice', people.alice!.signing, request(a)), share: await sealed('node-1', shards.alice!.share), message: hex(message) });
+    assert.deepEqual((await node.attest(nodeDraft(state))).holds, [{ keyId, epoch: 1 }], 'a run in progress holds the key, and says so');
     const b = session('c-busy-2');
-    await assert.rejects(node.startSign({ session: b, request: signRequest('alice', people.alice!.signing, request(b)), share: await sealed('node-1', shards.alice!.share), message: hex(message) }), /NODE_BUSY|already signing/);
+    await assert.rejects(signStart(node, { session: b, request: signRequest('alice', people.alice!.signing, request(b)), share: await sealed('node-1', shards.alice!.share), message: hex(message) }), /NODE_BUSY|already signing/);
     await node.abort(sessionIdOf(a));
-    assert.deepEqual((await node.attest()).holds, []);
+    assert.deepEqual((await node.attest(nodeDraft(state))).holds, []);
   });
 
   test('signs for a good request, then forgets the share', async () => {
@@ -95,12 +99,12 @@ describe('a signing node', () => {
     const by: Record<string, string> = { 'node-1': 'alice', 'node-2': 'bob' };
     const out = await drive(nodes, q.sessionId, async (n) => {
       const c = by[n.id]!;
-      return n.startSign({ session: s, request: signRequest(c, people[c]!.signing, q), share: await sealed(n.id, shards[c]!.share), message: hex(message) });
+      return signStart(n, { session: s, request: signRequest(c, people[c]!.signing, q), share: await sealed(n.id, shards[c]!.share), message: hex(message) });
     });
     const sig = out['node-1'] as string;
     assert.equal(out['node-2'], sig);
-    assert.ok(independentVerify('ed25519', loadKeyRecord(ws, keyId).publicKey, message, sig));
-    for (const n of nodes) assert.deepEqual((await n.attest()).holds, []);
+    assert.ok(independentVerify('ed25519', state.key(keyId).publicKey, message, sig));
+    for (const n of nodes) assert.deepEqual((await n.attest(nodeDraft(state))).holds, []);
   });
 
   const start = (s: SessionParams, share = shards.alice!.share) => sealed('node-1', share).then((sh) => ({ session: s, request: signRequest('alice', people.alice!.signing, request(s)), share: sh, message: hex(message) }));
@@ -109,12 +113,12 @@ describe('a signing node', () => {
     const node = await SigningNode.open(ws, 'node-1');
     const s = session('c-once');
     const captured = await start(s);
-    await node.startSign(captured);
+    await signStart(node, captured);
     await node.abort(sessionIdOf(s));
-    await assert.rejects(node.startSign(captured), (e: any) => e.code === 'SESSION_REUSED' && e.message.includes('node-1'));
+    await assert.rejects(signStart(node, captured), (e: any) => e.code === 'SESSION_REUSED' && e.message.includes('node-1'));
     const restarted = await SigningNode.open(ws, 'node-1');
-    await assert.rejects(restarted.startSign(captured), (e: any) => e.code === 'SESSION_REUSED');
-    assert.deepEqual((await restarted.attest()).holds, []);
+    await assert.rejects(signStart(restarted, captured), (e: any) => e.code === 'SESSION_REUSED');
+    assert.deepEqual((await restarted.attest(nodeDraft(state))).holds, []);
     const log = readFileSync(join(tw.root, 'nodes', 'node-1', 'sessions'), 'utf8').split('\n');
     assert.ok(log.includes(sessionIdOf(s)));
   });
@@ -123,7 +127,7 @@ describe('a signing node', () => {
     const node = await SigningNode.open(ws, 'node-1');
     const s = session('c-refused-first');
     await refusedWith(node, { ...(await start(s)), message: hex(Buffer.from('another message')) }, 'different message');
-    await node.startSign(await start(s));
+    await signStart(node, await start(s));
     await node.abort(sessionIdOf(s));
   });
 
@@ -133,21 +137,21 @@ describe('a signing node', () => {
     assert.equal(relabelled.keyId, keyId);
     const node = await SigningNode.open(ws, 'node-1');
     const s = session('c-relabelled');
-    await assert.rejects(node.startSign(await start(s, relabelled)), (e: any) => e.code === 'WRONG_KEY' && e.message.includes('node-1'));
-    assert.deepEqual((await node.attest()).holds, []);
+    await assert.rejects(signStart(node, await start(s, relabelled)), (e: any) => e.code === 'WRONG_KEY' && e.message.includes('node-1'));
+    assert.deepEqual((await node.attest(nodeDraft(state))).holds, []);
   });
 
   test('a run that outlives its lifetime is aborted and holds nothing', async () => {
     const node = await SigningNode.open(ws, 'node-1', { runLifetimeMs: 50 });
     const s = session('c-slow');
-    await node.startSign(await start(s));
-    assert.deepEqual((await node.attest()).holds, [{ keyId, epoch: 1 }]);
+    await signStart(node, await start(s));
+    assert.deepEqual((await node.attest(nodeDraft(state))).holds, [{ keyId, epoch: 1 }]);
     await new Promise((done) => setTimeout(done, 150));
-    assert.deepEqual((await node.attest()).holds, []);
+    assert.deepEqual((await node.attest(nodeDraft(state))).holds, []);
     await assert.rejects(node.receive(sessionIdOf(s), []), (e: any) => e.code === 'NO_SUCH_RUN');
     // The key is free again for a new session.
     const next = session('c-after-slow');
-    await node.startSign(await start(next));
+    await signStart(node, await start(next));
     await node.abort(sessionIdOf(next));
   });
 
@@ -155,8 +159,8 @@ describe('a signing node', () => {
     const node = await SigningNode.open(ws, 'node-1');
     const target = join(tw.root, 'holdings', 'generator', 'generator.identity.age');
     for (const h of [{ keyId: '../../../holdings/generator/generator', epoch: 'identity' }, { keyId, epoch: 0 }, { keyId, epoch: 1.5 }]) {
-      await assert.rejects(node.deleteShare(h as any), (e: any) => e.code === 'BAD_REQUEST' && e.message.includes('node-1'));
-      await assert.rejects(node.exportShard(h as any), (e: any) => e.code === 'BAD_REQUEST');
+      await assert.rejects(node.deleteShare(h as any, nodeDraft(state)), (e: any) => e.code === 'BAD_REQUEST' && e.message.includes('node-1'));
+      await assert.rejects(node.exportShard(h as any, nodeDraft(state)), (e: any) => e.code === 'BAD_REQUEST');
     }
     assert.ok(existsSync(target));
   });

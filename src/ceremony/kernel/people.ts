@@ -1,10 +1,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFile, FileExistsError, replaceFile } from '../fs/atomic.js';
-import { readBytes, type Workspace } from '../fs/workspace.js';
-import { lockIdentity, publicOf, unlockIdentity, type Identity, type PublicIdentity, type Role } from '../custody/identity.js';
-import { member, type Roster } from '../state/roster.js';
+import { createFile, FileExistsError, replaceFile } from '../../fs/atomic.js';
+import { readBytes, type Workspace } from '../../fs/workspace.js';
+import { lockIdentity, publicOf, unlockIdentity, type Identity } from '../../custody/identity.js';
+import { type Role } from '../../state/roles.js';
+import { type PublicIdentity } from '../../state/identity.js';
+import { member, type Roster } from '../../state/roster.js';
 import type { Operator } from './operator.js';
+
+// The people at the table: opening their identity files (checked against the roster in force)
+// and writing a new person's files.
+
+/** Per-person identity files given as --identity NAME=PATH; anyone not named uses their standard path. */
+export type IdentityPaths = Map<string, string>;
 
 /** Opens `name`'s identity file (their standard path unless `path` is given) and checks it against the roster. */
 export async function unlockPerson(ws: Workspace, roster: Roster, operator: Operator, name: string, role: Role, path?: string): Promise<Identity> {

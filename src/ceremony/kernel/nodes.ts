@@ -1,0 +1,50 @@
+import { KeyriteError } from '../../base/errors.js';
+import type { Workspace } from '../../fs/workspace.js';
+import type { Identity } from '../../custody/identity.js';
+import type { Ceremony } from '../../evidence/writer.js';
+import type { Statement } from '../../evidence/statement.js';
+import type { EntryDraft } from '../../evidence/entry.js';
+import type { NodeClient, Recorded } from '../../node/client.js';
+import { HttpNode } from '../../node/http-client.js';
+import { SigningNode } from '../../node/node.js';
+import type { Holding } from '../../node/store.js';
+import type { CustodyState } from '../../state/fold.js';
+
+// Reaching the signing nodes, and recording what they sign. A node's custody acts (keeping a
+// DKG share, exporting, deleting, attesting) come back as transcript entries the node signed
+// itself from a draft of where they go; the ceremony appends them after the writer has checked
+// they are the node's, for that place, saying that step. No ceremony holds a node's key.
+
+/**
+ * How a ceremony reaches a node, as `caller` (who signs requests over a transport); `state` is
+ * the ceremony's fold, which a node in this process reads instead of folding the same files again.
+ */
+export type NodeConnector = (id: string, caller: Identity, state: CustodyState) => Promise<NodeClient>;
+
+/** The default: each node in this process, from its home in the workspace (nodes/<id>/). */
+export const inProcess = (ws: Workspace): NodeConnector => (id, _caller, state) => SigningNode.open(ws, id, { state: () => state });
+
+/** Nodes served by `keyrite node serve`, by id → base URL. */
+export const overHttp = (urls: Map<string, string>): NodeConnector => async (id, caller) => {
+  const url = urls.get(id);
+  if (!url) throw new KeyriteError('MISSING_INPUT', `no address is given for node ${id}`, { node: id });
+  return new HttpNode(id, url, caller);
+};
+
+/** Asks `node` to act and appends the entry it signed about it; returns the rest of its answer. */
+export async function fromNode<T extends Recorded>(c: Ceremony, node: NodeClient, step: string, act: (draft: EntryDraft) => Promise<T>): Promise<Omit<T, 'entry'> & { statement: Statement }> {
+  const { entry, ...rest } = await act(c.draft());
+  const { statement } = await c.recordSigned(entry, { node: node.id, step });
+  return { ...rest, statement };
+}
+
+/**
+ * Every node's signed claim of what it holds (node.attest), recorded; refuses when one still
+ * holds key `keyId` after `why` (DESIGN §8: signing and deletion end with every node empty).
+ */
+export async function attestEmpty(c: Ceremony, nodes: NodeClient[], keyId: string, why: string): Promise<void> {
+  for (const node of nodes) {
+    const { holds } = await fromNode(c, node, 'node.attest', (draft) => node.attest(draft));
+    if (holds.some((h: Holding) => h.keyId === keyId)) throw new KeyriteError('NODE_NOT_EMPTY', `node ${node.id} still holds key ${keyId} after ${why}`, { node: node.id });
+  }
+}

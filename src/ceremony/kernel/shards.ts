@@ -1,0 +1,27 @@
+import { sha256Hex } from '../../base/canonical.js';
+import { readBytes } from '../../fs/workspace.js';
+import type { Identity } from '../../custody/identity.js';
+import { checkShardFor, openShard, shardPath, type ShardPayload } from '../../custody/shard.js';
+import type { KeyRecord } from '../../state/key-record.js';
+import type { Session } from './session.js';
+
+// Opening a custodian's shard, the one way every ceremony does it: read the file (the standard
+// path in their holdings, or the one they carried in), unlock the custodian, decrypt, and check
+// that it is their party of the key at the epoch the transcript says.
+
+export interface OpenedShard {
+  custodian: Identity;
+  shard: ShardPayload;
+  path: string;
+  sha256: string;
+}
+
+export async function openCustodianShard(s: Session, r: KeyRecord, name: string, o: { path?: string; identity?: string } = {}): Promise<OpenedShard> {
+  const path = o.path ?? shardPath(s.ws, name, r.keyId, r.epoch);
+  const what = `the shard of ${name} (${path})`;
+  const bytes = readBytes(path, what);
+  const custodian = await s.unlock(name, 'custodian', o.identity ? new Map([[name, o.identity]]) : undefined);
+  const shard = await openShard(bytes, custodian.ageIdentity, what);
+  checkShardFor(r, shard, name, what);
+  return { custodian, shard, path, sha256: sha256Hex(bytes) };
+}
