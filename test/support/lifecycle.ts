@@ -32,16 +32,15 @@ export async function readShard(tw: TestWorkspace, custodian: string, path: stri
   return openShard(readFileSync(path), id.ageIdentity, path);
 }
 
-/** Every file in every node's share store. */
+/**
+ * Every file in every node's share store. A node without its store directory is an error, not
+ * an empty node: a store moved or renamed must not pass for one that holds nothing.
+ */
 export function nodeShareFiles(tw: TestWorkspace): string[] {
   const nodes = join(tw.root, 'nodes');
   return readdirSync(nodes).flatMap((n) => {
     const dir = join(nodes, n, 'shares');
-    try {
-      return readdirSync(dir).map((f) => join(dir, f));
-    } catch {
-      return [];
-    }
+    return readdirSync(dir).map((f) => join(dir, f));
   });
 }
 

@@ -56,7 +56,6 @@ export interface TestWorkspace {
   /**
    * What `recover custodian` needs besides shares, when finishing (complete or drill) for
    * `custodian`: the approvers' quorum, the witness and the generator, with their passphrases.
-   * Empty when the CLI does not ask for a quorum.
    */
   quorumArgs(custodian: string): Promise<string[]>;
   /** Runs keyrite on this workspace with the fast KDF and --yes (scripts confirm with --yes). */
@@ -79,16 +78,6 @@ export interface TestWorkspace {
 }
 
 let counter = 0;
-
-const helpCache = new Map<string, Promise<string>>();
-
-/** Whether `keyrite <command> --help` mentions `word` (the CLI grows while these tests are written). */
-export async function cliHas(command: string[], word: string): Promise<boolean> {
-  const key = command.join(' ');
-  if (!helpCache.has(key)) helpCache.set(key, keyrite([...command, '--help']).then((r) => r.stdout + r.stderr));
-  const help = await helpCache.get(key)!;
-  return help.includes(`Usage: keyrite ${key} `) && help.includes(word);
-}
 
 function must(r: Run, what: string): Run {
   if (r.code !== 0) throw new Error(`workspace set-up failed at ${what} (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
@@ -157,7 +146,6 @@ function bind(st: State): TestWorkspace {
       return p;
     },
     async quorumArgs(custodian) {
-      if (!(await cliHas(['recover', 'custodian'], '--approvers'))) return [];
       const names = approvers.filter((a) => a !== custodian).slice(0, approvals);
       return ['--approvers', names.join(','), ...passArgs(generator, witness, ...names)];
     },
@@ -172,20 +160,8 @@ function bind(st: State): TestWorkspace {
       return d;
     },
     async finish() {
-      // SEAL STEP: custodial commands require a sealed roster (DESIGN §1, step 0). Through the
-      // CLI when it has `roster seal`; until then, through the same ceremony code in-process.
-      if (await cliHas(['roster'], 'seal')) {
-        must(await kr(['roster', 'seal', ...passArgs(generator, witness)]), 'roster seal');
-      } else {
-        const { sealRosterCeremony } = await import('../../src/ceremony/roster-seal.js');
-        const { Workspace } = await import('../../src/fs/workspace.js');
-        const operator = {
-          passphrase: async (name: string) => readFileSync(pass[name]!, 'utf8').split('\n')[0]!,
-          confirm: async () => 'yes' as const,
-          progress: <T>(_label: string, work: () => Promise<T>) => work(),
-        };
-        await sealRosterCeremony({ ws: new Workspace(root), operator, witness, identities: new Map() });
-      }
+      // SEAL STEP: custodial commands require a sealed roster (DESIGN §1, step 0).
+      must(await kr(['roster', 'seal', ...passArgs(generator, witness)]), 'roster seal');
       if (st.options.setup ?? true) {
         for (const c of st.custodians) {
           const gs = st.guardiansOf[c]!;
