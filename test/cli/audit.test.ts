@@ -4,13 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildProgram } from '../../src/cli/main.js';
 import { GOLDEN } from '../../fixtures/generate.js';
 
 // keyrite audit verify|show through the real entry point: exit codes and the --json contract.
 
 const anchors = JSON.parse(readFileSync(join(GOLDEN, '..', 'golden.json'), 'utf8')) as { genesis: string; head: string };
-const registered = buildProgram().commands.some((c) => c.name() === 'audit');
 const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 function keyrite(...args: string[]): { code: number | null; out: string; err: string } {
@@ -21,16 +19,14 @@ function keyrite(...args: string[]): { code: number | null; out: string; err: st
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const skip = registered ? false : 'audit commands are not registered in src/cli/commands.ts yet';
-
-test('audit verify: exit 0 and entries, ceremonies, head under --json', { skip }, () => {
+test('audit verify: exit 0 and entries, ceremonies, head under --json', () => {
   const r = keyrite('--workspace', GOLDEN, '--json', 'audit', 'verify', '--genesis', anchors.genesis, '--head', anchors.head);
   assert.equal(r.code, 0, r.err);
   const j = JSON.parse(r.out);
   assert.deepEqual({ ok: j.ok, entries: j.entries, ceremonies: j.ceremonies, head: j.head }, { ok: true, entries: 83, ceremonies: 19, head: anchors.head });
 });
 
-test('audit verify: exit 1 with failures naming file, line and reason', { skip }, () => {
+test('audit verify: exit 1 with failures naming file, line and reason', () => {
   const root = mkdtempSync(join(tmpdir(), 'keyrite-cli-'));
   cpSync(GOLDEN, root, { recursive: true });
   const path = join(root, 'transcripts', '0013-sign.jsonl');
@@ -48,11 +44,11 @@ test('audit verify: exit 1 with failures naming file, line and reason', { skip }
   assert.match(human.err, /transcripts\/0013-sign\.jsonl:2: seq 2 where 1 was expected/);
 });
 
-test('audit verify: a malformed anchor is a usage error (exit 2)', { skip }, () => {
+test('audit verify: a malformed anchor is a usage error (exit 2)', () => {
   assert.equal(keyrite('--workspace', GOLDEN, 'audit', 'verify', '--head', 'abc').code, 2);
 });
 
-test('audit show: a timeline with ✓ per signature, seals in PGP words, interruptions marked', { skip }, () => {
+test('audit show: a timeline with ✓ per signature, seals in PGP words, interruptions marked', () => {
   const r = keyrite('--workspace', GOLDEN, 'audit', 'show');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /── transcripts\/0012-keygen\.jsonl/);
