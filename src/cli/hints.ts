@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { KeyriteError, type ErrorCode } from '../base/errors.js';
 
 // Which flag or command to try next, by error code. The layers below say what is wrong and
@@ -51,7 +51,7 @@ export function hintFor(e: KeyriteError, at: CommandLine | undefined): string | 
 export function commandLineOf(cmd: Command): CommandLine {
   const names: string[] = [];
   for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
-  const takes = cmd.options.map((o) => o.long).filter((f): f is string => f !== undefined);
-  const gave = cmd.options.filter((o) => cmd.getOptionValueSource(o.attributeName()) === 'cli').map((o) => o.long ?? '');
-  return { path: names.join(' '), takes: new Set(takes), gave: new Set(gave) };
+  const flags = (options: readonly Option[]): Set<string> => new Set(options.flatMap((o) => (o.long ? [o.long] : [])));
+  const given = cmd.options.filter((o) => cmd.getOptionValueSource(o.attributeName()) === 'cli');
+  return { path: names.join(' '), takes: flags(cmd.options), gave: flags(given) };
 }
