@@ -39,8 +39,8 @@ export interface KeygenResult {
 }
 
 export async function keygen(i: KeygenInput): Promise<KeygenResult> {
-  if (!(ENGINE_IDS as readonly string[]).includes(i.engine)) throw new KeyriteError('USAGE', `--engine must be one of ${ENGINE_IDS.join(', ')}`);
-  if (i.deleteAfterExport && !i.export) throw new KeyriteError('USAGE', '--delete-after-export needs --export');
+  if (!(ENGINE_IDS as readonly string[]).includes(i.engine)) throw new KeyriteError('USAGE', `the engine must be one of ${ENGINE_IDS.join(', ')}; got "${i.engine}"`);
+  if (i.deleteAfterExport && !i.export) throw new KeyriteError('USAGE', 'deleting the nodes\' copies after export needs the export in the same ceremony');
   return withLock(i.ws.requireExists().root, `keygen ${i.label}`, async () => {
     const roster = requireSealed(loadRoster(i.ws));
     const n = i.custodians.length;

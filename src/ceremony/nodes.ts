@@ -23,7 +23,7 @@ export const inProcess = (ws: Workspace): NodeConnector => (id) => SigningNode.o
 /** Nodes served by `keyrite node serve`, by id → base URL. */
 export const overHttp = (urls: Map<string, string>): NodeConnector => async (id, caller) => {
   const url = urls.get(id);
-  if (!url) throw new KeyriteError('MISSING_INPUT', `--nodes gives no address for ${id}`);
+  if (!url) throw new KeyriteError('MISSING_INPUT', `no address is given for node ${id}`);
   return new HttpNode(id, url, caller);
 };
 
@@ -53,7 +53,7 @@ export async function unlockSole(ws: Workspace, roster: Roster, operator: Operat
  * not verify under the roster's key for the node. Only a claim the node itself signed is recorded.
  */
 function checkAttestation(ws: Workspace, node: string, a: Attestation | null): void {
-  if (a?.node !== node) throw new KeyriteError('WRONG_NODE', `node ${node} answered with an attestation for ${String(a?.node)}; its claim is not recorded. Check that --nodes points each node id at that node`, { node });
+  if (a?.node !== node) throw new KeyriteError('WRONG_NODE', `node ${node} answered with an attestation for ${String(a?.node)}; its claim is not recorded`, { node });
   const { sig, ...body } = a;
   if (typeof sig !== 'string' || !Array.isArray(a.holds) || !verifyObject(member(loadRoster(ws), node, 'node').signingKey, body, sig)) {
     throw new KeyriteError('BAD_SIGNATURE', `the attestation from node ${node} is not signed by ${node}'s key in the roster; its claim is not recorded. Check that the node serving as ${node} is the enrolled one`, { node });

@@ -141,7 +141,7 @@ async function unlockQuorum(i: Common & Quorum, roster: Roster): Promise<People>
   const needed = roster.policy.approvals;
   if (i.approvers.includes(i.custodian)) throw new KeyriteError('NOT_PERMITTED', `${i.custodian} cannot approve their own recovery`);
   if (i.approvers.length < needed) {
-    throw new KeyriteError('QUORUM_NOT_MET', `${i.approvers.length} approver(s) named; recovering ${i.custodian} needs ${needed} (--approvers A,B)`);
+    throw new KeyriteError('QUORUM_NOT_MET', `${i.approvers.length} approver(s) named; recovering ${i.custodian} needs ${needed}`);
   }
   const unlock = (name: string, role: Role) => unlockPerson(i.ws, roster, i.operator, name, role, i.identities.get(name));
   const generator = await unlock(soleMember(roster, 'generator', undefined).name, 'generator');

@@ -85,7 +85,7 @@ export async function signMessage(i: SignInput): Promise<SignResult> {
     const nodes = await Promise.all(nodeIds.map((id) => connect(id, generator)));
     for (const n of nodes) {
       if ((await n.holdings()).some((h) => h.keyId === r.keyId)) {
-        throw new KeyriteError('NODE_NOT_EMPTY', `node ${n.id} still holds a share of key ${r.keyId}; export it with --delete-after-export before signing just in time`);
+        throw new KeyriteError('NODE_NOT_EMPTY', `node ${n.id} still holds a share of key ${r.keyId}; signing just in time needs the shares exported to the custodians and deleted from the nodes first`);
       }
     }
     const digest = sha256Hex(i.message);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Command } from 'commander';
@@ -59,4 +59,26 @@ test('commands import the context, never main.ts, so the CLI has no import cycle
     const text = readFileSync(join(dir, file), 'utf8');
     assert.doesNotMatch(text, /from '\.\.\/main\.js'/, `${file} imports main.ts`);
   }
+});
+
+/** Every .ts file under `dir`, recursively. */
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+test('the layers below the CLI name no CLI flags in their strings (DESIGN §4)', () => {
+  const src = join(ROOT, 'src');
+  const named: string[] = [];
+  for (const file of sources(src).filter((f) => !f.startsWith(join(src, 'cli')))) {
+    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+      if (/^\s*(\/\/|\*|\/\*)/.test(line)) return;
+      for (const m of line.matchAll(/(['"`])((?:\\.|(?!\1).)*)\1/g)) {
+        if (/(^|[\s(])--[a-z$]/.test(m[2]!)) named.push(`${file.slice(src.length + 1)}:${i + 1}: ${m[0]}`);
+      }
+    });
+  }
+  assert.deepEqual(named, [], 'say what is wrong there, and give the flag as a hint in src/cli/hints.ts');
 });
