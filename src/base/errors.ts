@@ -17,7 +17,7 @@ const refused = (meaning: string): CodeInfo => ({ exit: 1, meaning });
 export const ERROR_CODES = {
   USAGE: usage('the command line is wrong'),
   MISSING_INPUT: usage('an input is missing and nobody can be asked for it'),
-  NOT_CONFIRMED: usage('a confirmation is needed and nobody can be asked; pass --yes'),
+  NOT_CONFIRMED: usage('a confirmation is needed and nobody can be asked'),
   BAD_NAME: usage('a name is malformed'),
   BAD_POLICY: usage('a roster policy, threshold or party count is impossible'),
   BAD_RECIPIENT: usage('an age recipient is malformed'),

@@ -142,7 +142,7 @@ async function unlockQuorum(s: Session, i: Common & Quorum): Promise<People> {
   const needed = s.roster.policy.approvals;
   if (i.approvers.includes(i.custodian)) throw new KeyriteError('NOT_PERMITTED', `${i.custodian} cannot approve their own recovery`);
   if (i.approvers.length < needed) {
-    throw new KeyriteError('QUORUM_NOT_MET', `${i.approvers.length} approver(s) named; recovering ${i.custodian} needs ${needed} (--approvers A,B)`);
+    throw new KeyriteError('QUORUM_NOT_MET', `${i.approvers.length} approver(s) named; recovering ${i.custodian} needs ${needed}`);
   }
   const generator = await s.unlockSole('generator', { identities: i.identities });
   const approvers = [];

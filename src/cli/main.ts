@@ -1,44 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { KeyriteError } from '../base/errors.js';
-import { Workspace } from '../fs/workspace.js';
-import { collectNamed, type NamedPaths } from './inputs.js';
-import { printError, printResult, type Result } from './output.js';
-import { TerminalOperator } from './terminal.js';
-import { registerCommands } from './commands.js';
+import { registerCommands } from './commands/index.js';
+import { commandLineOf, hintFor, type CommandLine } from './hints.js';
+import { collectNamed } from './inputs.js';
+import { printError } from './output.js';
 
 // Entry point: global options, the output contract of DESIGN §7 (one JSON object under --json;
-// exit 0 done, 1 refused or failed, 2 usage), and one error path for every command.
-
-export interface Context {
-  ws: Workspace;
-  json: boolean;
-  operator: TerminalOperator;
-  fastKdf: boolean;
-}
-
-export type Action = (opts: Record<string, any>, ctx: Context) => Promise<Result>;
-
-function contextOf(cmd: Command): Context {
-  const g = cmd.optsWithGlobals();
-  const ws = new Workspace(g.workspace ?? process.env.KEYRITE_WORKSPACE ?? './keyrite-workspace');
-  const passphraseFiles: NamedPaths = g.passphraseFile ?? new Map();
-  return {
-    ws,
-    json: Boolean(g.json),
-    fastKdf: Boolean(g.insecureFastKdf),
-    operator: new TerminalOperator({ passphraseFiles, yes: Boolean(g.yes), json: Boolean(g.json) }),
-  };
-}
-
-/** Wraps a command's work so its result or error is printed the one way. */
-export function run(action: Action): (...args: any[]) => Promise<void> {
-  return async (...args: any[]) => {
-    const cmd = args[args.length - 1] as Command;
-    const ctx = contextOf(cmd);
-    const result = await action(cmd.opts(), ctx);
-    await printResult(result, ctx.json);
-  };
-}
+// exit 0 done, 1 refused or failed, 2 usage), and one error path for every command, which
+// adds the CLI's hint to a lower layer's refusal.
 
 export function buildProgram(): Command {
   const program = new Command('keyrite')
@@ -59,13 +28,17 @@ export function buildProgram(): Command {
 }
 
 function commanderToKeyrite(e: CommanderError): KeyriteError {
-  const message = e.message.replace(/^error: /, '');
-  return new KeyriteError('USAGE', message);
+  return new KeyriteError('USAGE', e.message.replace(/^error: /, ''));
 }
 
 export async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const program = buildProgram();
+  // The command whose action runs, so that a refusal from below gets that command's hint.
+  let running: CommandLine | undefined;
+  program.hook('preAction', (_program, action) => {
+    running = commandLineOf(action);
+  });
   try {
     await program.parseAsync(argv);
   } catch (e) {
@@ -78,7 +51,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     const err = e instanceof KeyriteError ? e : new KeyriteError('INTERNAL', `unexpected failure: ${(e as Error)?.message ?? e}`);
-    printError(err, json);
+    printError(err, json, hintFor(err, running));
     process.exitCode = err.exit;
   }
 }

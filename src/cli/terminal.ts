@@ -1,5 +1,5 @@
-import { KeyriteError, usageError } from '../base/errors.js';
 import type { Operator } from '../ceremony/kernel/operator.js';
+import { CliError, cliUsage } from './hints.js';
 import { checkNewPassphrase, readPassphraseFile, type NamedPaths } from './inputs.js';
 
 // The operator as a terminal: prompts only when a person is there (stdin and stdout are TTYs
@@ -29,21 +29,21 @@ export class TerminalOperator implements Operator {
       const p = readPassphraseFile(file, name);
       return purpose === 'new' ? checkNewPassphrase(p, name) : p;
     }
-    if (!this.interactive) throw usageError(`no passphrase for ${name}: pass --passphrase-file ${name}=PATH`, 'MISSING_INPUT');
+    if (!this.interactive) throw cliUsage(`no passphrase for ${name}: pass --passphrase-file ${name}=PATH`, 'MISSING_INPUT');
     const { password } = await import('@inquirer/prompts');
     if (purpose === 'unlock') return password({ message: `Passphrase for ${name}:`, mask: '*' }, PROMPT_STREAMS);
     const first = checkNewPassphrase(await password({ message: `New passphrase for ${name}:`, mask: '*' }, PROMPT_STREAMS), name);
     const again = await password({ message: `Repeat the new passphrase for ${name}:`, mask: '*' }, PROMPT_STREAMS);
-    if (first !== again) throw new KeyriteError('PASSPHRASE_MISMATCH', `the two passphrases for ${name} differ; nothing was written`);
+    if (first !== again) throw new CliError('PASSPHRASE_MISMATCH', `the two passphrases for ${name} differ; nothing was written`);
     return first;
   }
 
   async confirm(question: string): Promise<'prompt' | 'yes'> {
     if (this.opts.yes) return 'yes';
-    if (!this.interactive) throw usageError(`${question} — not confirmed: pass --yes to confirm when not at a terminal`, 'NOT_CONFIRMED');
+    if (!this.interactive) throw cliUsage(`${question} — not confirmed: pass --yes to confirm when not at a terminal`, 'NOT_CONFIRMED');
     const { confirm } = await import('@inquirer/prompts');
     if (!(await confirm({ message: question, default: false }, PROMPT_STREAMS))) {
-      throw new KeyriteError('DECLINED', 'declined by the operator; nothing was changed');
+      throw new CliError('DECLINED', 'declined by the operator; nothing was changed');
     }
     return 'prompt';
   }

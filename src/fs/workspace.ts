@@ -56,7 +56,7 @@ export class Workspace {
   /** Fails with a pointer to `keyrite init` when there is no workspace here. */
   requireExists(): this {
     if (!this.exists()) {
-      throw new KeyriteError('NO_WORKSPACE', `no keyrite workspace at ${this.root}; run "keyrite init" or pass --workspace DIR`);
+      throw new KeyriteError('NO_WORKSPACE', `no keyrite workspace at ${this.root}`);
     }
     return this;
   }

@@ -84,7 +84,7 @@ export function parseListen(value: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):([0-9]{1,5})$/.exec(value);
   const host = m?.[1]?.replace(/^\[|\]$/g, '');
   const port = Number(m?.[2]);
-  if (!host || !Number.isInteger(port) || port > 65535) throw new KeyriteError('USAGE', `--listen must be HOST:PORT, got "${value}"`);
+  if (!host || !Number.isInteger(port) || port > 65535) throw new KeyriteError('USAGE', `a listen address must be HOST:PORT, got "${value}"`);
   if (!LOOPBACK.has(host)) {
     throw new KeyriteError('NOT_LOOPBACK', `a node listens on the loopback interface only (127.0.0.1 or ::1), not ${host}; reach remote nodes through a tunnel you control`);
   }

@@ -29,7 +29,7 @@ export function findMember(roster: Roster, name: string): PublicIdentity | undef
 /** The enrolled identity of `name`, which must hold `role` when one is given. */
 export function member(roster: Roster, name: string, role?: Role): PublicIdentity {
   const m = findMember(roster, name);
-  if (!m) throw new KeyriteError('NOT_ENROLLED', `${name} is not enrolled in the roster; enrol them with "keyrite identity new --name ${name} --role ${role ?? 'ROLE'}"`);
+  if (!m) throw new KeyriteError('NOT_ENROLLED', `${name} is not enrolled in the roster${role ? ` (needed as ${role})` : ''}`);
   if (role && m.role !== role) throw new KeyriteError('WRONG_ROLE', `${name} is enrolled as ${m.role}, not ${role}`);
   return m;
 }
@@ -39,7 +39,7 @@ export function soleMember(roster: Roster, role: Role, name: string | undefined)
   if (name) return member(roster, name, role);
   const all = membersWithRole(roster, role);
   if (all.length !== 1) {
-    throw new KeyriteError('MISSING_INPUT', `${all.length === 0 ? 'no' : all.length} ${role}s are enrolled; name one with --${role} NAME`);
+    throw new KeyriteError('MISSING_INPUT', `${all.length === 0 ? 'no' : all.length} ${role === 'witness' ? 'witnesses' : `${role}s`} are enrolled and none was named, so there is no sole ${role} to act`);
   }
   return all[0]!;
 }

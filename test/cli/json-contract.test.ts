@@ -6,8 +6,9 @@ import { keyrite, passphraseFile, tempDir, type Run } from '../support/cli.js';
 import { FAST, makeWorkspace, oneObject, ok, refused, type TestWorkspace } from '../support/workspace.js';
 
 // DESIGN §7: under --json, stdout carries exactly one object, {ok:true,...} or
-// {ok:false,error:{code,message}}; exit 0 done, 1 refused or failed, 2 usage. Without a TTY
-// (CI set) nothing prompts, and a missing input is an exit-2 error naming the flag.
+// {ok:false,error:{code,message[,hint]}}; exit 0 done, 1 refused or failed, 2 usage. Without a
+// TTY (CI set) nothing prompts, and a missing input is an exit-2 error naming the flag — in the
+// message when the CLI finds it missing, in the hint when a lower layer does.
 
 let w: TestWorkspace;
 let setup: Run;
@@ -63,6 +64,8 @@ interface Case {
   exit: number;
   code: string;
   mentions?: () => string[];
+  /** What the CLI's hint names; without it, the error carries no hint. */
+  hint?: string[];
   raw?: boolean; // run without the helper's --workspace/--yes defaults
 }
 
@@ -81,8 +84,8 @@ const cases: Case[] = [
   { name: 'release for a malformed session id', args: () => ['guardian', 'release', '--guardian', 'g1', '--custodian', 'alice', '--session', 'xyz', '--to', releaseTo, ...w.passArgs('g1')], exit: 2, code: 'BAD_SESSION', mentions: () => ['xyz'] },
   { name: '--session without --released', args: () => ['recover', 'custodian', '--custodian', 'alice', '--session', '0123456789abcdef'], exit: 2, code: 'USAGE', mentions: () => ['--released'] },
   // refused (exit 1)
-  { name: 'no workspace', raw: true, args: () => ['--workspace', join(w.base, 'nowhere'), 'guardian', 'check', '--guardian', 'g1', '--custodian', 'alice', ...w.passArgs('g1')], exit: 1, code: 'NO_WORKSPACE', mentions: () => [join(w.base, 'nowhere')] },
-  { name: 'not enrolled', args: () => ['guardian', 'check', '--guardian', 'g1', '--custodian', 'nobody', ...w.passArgs('g1')], exit: 1, code: 'NOT_ENROLLED', mentions: () => ['nobody'] },
+  { name: 'no workspace', raw: true, args: () => ['--workspace', join(w.base, 'nowhere'), 'guardian', 'check', '--guardian', 'g1', '--custodian', 'alice', ...w.passArgs('g1')], exit: 1, code: 'NO_WORKSPACE', mentions: () => [join(w.base, 'nowhere')], hint: ['keyrite init', '--workspace'] },
+  { name: 'not enrolled', args: () => ['guardian', 'check', '--guardian', 'g1', '--custodian', 'nobody', ...w.passArgs('g1')], exit: 1, code: 'NOT_ENROLLED', mentions: () => ['nobody'], hint: ['keyrite identity new'] },
   { name: 'wrong passphrase', args: () => ['guardian', 'check', '--guardian', 'g1', '--custodian', 'alice', '--passphrase-file', `g1=${w.pass.g2}`], exit: 1, code: 'WRONG_PASSPHRASE', mentions: () => ['g1'] },
   { name: 'unreadable passphrase file', args: () => ['guardian', 'check', '--guardian', 'g1', '--custodian', 'alice', '--passphrase-file', `g1=${join(w.base, 'missing.pass')}`], exit: 1, code: 'NOT_FOUND', mentions: () => ['g1', join(w.base, 'missing.pass')] },
   { name: 'weak new passphrase', args: () => ['recover', 'custodian', '--custodian', 'alice', '--passphrase-file', `alice=${w.extraPassphrase('alice', 'weak', 'short')}`], exit: 1, code: 'WEAK_PASSPHRASE', mentions: () => ['alice', '12'] },
@@ -94,8 +97,9 @@ for (const c of cases) {
     const args = c.args();
     const r = c.raw ? await keyrite([...args, '--json', FAST]) : await w.kr([...args, '--json']);
     const obj = refused(r, c.exit, c.code, c.mentions?.() ?? []);
-    assert.deepEqual(Object.keys(obj.error).sort(), ['code', 'message']);
+    assert.deepEqual(Object.keys(obj.error).sort(), c.hint ? ['code', 'hint', 'message'] : ['code', 'message']);
     assert.match(obj.error.code, /^[A-Z_]+$/);
+    for (const h of c.hint ?? []) assert.ok(obj.error.hint.includes(h), `the hint should name ${JSON.stringify(h)}: ${obj.error.hint}`);
   });
 }
 
@@ -105,4 +109,10 @@ test('without --json a refusal goes to stderr as one line, stdout stays empty', 
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^keyrite: wrong passphrase for .*g1/);
   assert.throws(() => oneObject(r));
+});
+
+test('without --json a lower layer\'s refusal ends in the CLI\'s hint, on the same line', async () => {
+  const r = await w.kr(['guardian', 'check', '--guardian', 'g1', '--custodian', 'nobody', ...w.passArgs('g1')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^keyrite: nobody is not enrolled in the roster.*; enrol them with "keyrite identity new --name NAME --role ROLE"\n$/);
 });

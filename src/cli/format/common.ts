@@ -1,10 +1,9 @@
-import { pgpWords } from '../base/pgpwords.js';
-import type { PublicIdentity } from '../state/identity.js';
-import { DEFAULT_WORK_FACTOR, FAST_WORK_FACTOR } from '../base/kdf.js';
-import type { Sealed } from '../evidence/writer.js';
-import type { Context } from './main.js';
+import { pgpWords } from '../../base/pgpwords.js';
+import type { PublicIdentity } from '../../state/identity.js';
+import type { Sealed } from '../../evidence/writer.js';
 
-// Shared ways of showing things to a person.
+// Ways of showing things to a person that several commands share: digests to read aloud,
+// identities to compare, the head a witness writes down.
 
 /** A digest in groups of four hex digits, then as PGP words to read aloud. */
 export function digestLines(label: string, hexDigest: string): string[] {
@@ -13,10 +12,6 @@ export function digestLines(label: string, hexDigest: string): string[] {
 
 export function identityLines(pub: PublicIdentity): string[] {
   return [`${pub.name} (${pub.role})`, `  recipient:   ${pub.recipient}`, `  signing key: ${pub.signingKey}`, ...digestLines('  fingerprint', pub.fingerprint)];
-}
-
-export function workFactor(ctx: Context): number {
-  return ctx.fastKdf ? FAST_WORK_FACTOR : DEFAULT_WORK_FACTOR;
 }
 
 /** What the witness writes down at a seal. */

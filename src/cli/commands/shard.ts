@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { collectNamed } from './inputs.js';
-import { run } from './main.js';
+import { run, type ShardCheckOptions } from '../context.js';
+import { collectNamed } from '../inputs.js';
+
+// keyrite shard check: a drill proving a custodian's shard opens, recorded, without using it.
 
 export function register(program: Command): void {
   const shard = program.command('shard').description('custodians\' shards');
@@ -12,8 +14,8 @@ export function register(program: Command): void {
     .option('--shard <name=path>', 'the custodian\'s shard, if not at its standard path', collectNamed)
     .option('--identity <name=path>', 'the custodian\'s identity file, if not at its standard path', collectNamed)
     .action(
-      run(async (o, ctx) => {
-        const { checkShard } = await import('../ceremony/shard-check.js');
+      run<ShardCheckOptions>(async (o, ctx) => {
+        const { checkShard } = await import('../../ceremony/shard-check.js');
         const r = await checkShard({ ws: ctx.ws, keyId: o.key, custodian: o.custodian, shardPath: o.shard?.get(o.custodian), identityPath: o.identity?.get(o.custodian), operator: ctx.operator });
         return {
           data: { ...r },

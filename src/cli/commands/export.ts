@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
-import { sealLines } from './format.js';
-import { exportLines } from './key-format.js';
-import { collectNamed } from './inputs.js';
-import { run } from './main.js';
-import { NODES_HELP, parseNodes } from './node.js';
+import { run, type ExportOptions } from '../context.js';
+import { sealLines } from '../format/common.js';
+import { exportLines } from '../format/key.js';
+import { collectNamed, NODES_HELP, parseNodes } from '../inputs.js';
+
+// keyrite export: each node's share encrypted to its custodian; with deletion, the nodes then
+// forget it and attest that they hold nothing (DESIGN §1, step 3).
 
 export function register(program: Command): void {
   program
@@ -15,8 +17,8 @@ export function register(program: Command): void {
     .option('--witness <name>', 'with deletion: the witness who co-signs the seal (default: the only enrolled witness)')
     .option('--identity <name=path>', 'an identity file not at its standard path (generator, witness); repeat for each', collectNamed)
     .action(
-      run(async (o, ctx) => {
-        const { exportKey } = await import('../ceremony/export.js');
+      run<ExportOptions>(async (o, ctx) => {
+        const { exportKey } = await import('../../ceremony/export.js');
         const r = await exportKey({ ws: ctx.ws, keyId: o.key, deleteAfter: Boolean(o.deleteAfterExport), witness: o.witness, identities: o.identity, operator: ctx.operator, connect: o.nodes });
         return {
           data: { keyId: r.keyId, epoch: r.epoch, shards: r.shards, nodesEmpty: r.nodesEmpty, ceremony: r.ceremony, head: r.sealed.head },

@@ -2,18 +2,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { Workspace } from '../fs/workspace.js';
-import { run } from './main.js';
+import { Workspace } from '../../fs/workspace.js';
+import { run, type DemoOptions } from '../context.js';
+
+// keyrite demo: the whole lifecycle, unattended, in a temporary workspace (or the one named
+// with --workspace, which is then kept).
 
 export function register(program: Command): void {
   program
     .command('demo')
     .description('run the custody lifecycle unattended in a temporary workspace (demo passphrases are random and discarded)')
     .action(
-      run(async (_o, ctx) => {
-        const { runDemo } = await import('../ceremony/demo.js');
-        const g = program.opts();
-        const keep = Boolean(g.workspace);
+      run<DemoOptions>(async (_o, ctx) => {
+        const { runDemo } = await import('../../ceremony/demo.js');
+        const keep = ctx.workspaceGiven;
         const ws = keep ? ctx.ws : new Workspace(join(mkdtempSync(join(tmpdir(), 'keyrite-demo-')), 'workspace'));
         const started = Date.now();
         try {

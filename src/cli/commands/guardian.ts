@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
-import { sealLines } from './format.js';
-import { collectNamed } from './inputs.js';
-import { run } from './main.js';
+import { run, type GuardianCheckOptions, type GuardianReleaseOptions } from '../context.js';
+import { sealLines } from '../format/common.js';
+import { collectNamed } from '../inputs.js';
 
+// keyrite guardian check|release: a guardian's share of a custodian's age key, drilled or
+// released to a recovery session's one-off recipient.
+
+/** The flags check and release share: whose share, and where it and its guardian's identity are. */
 function common(c: Command): Command {
   return c
     .requiredOption('--guardian <name>', 'the guardian')
@@ -11,12 +15,17 @@ function common(c: Command): Command {
     .option('--identity <name=path>', 'the guardian\'s identity file, if not at its standard path', collectNamed);
 }
 
+/** The guardian's files, where the operator named them. */
+function guardianFiles(o: GuardianCheckOptions): { sharePath?: string; identityPath?: string } {
+  return { sharePath: o.share?.get(o.guardian), identityPath: o.identity?.get(o.guardian) };
+}
+
 export function register(program: Command): void {
   const guardian = program.command('guardian').description('a guardian\'s share of a custodian\'s age key');
   common(guardian.command('check').description('prove the share opens and belongs to the current set, without revealing it')).action(
-    run(async (o, ctx) => {
-      const { checkGuardianShare } = await import('../ceremony/guardian-check.js');
-      const r = await checkGuardianShare({ ws: ctx.ws, guardian: o.guardian, custodian: o.custodian, sharePath: o.share?.get(o.guardian), identityPath: o.identity?.get(o.guardian), operator: ctx.operator });
+    run<GuardianCheckOptions>(async (o, ctx) => {
+      const { checkGuardianShare } = await import('../../ceremony/guardian-check.js');
+      const r = await checkGuardianShare({ ws: ctx.ws, guardian: o.guardian, custodian: o.custodian, ...guardianFiles(o), operator: ctx.operator });
       return {
         data: { guardian: r.guardian, custodian: r.custodian, setId: r.setId, index: r.index, k: r.k, m: r.m, path: r.path, head: r.sealed.head },
         lines: [`✓ ${r.guardian}'s share ${r.index} of ${r.m} (threshold ${r.k}) of ${r.custodian}'s key opens and belongs to set ${r.setId}.`, ...sealLines(r.sealed)],
@@ -28,11 +37,10 @@ export function register(program: Command): void {
     .requiredOption('--to <recipient>', 'the recovery session\'s one-off age recipient')
     .option('--out <dir>', 'where to write the released share (default holdings/<guardian>/)')
     .action(
-      run(async (o, ctx) => {
-        const { releaseGuardianShare } = await import('../ceremony/guardian-release.js');
+      run<GuardianReleaseOptions>(async (o, ctx) => {
+        const { releaseGuardianShare } = await import('../../ceremony/guardian-release.js');
         const r = await releaseGuardianShare({
-          ws: ctx.ws, guardian: o.guardian, custodian: o.custodian, session: o.session, to: o.to,
-          sharePath: o.share?.get(o.guardian), identityPath: o.identity?.get(o.guardian), out: o.out, operator: ctx.operator,
+          ws: ctx.ws, guardian: o.guardian, custodian: o.custodian, session: o.session, to: o.to, ...guardianFiles(o), out: o.out, operator: ctx.operator,
         });
         return {
           data: { guardian: o.guardian, custodian: o.custodian, session: o.session, path: r.path },

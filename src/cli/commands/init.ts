@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
-import { DEFAULT_POLICY } from '../state/policy.js';
-import { identityLines, sealLines, workFactor } from './format.js';
-import { parseCount } from './inputs.js';
-import { run } from './main.js';
+import { DEFAULT_POLICY } from '../../state/policy.js';
+import { run, workFactor, type InitOptions } from '../context.js';
+import { identityLines, sealLines } from '../format/common.js';
+import { parseCount } from '../inputs.js';
+
+// keyrite init: a new workspace, its open roster, the generator's and the nodes' identities.
 
 export function register(program: Command): void {
   program
@@ -15,8 +17,8 @@ export function register(program: Command): void {
     .option('--guardians <m>', 'guardians per custodian (m)', parseCount, DEFAULT_POLICY.guardians)
     .option('--approvals <a>', 'approvals needed for sensitive operations', parseCount, DEFAULT_POLICY.approvals)
     .action(
-      run(async (o, ctx) => {
-        const { initWorkspace } = await import('../ceremony/init.js');
+      run<InitOptions>(async (o, ctx) => {
+        const { initWorkspace } = await import('../../ceremony/init.js');
         const policy = { threshold: o.threshold, parties: o.parties, guardianThreshold: o.guardianThreshold, guardians: o.guardians, approvals: o.approvals };
         const r = await initWorkspace({ ws: ctx.ws, policy, generator: o.generator, operator: ctx.operator, logN: workFactor(ctx) });
         return {

@@ -1,14 +1,17 @@
 import type { Command } from 'commander';
-import { PERSON_ROLES, type PersonRole } from '../state/roles.js';
-import type { PublicIdentity } from '../state/identity.js';
-import { usageError } from '../base/errors.js';
-import { readJson } from '../fs/workspace.js';
-import { identityLines, sealLines, workFactor } from './format.js';
-import { run } from './main.js';
+import type { PublicIdentity } from '../../state/identity.js';
+import { readJson } from '../../fs/workspace.js';
+import { PERSON_ROLES, type PersonRole } from '../../state/roles.js';
+import { run, workFactor, type IdentityNewOptions, type IdentityShowOptions } from '../context.js';
+import { identityLines, sealLines } from '../format/common.js';
+import { cliUsage } from '../hints.js';
+
+// keyrite identity new|show: a person's age and Ed25519 keys, enrolled while the roster is open.
 
 function parseRole(value: string): PersonRole {
-  if (!(PERSON_ROLES as readonly string[]).includes(value)) throw usageError(`role must be one of ${PERSON_ROLES.join(', ')}; got "${value}"`);
-  return value as PersonRole;
+  const role = PERSON_ROLES.find((r) => r === value);
+  if (!role) throw cliUsage(`role must be one of ${PERSON_ROLES.join(', ')}; got "${value}"`);
+  return role;
 }
 
 export function register(program: Command): void {
@@ -20,8 +23,8 @@ export function register(program: Command): void {
     .requiredOption('--role <role>', `one of ${PERSON_ROLES.join(', ')}`, parseRole)
     .option('--out <dir>', 'where to write the identity file (default holdings/<name>/)')
     .action(
-      run(async (o, ctx) => {
-        const { enrolPerson } = await import('../ceremony/enrol.js');
+      run<IdentityNewOptions>(async (o, ctx) => {
+        const { enrolPerson } = await import('../../ceremony/enrol.js');
         const { file, pub, sealed } = await enrolPerson({ ws: ctx.ws, name: o.name, role: o.role, out: o.out, operator: ctx.operator, logN: workFactor(ctx) });
         return {
           data: { identity: pub, file, head: sealed.head },
@@ -35,11 +38,15 @@ export function register(program: Command): void {
     .option('--name <name>', 'an enrolled name')
     .option('--file <path>', 'a <name>.pub.json file')
     .action(
-      run(async (o, ctx) => {
-        if (!o.name === !o.file) throw usageError('give exactly one of --name or --file');
-        const { currentRoster } = await import('../ceremony/queries.js');
-        const { member } = await import('../state/roster.js');
-        const pub: PublicIdentity = o.file ? readJson<PublicIdentity>(o.file, 'the public identity file') : member((await currentRoster(ctx.ws)).roster, o.name);
+      run<IdentityShowOptions>(async (o, ctx) => {
+        let pub: PublicIdentity;
+        if (o.file && !o.name) pub = readJson<PublicIdentity>(o.file, 'the public identity file');
+        else if (o.name && !o.file) {
+          const { currentRoster } = await import('../../ceremony/queries.js');
+          const { member } = await import('../../state/roster.js');
+          pub = member((await currentRoster(ctx.ws)).roster, o.name);
+        }
+        else throw cliUsage('give exactly one of --name or --file');
         return { data: { identity: pub }, lines: identityLines(pub) };
       }),
     );

@@ -1,7 +1,7 @@
-import type { ExportResult } from '../ceremony/export.js';
-import type { KeyRecord } from '../state/key-record.js';
+import type { ExportResult } from '../../ceremony/export.js';
+import type { KeyRecord } from '../../state/key-record.js';
 
-// How keys, shards and seals are shown to the people at the table.
+// How keys and their shards are shown: to the people at the table, and to scripts.
 
 export function keyLines(k: KeyRecord): string[] {
   return [
@@ -10,6 +10,14 @@ export function keyLines(k: KeyRecord): string[] {
     ...Object.entries(k.addresses).map(([kind, a]) => `  ${kind} address: ${a}`),
     ...k.parties.map((p) => `  party ${p.party} on ${p.node}: custodian ${p.custodian}`),
   ];
+}
+
+/** A key record as `key list` and `key show` give it under --json. */
+export function keySummary(k: KeyRecord): Record<string, unknown> {
+  return {
+    keyId: k.keyId, label: k.label, engine: k.engine, epoch: k.epoch, status: k.status, publicKey: k.publicKey,
+    threshold: k.threshold, addresses: k.addresses, custodians: k.parties.map((p) => p.custodian), parties: k.parties,
+  };
 }
 
 export function exportLines(e: ExportResult): string[] {

@@ -1,25 +1,22 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { KeyriteError, usageError } from '../base/errors.js';
-import { digestLines } from './format.js';
-import { collectNamed } from './inputs.js';
-import { run } from './main.js';
-import { NODES_HELP, parseNodes } from './node.js';
+import { run, type SignOptions } from '../context.js';
+import { digestLines } from '../format/common.js';
+import { CliError, cliUsage } from '../hints.js';
+import { collectNamed, collectRepeated, NODES_HELP, parseNodes } from '../inputs.js';
 
-function collectSigner(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
+// keyrite sign: a just-in-time threshold signature over raw message bytes (DESIGN §1 step 4, §7).
 
-function readMessage(o: { messageFile?: string; messageHex?: string }): Uint8Array {
-  if (!o.messageFile === !o.messageHex) throw usageError('give exactly one of --message-file or --message-hex', 'MISSING_INPUT');
-  if (o.messageHex !== undefined) {
-    if (!/^([0-9a-f]{2})+$/i.test(o.messageHex)) throw usageError('--message-hex must be an even number of hex digits');
-    return Buffer.from(o.messageHex, 'hex');
+function readMessage({ messageFile, messageHex }: Pick<SignOptions, 'messageFile' | 'messageHex'>): Uint8Array {
+  if (messageHex && !messageFile) {
+    if (!/^([0-9a-f]{2})+$/i.test(messageHex)) throw cliUsage('--message-hex must be an even number of hex digits');
+    return Buffer.from(messageHex, 'hex');
   }
+  if (!messageFile || messageHex) throw cliUsage('give exactly one of --message-file or --message-hex', 'MISSING_INPUT');
   try {
-    return readFileSync(o.messageFile!);
+    return readFileSync(messageFile);
   } catch (e) {
-    throw new KeyriteError('NOT_FOUND', `cannot read the message file ${o.messageFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
+    throw new CliError('NOT_FOUND', `cannot read the message file ${messageFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
   }
 }
 
@@ -28,15 +25,15 @@ export function register(program: Command): void {
     .command('sign')
     .description('sign a message just in time: custodians open their shards, their nodes sign and forget')
     .requiredOption('--key <keyId>', 'the key')
-    .requiredOption('--signer <name>', 'a signing custodian (repeat for each)', collectSigner)
+    .requiredOption('--signer <name>', 'a signing custodian (repeat for each)', collectRepeated)
     .option('--message-file <path>', 'the raw message bytes')
     .option('--message-hex <hex>', 'the raw message, hex (bip340: 32 bytes, e.g. a sighash)')
     .option('--nodes <node=url,...>', NODES_HELP, parseNodes)
     .option('--shard <name=path>', 'a custodian\'s shard, if not at its standard path', collectNamed)
     .option('--identity <name=path>', 'an identity file not at its standard path (generator, custodians); repeat for each', collectNamed)
     .action(
-      run(async (o, ctx) => {
-        const { signMessage } = await import('../ceremony/sign.js');
+      run<SignOptions>(async (o, ctx) => {
+        const { signMessage } = await import('../../ceremony/sign.js');
         const message = readMessage(o);
         const r = await signMessage({ ws: ctx.ws, keyId: o.key, signers: o.signer, message, shards: o.shard, identities: o.identity, operator: ctx.operator, connect: o.nodes });
         return {

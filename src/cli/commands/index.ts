@@ -14,6 +14,9 @@ import { register as roster } from './roster.js';
 import { register as shard } from './shard.js';
 import { register as sign } from './sign.js';
 
+// The command registry: one module per command group, each adding its commands to the
+// program. main.ts imports this; the commands import context.ts, never main.ts.
+
 // In the order of the lifecycle, as `keyrite --help` lists them.
 export function registerCommands(program: Command): void {
   for (const r of [init, identity, roster, keygen, custodian, exportCmd, sign, shard, guardian, recover, key, audit, node, demo]) r(program);

@@ -1,16 +1,19 @@
 import type { Command } from 'commander';
-import { ENGINE_IDS } from '../engine/types.js';
-import { sealLines } from './format.js';
-import { exportLines, keyLines } from './key-format.js';
-import { collectList, collectNamed, parseCount } from './inputs.js';
-import { run } from './main.js';
-import { NODES_HELP, parseNodes } from './node.js';
+import { ENGINE_IDS } from '../../engine/types.js';
+import { run, type KeygenOptions } from '../context.js';
+import { sealLines } from '../format/common.js';
+import { exportLines, keyLines } from '../format/key.js';
+import { cliUsage } from '../hints.js';
+import { collectList, collectNamed, NODES_HELP, parseCount, parseEngine, parseNodes } from '../inputs.js';
+
+// keyrite keygen: DKG among the nodes, party i assigned to the i-th custodian; with --export,
+// the shards are written in the same ceremony (DESIGN §1, steps 1 and 3).
 
 export function register(program: Command): void {
   program
     .command('keygen')
     .description('generate a threshold key among the signing nodes (DKG), each party assigned to a custodian')
-    .requiredOption('--engine <engine>', `threshold engine: ${ENGINE_IDS.join(' or ')}`)
+    .requiredOption('--engine <engine>', `threshold engine: ${ENGINE_IDS.join(' or ')}`, parseEngine)
     .requiredOption('--custodians <a,b,c>', 'custodians in party order: party i runs on node-i', collectList)
     .option('--threshold <t>', 'signers needed (default: the roster policy)', parseCount)
     .requiredOption('--label <label>', 'a name for the key')
@@ -20,8 +23,9 @@ export function register(program: Command): void {
     .option('--export', 'export each node\'s share to its custodian in the same ceremony')
     .option('--delete-after-export', 'with --export: nodes delete their copies once the shards are written and recorded')
     .action(
-      run(async (o, ctx) => {
-        const { keygen } = await import('../ceremony/keygen.js');
+      run<KeygenOptions>(async (o, ctx) => {
+        if (o.deleteAfterExport && !o.export) throw cliUsage('--delete-after-export needs --export');
+        const { keygen } = await import('../../ceremony/keygen.js');
         const r = await keygen({
           ws: ctx.ws, engine: o.engine, custodians: o.custodians, threshold: o.threshold, label: o.label, witness: o.witness, identities: o.identity,
           export: Boolean(o.export), deleteAfterExport: Boolean(o.deleteAfterExport), operator: ctx.operator, connect: o.nodes,

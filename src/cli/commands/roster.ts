@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import { digestLines, identityLines, sealLines } from './format.js';
-import { collectNamed } from './inputs.js';
-import { run } from './main.js';
+import { run, type RosterSealOptions, type RosterShowOptions } from '../context.js';
+import { digestLines, identityLines, sealLines } from '../format/common.js';
+import { collectNamed } from '../inputs.js';
+
+// keyrite roster show|seal: who may act in which role; version 1 frozen by generator and witness.
 
 export function register(program: Command): void {
   const roster = program.command('roster').description('who may act, in which role: versioned, sealed by generator and witness');
@@ -9,8 +11,8 @@ export function register(program: Command): void {
     .command('show')
     .description('show the roster in force: version, digest, policy, members and their fingerprints')
     .action(
-      run(async (_o, ctx) => {
-        const { currentRoster } = await import('../ceremony/queries.js');
+      run<RosterShowOptions>(async (_o, ctx) => {
+        const { currentRoster } = await import('../../ceremony/queries.js');
         const { roster: r, digest } = await currentRoster(ctx.ws);
         const state = r.version === 0 ? 'open for enrolment (not sealed)' : `sealed, version ${r.version}`;
         const p = r.policy;
@@ -32,8 +34,8 @@ export function register(program: Command): void {
     .option('--witness <name>', 'the witness who co-signs (default: the only one enrolled)')
     .option('--identity <name=path>', 'an identity file not at its standard path (generator, witness)', collectNamed)
     .action(
-      run(async (o, ctx) => {
-        const { sealRosterCeremony } = await import('../ceremony/roster-seal.js');
+      run<RosterSealOptions>(async (o, ctx) => {
+        const { sealRosterCeremony } = await import('../../ceremony/roster-seal.js');
         const r = await sealRosterCeremony({ ws: ctx.ws, operator: ctx.operator, witness: o.witness, identities: o.identity ?? new Map() });
         return {
           data: { version: r.version, digest: r.digest, head: r.sealed.head, genesis: r.sealed.genesis },

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import { sealLines } from './format.js';
-import { collectList, collectNamed, parseCount } from './inputs.js';
-import { run } from './main.js';
+import { run, type CustodianSetupOptions } from '../context.js';
+import { sealLines } from '../format/common.js';
+import { collectList, collectNamed, parseCount } from '../inputs.js';
+
+// keyrite custodian setup: the custodian's age key split k-of-m among their guardians.
 
 export function register(program: Command): void {
   const custodian = program.command('custodian').description('custodian set-up');
@@ -13,8 +15,8 @@ export function register(program: Command): void {
     .option('--threshold <k>', 'guardians needed to rebuild the key (must be the roster policy\'s k)', parseCount)
     .option('--identity <name=path>', 'the custodian\'s identity file, if not at its standard path', collectNamed)
     .action(
-      run(async (o, ctx) => {
-        const { setupCustodian } = await import('../ceremony/custodian-setup.js');
+      run<CustodianSetupOptions>(async (o, ctx) => {
+        const { setupCustodian } = await import('../../ceremony/custodian-setup.js');
         const r = await setupCustodian({ ws: ctx.ws, custodian: o.custodian, guardians: o.guardians, k: o.threshold, identityPath: o.identity?.get(o.custodian), operator: ctx.operator });
         return {
           data: { custodian: o.custodian, setId: r.setId, k: r.k, m: r.m, shares: r.shares, head: r.sealed.head },

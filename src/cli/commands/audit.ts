@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import type { VerifyOptions } from '../../audit/verify.js';
+import { ceremonyFiles } from '../../evidence/chain.js';
+import { run, type AuditShowOptions, type AuditVerifyOptions, type Context } from '../context.js';
+import { digestLines } from '../format/common.js';
+import { entryLines, entrySummary, verifyFailed, verifySummary } from '../format/audit.js';
+import { cliUsage } from '../hints.js';
+
+// audit verify: the offline check of the evidence (DESIGN §6); audit show: the same pass,
+// printed as a timeline a person can read. Both read only; neither takes the workspace lock.
+
+function digestOption(name: string): (v: string) => string {
+  return (v) => {
+    if (!/^[0-9a-f]{64}$/i.test(v)) throw cliUsage(`${name} must be a sha256 digest in hex (64 characters), got "${v}"`);
+    return v.toLowerCase();
+  };
+}
+
+/** FILE arguments, or else every transcript of the workspace (then its roster file is checked too). */
+function sources(ctx: Context, files: string[]): Pick<VerifyOptions, 'files' | 'root' | 'rosterFile'> {
+  if (files.length > 0) return { files, ...(ctx.ws.exists() ? { root: ctx.ws.root } : {}) };
+  const ws = ctx.ws.requireExists();
+  return { files: ceremonyFiles(ws.transcriptsDir), root: ws.root, rosterFile: ws.rosterFile };
+}
+
+const FILES_HELP = 'transcript files (default: every transcript in the workspace)';
+
+export function register(program: Command): void {
+  const audit = program.command('audit').description('check the signed, hash-chained evidence offline');
+  audit
+    .command('verify')
+    .description('verify signatures, chain, roster, policy, anchors and artifacts; exit 0 only if all hold')
+    .argument('[file...]', FILES_HELP)
+    .option('--genesis <digest>', 'the first line\'s digest, from the witnesses\' paper record', digestOption('--genesis'))
+    .option('--head <digest>', 'the last seal\'s head digest, from the witnesses\' paper record', digestOption('--head'))
+    .action(
+      run<AuditVerifyOptions>(async (o, ctx, files) => {
+        const { verifyTranscripts } = await import('../../audit/verify.js');
+        const r = await verifyTranscripts({ ...sources(ctx, files), genesis: o.genesis, head: o.head });
+        if (!r.ok) throw verifyFailed(r);
+        const anchored = [o.genesis && 'genesis', o.head && 'head'].filter(Boolean).join(' and ');
+        return {
+          data: verifySummary(r),
+          lines: [
+            `✓ ${r.entries} entries in ${r.ceremonies} ceremonies verify${anchored ? `, and match the witnessed ${anchored}` : ''}.`,
+            ...(r.genesis ? digestLines('genesis', r.genesis) : []),
+            ...(r.head ? digestLines('head   ', r.head) : []),
+            ...(anchored ? [] : ['Without --genesis and --head this shows only that the history is consistent, not that it is the witnessed one.']),
+          ],
+        };
+      }),
+    );
+  audit
+    .command('show')
+    .description('print the transcript as a timeline: who, what, when, digests, ✓/✗ per signature')
+    .argument('[file...]', FILES_HELP)
+    .action(
+      run<AuditShowOptions>(async (_o, ctx, files) => {
+        const { verifyTranscripts } = await import('../../audit/verify.js');
+        const lines: string[] = [];
+        const timeline: Record<string, unknown>[] = [];
+        let file = '';
+        const r = await verifyTranscripts({
+          ...sources(ctx, files),
+          onEntry: (e) => {
+            if (e.file !== file) lines.push('', `── ${(file = e.file)}`);
+            lines.push(...entryLines(e));
+            timeline.push(entrySummary(e));
+          },
+        });
+        const tail = r.ok ? [`✓ all ${r.entries} entries verify.`] : [`✗ ${r.failureCount} problem(s); run "keyrite audit verify" for the list.`];
+        return { data: { ...verifySummary(r), verified: r.ok, timeline, failures: r.failures }, lines: [...lines.slice(1), '', ...tail] };
+      }),
+    );
+}

@@ -1,0 +1,57 @@
+import type { Command, Option } from 'commander';
+import { KeyriteError, type ErrorCode } from '../base/errors.js';
+
+// Which flag or command to try next, by error code. The layers below say what is wrong and
+// never name a flag (DESIGN §4): only the CLI knows its flags, so only the CLI hints at them.
+// The hint follows the message (output.ts says how it is printed); the code and the message
+// stay the lower layer's, so scripts that match on them are unaffected.
+
+/** An error the CLI raises itself: its message already names the flag, so it takes no hint. */
+export class CliError extends KeyriteError {}
+
+/** A malformed or missing input, in the CLI's own words (exit 2). */
+export function cliUsage(message: string, code: 'USAGE' | 'MISSING_INPUT' | 'NOT_CONFIRMED' = 'USAGE'): CliError {
+  return new CliError(code, message);
+}
+
+/** The command that failed, as far as a hint needs it. */
+export interface CommandLine {
+  /** The command's path below `keyrite`, e.g. "node serve". */
+  path: string;
+  /** The long flags the command accepts. */
+  takes: ReadonlySet<string>;
+  /** The long flags the operator gave it. */
+  gave: ReadonlySet<string>;
+}
+
+type Hint = (at: CommandLine) => string | undefined;
+
+const always = (hint: string): Hint => () => hint;
+const when = (test: (at: CommandLine) => boolean, hint: string): Hint => (at) => (test(at) ? hint : undefined);
+
+const HINTS: Partial<Record<ErrorCode, Hint>> = {
+  NO_WORKSPACE: always('make one with "keyrite init", or name another with --workspace DIR'),
+  NOT_ENROLLED: always('enrol them with "keyrite identity new --name NAME --role ROLE"'),
+  // The CLI names its own missing inputs; below it, only the witness can be missing (when
+  // none or several are enrolled).
+  MISSING_INPUT: when((at) => at.takes.has('--witness') && !at.gave.has('--witness'), 'name the witness with --witness NAME'),
+  QUORUM_NOT_MET: when((at) => at.takes.has('--approvers'), 'name the approving custodians with --approvers A,B'),
+  NODE_NOT_EMPTY: when((at) => at.path === 'sign', 'if the key was never exported with deletion, run "keyrite export --key KEY --delete-after-export" first'),
+  WRONG_NODE: when((at) => at.gave.has('--nodes'), 'check that --nodes points each node id at that node'),
+  // Below the CLI, node serve's only usage error is its listen address.
+  USAGE: when((at) => at.path === 'node serve', 'give --listen as HOST:PORT, e.g. 127.0.0.1:0'),
+};
+
+/** The hint for a lower layer's error, if the command that failed has one to give. */
+export function hintFor(e: KeyriteError, at: CommandLine | undefined): string | undefined {
+  if (e instanceof CliError || !at) return undefined;
+  return HINTS[e.code]?.(at);
+}
+
+export function commandLineOf(cmd: Command): CommandLine {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  const flags = (options: readonly Option[]): Set<string> => new Set(options.flatMap((o) => (o.long ? [o.long] : [])));
+  const given = cmd.options.filter((o) => cmd.getOptionValueSource(o.attributeName()) === 'cli');
+  return { path: names.join(' '), takes: flags(cmd.options), gave: flags(given) };
+}

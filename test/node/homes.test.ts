@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { independentVerify } from '../../src/ceremony/independent-verify.js';
+import { allFiles, BIN, tempDir } from '../support/cli.js';
+import { CUSTODIANS, everyone, lifecycleWorkspace, steps } from '../support/lifecycle.js';
+import { ok, type TestWorkspace } from '../support/workspace.js';
+
+// Nodes kept apart from the workspace (DESIGN §2, §6): each node's home — its identity, shares
+// and session log — is a directory of its own outside the workspace, served by its own
+// `keyrite node serve --home DIR` process. The coordinator is never told where the homes are and
+// its workspace holds only the nodes' public identities; every node entry in the transcript is
+// signed by the node itself, and the evidence verifies.
+
+function serve(ws: string, node: string, home: string): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, '--workspace', ws, 'node', 'serve', '--node', node, '--home', home, '--listen', '127.0.0.1:0'], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d) => {
+      err += d;
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) done({ child, url: m[1]! });
+    });
+    child.once('exit', (code) => fail(new Error(`node serve ${node} exited ${code}: ${err}`)));
+  });
+}
+
+describe('nodes with homes outside the workspace', () => {
+  let tw: TestWorkspace;
+  const homes: Record<string, string> = {};
+  const servers: { child: ChildProcess; url: string }[] = [];
+  let nodes: string;
+
+  before(async () => {
+    tw = await lifecycleWorkspace();
+    // Each node's directory leaves the workspace for the node's own machine.
+    for (const id of ['node-1', 'node-2', 'node-3']) {
+      homes[id] = join(tempDir('keyrite-node-home-'), id);
+      renameSync(join(tw.root, 'nodes', id), homes[id]);
+    }
+    for (const id of Object.keys(homes)) servers.push(await serve(tw.root, id, homes[id]!));
+    nodes = servers.map((s, i) => `node-${i + 1}=${s.url}`).join(',');
+  });
+  after(() => {
+    for (const s of servers) s.child.kill('SIGTERM');
+  });
+
+  test('the workspace holds no node secret, only the nodes\' public identities', () => {
+    assert.deepEqual(readdirSync(join(tw.root, 'nodes')), []);
+    const roster = JSON.parse(allFiles(tw.root).find((f) => f.path === join(tw.root, 'roster.json'))!.bytes.toString());
+    assert.deepEqual(roster.nodes.map((n: { name: string }) => n.name), ['node-1', 'node-2', 'node-3']);
+    for (const id of Object.keys(homes)) assert.ok(existsSync(join(homes[id]!, 'identity.json')));
+  });
+
+  test('keygen with export and deletion, then a signature, run on the homed nodes, and the evidence verifies', async () => {
+    const k = ok(await tw.kr(['keygen', '--json', '--engine', 'ed25519', '--custodians', CUSTODIANS.join(','), '--label', 'homed', '--export', '--delete-after-export', '--nodes', nodes, ...everyone(tw)]));
+    assert.equal(k.nodesEmpty, true);
+    for (const id of Object.keys(homes)) assert.deepEqual(readdirSync(join(homes[id]!, 'shares')), [], `${id} holds nothing after export`);
+    const node = (s: { actor: string }) => s.actor.startsWith('node-');
+    const keygenSteps = steps(tw, k.ceremony).filter(node).map((s) => `${s.step}:${s.actor}`);
+    assert.deepEqual(keygenSteps, [
+      'keygen.share:node-1', 'keygen.share:node-2', 'keygen.share:node-3',
+      'export.shard:node-1', 'export.shard:node-2', 'export.shard:node-3',
+      'node.delete:node-1', 'node.delete:node-2', 'node.delete:node-3',
+      'node.attest:node-1', 'node.attest:node-2', 'node.attest:node-3',
+    ]);
+    const message = Buffer.from('pay the homed nodes\n');
+    const r = ok(await tw.kr(['sign', '--json', '--key', k.keyId, '--signer', 'alice', '--signer', 'carol', '--message-hex', message.toString('hex'), '--nodes', nodes, ...everyone(tw)]));
+    assert.ok(independentVerify('ed25519', r.publicKey, message, r.signature));
+    assert.equal(r.message, message.toString('hex'));
+    const v = ok(await tw.kr(['audit', 'verify', '--json']));
+    assert.ok(v.entries > 0);
+  });
+});
