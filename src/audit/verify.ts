@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
+import { Workspace } from '../fs/workspace.js';
+import { shardPathOfRole } from '../custody/shard.js';
 import { CustodyState, prepare } from '../state/fold.js';
 import type { PublicIdentity } from '../state/identity.js';
 import { rosterBytes } from '../state/cache.js';
@@ -314,17 +316,19 @@ export class Verifier {
   private checkArtifacts(): void {
     const root = this.opts.root;
     if (!root || this.opts.artifacts === false) return;
+    const ws = new Workspace(root);
     for (const [name, art] of this.state.artifacts) {
-      if (isRoleName(name)) continue; // carried away by a person: checked by their drills, not here
       const rec = this.artifactLines.get(name)!;
-      if (isAbsolute(name) || normalize(name).startsWith('..')) {
+      if (!isRoleName(name) && (isAbsolute(name) || normalize(name).startsWith('..'))) {
         this.fail(rec.file, rec.line, 'artifact', `artifact name ${name} is not inside the workspace`);
         continue;
       }
-      const path = join(root, name);
-      if (!existsSync(path)) continue; // carried away: a custodian's shard lives on their medium
+      // A file named by its role is checked where it sits until its holder carries it away.
+      const path = isRoleName(name) ? shardPathOfRole(ws, name) : join(root, name);
+      if (!path || !existsSync(path)) continue; // carried away: a custodian's shard lives on their medium
       const actual = sha256Hex(readFileSync(path));
-      if (actual !== art.sha256) this.fail(rec.file, rec.line, 'artifact', `artifact ${name} has sha256 ${actual}, but the transcript records ${art.sha256}`);
+      const as = isRoleName(name) ? ` as ${name}` : '';
+      if (actual !== art.sha256) this.fail(rec.file, rec.line, 'artifact', `artifact ${ws.relative(path)} has sha256 ${actual}, but the transcript records ${art.sha256}${as}`);
     }
   }
 

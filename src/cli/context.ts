@@ -1,6 +1,6 @@
 import type { Command, OptionValues } from 'commander';
 import { DEFAULT_WORK_FACTOR, FAST_WORK_FACTOR } from '../base/kdf.js';
-import type { NodeConnector } from '../ceremony/nodes.js';
+import type { NodeConnector } from '../ceremony/kernel/nodes.js';
 import type { EngineId } from '../engine/types.js';
 import { Workspace } from '../fs/workspace.js';
 import type { PersonRole } from '../state/roles.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { NodeConnector } from '../ceremony/nodes.js';
+import type { NodeConnector } from '../ceremony/kernel/nodes.js';
 import { ENGINE_IDS, type EngineId } from '../engine/types.js';
 import { CliError, cliUsage } from './hints.js';
 

@@ -3,7 +3,7 @@ import { KeyriteError, type ErrorCode } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
 import { openSealedShare } from '../custody/sealed.js';
-import { sealShard } from '../custody/shard.js';
+import { sealShard, shardRoleName } from '../custody/shard.js';
 import {
   dkgParty, publicPackageOf, signParty, sessionIdOf,
   type Envelope, type PartySetup, type ProtocolParty, type Roster as ProtocolRoster, type SessionParams, type Share,
@@ -186,7 +186,7 @@ export class SigningNode implements NodeClient {
     const entry = await this.sign(draft, {
       step: 'export.shard',
       params: { keyId: h.keyId, epoch: h.epoch, party: a.party, node: this.id, custodian: a.custodian },
-      subjects: [{ name: `keyrite:shard/${a.custodian}/${h.keyId}/e${h.epoch}`, sha256: sha256Hex(bytes) }],
+      subjects: [{ name: shardRoleName(a.custodian, h.keyId, h.epoch), sha256: sha256Hex(bytes) }],
     });
     return { custodian: a.custodian, shard, entry };
   }

@@ -52,7 +52,7 @@ describe('keygen with export and deletion', () => {
     const s = steps(tw, k.ceremony);
     const names = s.map((x) => x.step).filter((x) => x !== 'checklist.confirm');
     assert.deepEqual(names, [
-      'ceremony.start', 'keygen.result', 'export.intent', 'export.shard', 'export.shard', 'export.shard',
+      'ceremony.start', 'keygen.share', 'keygen.share', 'keygen.share', 'keygen.result', 'export.intent', 'export.shard', 'export.shard', 'export.shard',
       'node.delete', 'node.delete', 'node.delete', 'node.attest', 'node.attest', 'node.attest', 'export.result', 'ceremony.seal',
     ]);
     const exported = s.find((x) => x.step === 'export.result')!;
