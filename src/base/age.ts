@@ -95,9 +95,9 @@ export async function decryptWithPassphrase(ciphertext: Uint8Array, passphrase: 
     return await d.decrypt(dearmor(ciphertext));
   } catch (e) {
     if (id.sawScrypt && /no identity matched/i.test(String((e as Error).message))) {
-      throw new KeyriteError('WRONG_PASSPHRASE', `wrong passphrase for ${what}`);
+      throw new KeyriteError('WRONG_PASSPHRASE', `wrong passphrase for ${what}`, { cause: e });
     }
-    throw new KeyriteError('DAMAGED_FILE', `${what} is not a readable age passphrase file (${(e as Error).message}); it may be truncated or tampered with`);
+    throw new KeyriteError('DAMAGED_FILE', `${what} is not a readable age passphrase file (${(e as Error).message}); it may be truncated or tampered with`, { cause: e });
   }
 }
 
@@ -118,9 +118,9 @@ export async function decryptWith(identity: string, ciphertext: Uint8Array, what
   } catch (e) {
     const msg = String((e as Error).message);
     if (/no identity matched/i.test(msg)) {
-      throw new KeyriteError('NOT_FOR_THIS_IDENTITY', `${what} is not encrypted to this identity`);
+      throw new KeyriteError('NOT_FOR_THIS_IDENTITY', `${what} is not encrypted to this identity`, { cause: e });
     }
-    throw new KeyriteError('DAMAGED_FILE', `${what} cannot be decrypted (${msg}); it may be truncated or tampered with`);
+    throw new KeyriteError('DAMAGED_FILE', `${what} cannot be decrypted (${msg}); it may be truncated or tampered with`, { cause: e });
   }
 }
 

@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    const err = e instanceof KeyriteError ? e : new KeyriteError('INTERNAL', `unexpected failure: ${(e as Error)?.message ?? e}`);
+    const err = e instanceof KeyriteError ? e : new KeyriteError('INTERNAL', `unexpected failure: ${(e as Error)?.message ?? e}`, { cause: e });
     printError(err, json, hintFor(err, running));
     process.exitCode = err.exit;
   }

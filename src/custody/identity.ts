@@ -53,8 +53,8 @@ export async function parseSecret(bytes: Uint8Array, what: string): Promise<Iden
     s = JSON.parse(Buffer.from(bytes).toString('utf8')) as IdentitySecret;
     if (s.v !== 1 || typeof s.name !== 'string' || typeof s.age !== 'string' || typeof s.ed25519 !== 'string') throw new Error('fields');
     return { name: s.name, role: s.role, ageIdentity: s.age, recipient: await recipientOf(s.age), signing: signingKeyFromSeed(s.ed25519) };
-  } catch {
-    throw new KeyriteError('DAMAGED_FILE', `${what} does not hold a keyrite identity`);
+  } catch (e) {
+    throw new KeyriteError('DAMAGED_FILE', `${what} does not hold a keyrite identity`, { cause: e });
   }
 }
 

@@ -225,7 +225,7 @@ export class Ceremony {
     try {
       signers = keyids.map((keyid) => resolveSigner(roster, step, params, keyid));
     } catch (e) {
-      throw new KeyriteError('NOT_ENROLLED', `${step}: ${(e as Error).message}`);
+      throw new KeyriteError('NOT_ENROLLED', `${step}: ${(e as Error).message}`, { cause: e });
     }
     const problem = signingProblem(this.script, roster, step, params, actor, signers);
     if (problem) throw new KeyriteError('NOT_PERMITTED', `${step} in ceremony ${this.id}: ${problem}`);

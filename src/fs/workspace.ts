@@ -72,8 +72,8 @@ export function readJson<T>(path: string, what = path): T {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new KeyriteError('NOT_FOUND', `${what} not found (${path})`);
-    throw new KeyriteError('UNREADABLE', `cannot read ${what} (${path}): ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new KeyriteError('NOT_FOUND', `${what} not found (${path})`, { cause: e });
+    throw new KeyriteError('UNREADABLE', `cannot read ${what} (${path}): ${(e as Error).message}`, { cause: e });
   }
   try {
     return JSON.parse(text) as T;
@@ -86,7 +86,7 @@ export function readBytes(path: string, what = path): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new KeyriteError('NOT_FOUND', `${what} not found (${path})`);
-    throw new KeyriteError('UNREADABLE', `cannot read ${what} (${path}): ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new KeyriteError('NOT_FOUND', `${what} not found (${path})`, { cause: e });
+    throw new KeyriteError('UNREADABLE', `cannot read ${what} (${path}): ${(e as Error).message}`, { cause: e });
   }
 }

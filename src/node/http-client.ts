@@ -20,13 +20,13 @@ export class HttpNode implements NodeClient {
         body: JSON.stringify(signNodeRequest(this.caller, this.id, method, params)),
       });
     } catch (e) {
-      throw new KeyriteError('NODE_UNREACHABLE', `node ${this.id} at ${this.url} cannot be reached: ${(e as Error).message}`);
+      throw new KeyriteError('NODE_UNREACHABLE', `node ${this.id} at ${this.url} cannot be reached: ${(e as Error).message}`, { cause: e });
     }
     let body: { ok?: boolean; result?: T; error?: { code: string; message: string; details?: Record<string, unknown> } };
     try {
       body = (await res.json()) as typeof body;
-    } catch {
-      throw new KeyriteError('NODE_FAILED', `node ${this.id} at ${this.url} gave no JSON answer (HTTP ${res.status})`);
+    } catch (e) {
+      throw new KeyriteError('NODE_FAILED', `node ${this.id} at ${this.url} gave no JSON answer (HTTP ${res.status})`, { cause: e });
     }
     if (!body.ok) throw remoteError(this.id, body.error);
     return body.result as T;

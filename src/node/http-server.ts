@@ -127,14 +127,14 @@ export async function serveNode(ws: Workspace, id: string, listen: { host: strin
       try {
         value = JSON.parse(await readBody(req));
       } catch (e) {
-        throw e instanceof KeyriteError ? e : new KeyriteError('BAD_REQUEST', 'the request is not JSON');
+        throw e instanceof KeyriteError ? e : new KeyriteError('BAD_REQUEST', 'the request is not JSON', { cause: e });
       }
       const q = guard.check(value, (await node.state()).requireRoster());
       const method = METHODS[q.method];
       if (!method) throw new KeyriteError('BAD_REQUEST', `no method ${q.method}`);
       reply(200, { ok: true, result: (await method(node, objectParam(id, q.params ?? {}, 'its parameters'))) ?? null });
     } catch (e) {
-      const err = e instanceof KeyriteError ? e : new KeyriteError('INTERNAL', String((e as Error)?.message ?? e));
+      const err = e instanceof KeyriteError ? e : new KeyriteError('INTERNAL', String((e as Error)?.message ?? e), { cause: e });
       reply(err.code === 'INTERNAL' ? 500 : 400, { ok: false, error: { code: err.code, message: err.message, details: publicDetails(err) } });
     }
   });
