@@ -77,8 +77,8 @@ export function readJson<T>(path: string, what = path): T {
   }
   try {
     return JSON.parse(text) as T;
-  } catch {
-    throw new KeyriteError('DAMAGED_FILE', `${what} (${path}) is not valid JSON; it may be truncated or tampered with`);
+  } catch (e) {
+    throw new KeyriteError('DAMAGED_FILE', `${what} (${path}) is not valid JSON; it may be truncated or tampered with`, { cause: e });
   }
 }
 
