@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newIdentity, type Identity } from '../../src/custody/identity.js';
 import { ceremonyFiles } from '../../src/evidence/chain.js';
-import { verifyTranscripts, type VerifyResult } from '../../src/audit/verify.js';
+import { verifyTranscripts, type FailureKind, type VerifyResult } from '../../src/audit/verify.js';
 import { copyGolden, GOLDEN, goldenAnchors, PEOPLE } from '../../fixtures/golden.js';
 import { loadFixtureKeys, readChain, readLines, statementOf, writeChain, writeLines, type ChainEntry } from '../../fixtures/chain-tools.js';
 import { keyrite, tempDir } from '../support/cli.js';
@@ -70,10 +70,10 @@ function editEnvelope(root: string, ceremony: string, line: number, edit: (env: 
   });
 }
 
-function expectFailure(r: VerifyResult, where: { file: string; line: number }, reason: RegExp): void {
+function expectFailure(r: VerifyResult, where: { file: string; line: number; kind: FailureKind }, reason: RegExp): void {
   assert.equal(r.ok, false, 'verification should fail');
-  const hit = r.failures.find((f) => f.file === where.file && f.line === where.line && reason.test(f.reason));
-  assert.ok(hit, `expected ${where.file}:${where.line} ${reason}; got ${JSON.stringify(r.failures, null, 1)}`);
+  const hit = r.failures.find((f) => f.file === where.file && f.line === where.line && f.kind === where.kind && reason.test(f.reason));
+  assert.ok(hit, `expected ${where.file}:${where.line} (${where.kind}) ${reason}; got ${JSON.stringify(r.failures, null, 1)}`);
 }
 
 /** Index in `entries` of the nth entry of `ceremony` with `step`. */
@@ -113,8 +113,8 @@ test('a flipped byte in a payload', async () => {
     env.payload = payload.toString('base64');
   });
   const r = await verify(root);
-  expectFailure(r, { file: file('0012-keygen'), line }, /signature 1 \(gen, .*\) does not verify/);
-  expectFailure(r, { file: file('0012-keygen'), line: line + 1 }, /prev .* does not match the previous line/);
+  expectFailure(r, { file: file('0012-keygen'), line, kind: 'signature' }, /signature 1 \(gen, .*\) does not verify/);
+  expectFailure(r, { file: file('0012-keygen'), line: line + 1, kind: 'chain' }, /prev .* does not match the previous line/);
 });
 
 test('a flipped byte in a signature', async () => {
@@ -125,7 +125,7 @@ test('a flipped byte in a signature', async () => {
     sig[10]! ^= 0x01;
     env.signatures[1]!.sig = sig.toString('base64');
   });
-  expectFailure(await verify(root), { file: file('0010-roster-seal'), line }, /signature 2 \(wit, .*\) does not verify/);
+  expectFailure(await verify(root), { file: file('0010-roster-seal'), line, kind: 'signature' }, /signature 2 \(wit, .*\) does not verify/);
 });
 
 test('a deleted line', async () => {
@@ -133,8 +133,8 @@ test('a deleted line', async () => {
   const line = lineOf(root, '0012-keygen', 'node.delete', 1);
   editLines(root, '0012-keygen', (lines) => lines.filter((_, i) => i !== line - 1));
   const r = await verify(root);
-  expectFailure(r, { file: file('0012-keygen'), line }, /seq \d+ where \d+ was expected/);
-  expectFailure(r, { file: file('0012-keygen'), line }, /does not match the previous line/);
+  expectFailure(r, { file: file('0012-keygen'), line, kind: 'chain' }, /seq \d+ where \d+ was expected/);
+  expectFailure(r, { file: file('0012-keygen'), line, kind: 'chain' }, /does not match the previous line/);
 });
 
 test('two lines swapped', async () => {
@@ -145,8 +145,8 @@ test('two lines swapped', async () => {
     return lines;
   });
   const r = await verify(root);
-  expectFailure(r, { file: file('0013-sign'), line }, /seq \d+ where \d+ was expected/);
-  expectFailure(r, { file: file('0013-sign'), line: line + 1 }, /seq \d+ where \d+ was expected/);
+  expectFailure(r, { file: file('0013-sign'), line, kind: 'chain' }, /seq \d+ where \d+ was expected/);
+  expectFailure(r, { file: file('0013-sign'), line: line + 1, kind: 'chain' }, /seq \d+ where \d+ was expected/);
 });
 
 test('a line spliced in from another ceremony', async () => {
@@ -156,7 +156,7 @@ test('a line spliced in from another ceremony', async () => {
     lines[1] = foreign;
     return lines;
   });
-  expectFailure(await verify(root), { file: file('0013-sign'), line: 2 }, /belongs to ceremony 0019-sign, not 0013-sign/);
+  expectFailure(await verify(root), { file: file('0013-sign'), line: 2, kind: 'chain' }, /belongs to ceremony 0019-sign, not 0013-sign/);
 });
 
 test('a whole last ceremony removed is caught by the witnessed head', async () => {
@@ -165,7 +165,7 @@ test('a whole last ceremony removed is caught by the witnessed head', async () =
   assert.deepEqual((await verify(root)).failures, [], 'without the anchor the shorter history is self-consistent');
   const r = await verify(root, true);
   const last = readLines(join(root, file('0018-recover-custodian'))).length;
-  expectFailure(r, { file: file('0018-recover-custodian'), line: last }, /is not the witnessed head/);
+  expectFailure(r, { file: file('0018-recover-custodian'), line: last, kind: 'anchor' }, /is not the witnessed head/);
 });
 
 test('a rewritten history re-signed with the operator\'s own keys fails the roster', async () => {
@@ -179,8 +179,8 @@ test('a rewritten history re-signed with the operator\'s own keys fails the rost
     return entries;
   });
   const r = await verify(root);
-  expectFailure(r, { file: file('0012-keygen'), line: lineOf(root, '0012-keygen', 'ceremony.seal') }, /the keygen seal needs co-signatures by witness/);
-  expectFailure(r, { file: file('0013-sign'), line: lineOf(root, '0013-sign', 'sign.request') }, /first signature is by gen, not the actor alice/);
+  expectFailure(r, { file: file('0012-keygen'), line: lineOf(root, '0012-keygen', 'ceremony.seal'), kind: 'script' }, /the keygen seal needs co-signatures by witness/);
+  expectFailure(r, { file: file('0013-sign'), line: lineOf(root, '0013-sign', 'sign.request'), kind: 'script' }, /first signature is by gen, not the actor alice/);
 });
 
 test('a wholly new history with its own roster is caught by the witnessed genesis', async () => {
@@ -192,7 +192,7 @@ test('a wholly new history with its own roster is caught by the witnessed genesi
   const init = await keyrite(['--workspace', root, '--json', '--yes', '--insecure-fast-kdf', 'init', '--generator', 'gen', '--passphrase-file', `gen=${pass}`]);
   assert.equal(init.code, 0, init.stdout + init.stderr);
   const r = await verify(root, true);
-  expectFailure(r, { file: file('0001-init'), line: 1 }, /is not the witnessed genesis/);
+  expectFailure(r, { file: file('0001-init'), line: 1, kind: 'anchor' }, /is not the witnessed genesis/);
 });
 
 // The approval cases below were built on a hand-made `approve` ceremony, which no command writes
@@ -207,7 +207,7 @@ test('a signature by a key not in the roster', async () => {
     return entries;
   });
   const r = await verify(root);
-  expectFailure(r, { file: file('0018-recover-custodian'), line: lineOf(root, '0018-recover-custodian', 'approval') }, /signature 1: signer [0-9a-f]+ is not in roster version 1 at this point/);
+  expectFailure(r, { file: file('0018-recover-custodian'), line: lineOf(root, '0018-recover-custodian', 'approval'), kind: 'signature' }, /signature 1: signer [0-9a-f]+ is not in roster version 1 at this point/);
 });
 
 test('a signature by an enrolled key in the wrong role', async () => {
@@ -219,7 +219,7 @@ test('a signature by an enrolled key in the wrong role', async () => {
     return entries;
   });
   const r = await verify(root);
-  expectFailure(r, { file: file('0018-recover-custodian'), line: lineOf(root, '0018-recover-custodian', 'approval') }, /gal-1 is guardian, but approval in recover-custodian needs custodian/);
+  expectFailure(r, { file: file('0018-recover-custodian'), line: lineOf(root, '0018-recover-custodian', 'approval'), kind: 'script' }, /gal-1 is guardian, but approval in recover-custodian needs custodian/);
 });
 
 // Was: an approval by dave, added by a hand-made roster-change ceremony no command writes. The
@@ -231,7 +231,7 @@ test('a signature by a key enrolled only after it signed', async () => {
     return entries;
   });
   const r = await verify(root);
-  expectFailure(r, { file: file('0013-sign'), line: lineOf(root, '0013-sign', 'sign.request') }, /signature 1: signer [0-9a-f]+ is not in roster version 1 at this point/);
+  expectFailure(r, { file: file('0013-sign'), line: lineOf(root, '0013-sign', 'sign.request'), kind: 'signature' }, /signature 1: signer [0-9a-f]+ is not in roster version 1 at this point/);
 });
 
 test('a signature by a custodian\'s old key after a roster change replaced it', async () => {
@@ -241,28 +241,28 @@ test('a signature by a custodian\'s old key after a roster change replaced it', 
     return entries;
   });
   const r = await verify(root);
-  expectFailure(r, { file: file('0019-sign'), line: lineOf(root, '0019-sign', 'sign.request') }, /signature 1: signer [0-9a-f]+ is not in roster version 2 at this point/);
+  expectFailure(r, { file: file('0019-sign'), line: lineOf(root, '0019-sign', 'sign.request'), kind: 'signature' }, /signature 1: signer [0-9a-f]+ is not in roster version 2 at this point/);
 });
 
 test('a missing approval', async () => {
   const root = copyGolden();
   editChain(root, (entries) => entries.filter((_, i) => i !== at(entries, '0018-recover-custodian', 'approval')));
   const r = await verify(root);
-  expectFailure(r, { file: file('0018-recover-custodian'), line: lineOf(root, '0018-recover-custodian', 'recover.intent') }, /recover.intent needs 2 approvals for recover-custodian of alice; found 1/);
+  expectFailure(r, { file: file('0018-recover-custodian'), line: lineOf(root, '0018-recover-custodian', 'recover.intent'), kind: 'policy' }, /recover.intent needs 2 approvals for recover-custodian of alice; found 1/);
 });
 
 test('a missing node-empty attestation after a JIT sign', async () => {
   const root = copyGolden();
   editChain(root, (entries) => entries.filter((_, i) => i !== at(entries, '0013-sign', 'node.attest', 1)));
   const r = await verify(root);
-  expectFailure(r, { file: file('0013-sign'), line: lineOf(root, '0013-sign', 'sign.result') }, /node-2 signed with key k[0-9a-f]+ but never attested/);
+  expectFailure(r, { file: file('0013-sign'), line: lineOf(root, '0013-sign', 'sign.result'), kind: 'policy' }, /node-2 signed with key k[0-9a-f]+ but never attested/);
 });
 
 test('a missing node-empty attestation after an export with deletion', async () => {
   const root = copyGolden();
   editChain(root, (entries) => entries.filter((_, i) => i !== at(entries, '0012-keygen', 'node.attest', 2)));
   const r = await verify(root);
-  expectFailure(r, { file: file('0012-keygen'), line: lineOf(root, '0012-keygen', 'node.delete', 2) }, /node-3 deleted its share of key k[0-9a-f]+ but never attested/);
+  expectFailure(r, { file: file('0012-keygen'), line: lineOf(root, '0012-keygen', 'node.delete', 2), kind: 'policy' }, /node-3 deleted its share of key k[0-9a-f]+ but never attested/);
 });
 
 test('an attestation that still holds the key does not count', async () => {
@@ -272,7 +272,7 @@ test('an attestation that still holds the key does not count', async () => {
     attest.result = { ...attest.result, holds: [{ keyId: anchors.keyId, epoch: 1 }] };
     return entries;
   });
-  expectFailure(await verify(root), { file: file('0012-keygen'), line: lineOf(root, '0012-keygen', 'node.delete', 0) }, /node-1 deleted its share of key k[0-9a-f]+ but never attested/);
+  expectFailure(await verify(root), { file: file('0012-keygen'), line: lineOf(root, '0012-keygen', 'node.delete', 0), kind: 'policy' }, /node-1 deleted its share of key k[0-9a-f]+ but never attested/);
 });
 
 // The product's own crash record: 0014-shard-check was torn mid-append, and the next command
@@ -282,7 +282,7 @@ test('an interrupted ceremony the next one does not record', async () => {
   editChain(root, (entries) => entries.filter((_, i) => i !== at(entries, '0015-guardian-check', 'ceremony.interrupted')));
   const r = await verify(root);
   const last = readLines(join(root, file('0014-shard-check'))).length;
-  expectFailure(r, { file: file('0014-shard-check'), line: last }, /ceremony 0014-shard-check never closed, and the next ceremony does not record it as interrupted/);
+  expectFailure(r, { file: file('0014-shard-check'), line: last, kind: 'unclosed' }, /ceremony 0014-shard-check never closed, and the next ceremony does not record it as interrupted/);
 });
 
 test('a truncated last line', async () => {
@@ -292,14 +292,14 @@ test('a truncated last line', async () => {
   const text = readFileSync(path, 'utf8');
   writeFileSync(path, text.slice(0, text.length - 200));
   const r = await verify(root);
-  expectFailure(r, { file: file('0019-sign'), line: lines }, /truncated last line/);
+  expectFailure(r, { file: file('0019-sign'), line: lines, kind: 'torn' }, /truncated last line/);
 });
 
 test('a modified artifact', async () => {
   const root = copyGolden();
   const shard = `holdings/bob/bob.${anchors.keyId}.e1.shard.age`;
   writeFileSync(join(root, shard), 'not the shard');
-  expectFailure(await verify(root), { file: file('0012-keygen'), line: lineOf(root, '0012-keygen', 'export.shard', 1) }, new RegExp(`artifact ${shard.replaceAll('.', '\\.')} has sha256`));
+  expectFailure(await verify(root), { file: file('0012-keygen'), line: lineOf(root, '0012-keygen', 'export.shard', 1), kind: 'artifact' }, new RegExp(`artifact ${shard.replaceAll('.', '\\.')} has sha256`));
 });
 
 test('a roster file edited outside the transcript', async () => {
@@ -307,5 +307,5 @@ test('a roster file edited outside the transcript', async () => {
   const roster = JSON.parse(readFileSync(join(root, 'roster.json'), 'utf8'));
   roster.policy.approvals = 1;
   writeFileSync(join(root, 'roster.json'), JSON.stringify(roster));
-  expectFailure(await verify(root), { file: 'roster.json', line: 0 }, /is not the roster the transcript folds to/);
+  expectFailure(await verify(root), { file: 'roster.json', line: 0, kind: 'cache' }, /is not the roster the transcript folds to/);
 });
