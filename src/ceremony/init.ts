@@ -1,5 +1,5 @@
-import { readdirSync } from 'node:fs';
 import { KeyriteError } from '../base/errors.js';
+import { listDir } from '../fs/atomic.js';
 import type { Workspace } from '../fs/workspace.js';
 import { newIdentity } from '../custody/identity.js';
 import type { Sealed } from '../evidence/writer.js';
@@ -31,11 +31,12 @@ export interface InitResult {
   sealed: Sealed;
 }
 
+/** Anything else there (files, or a file where the directory should be) is someone's: never init over it. */
 function isEmptyOrAbsent(dir: string): boolean {
   try {
-    return readdirSync(dir).length === 0;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+    return listDir(dir).length === 0;
+  } catch {
+    return false;
   }
 }
 

@@ -1,6 +1,7 @@
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
+import { listDir } from '../fs/atomic.js';
 
 // How ceremonies are laid out and linked: transcripts/<NNNN>-<script>.jsonl, numbered in the
 // order they ran, one DSSE envelope per line. A line's digest is sha256 of its bytes without the
@@ -32,25 +33,13 @@ export function byCeremonyOrder(files: string[]): string[] {
 
 /** The workspace's transcript files, oldest ceremony first. */
 export function ceremonyFiles(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const names = listDir(dir);
   return byCeremonyOrder(names.filter((n) => n.endsWith(TRANSCRIPT_EXT)).map((n) => join(dir, n)));
 }
 
 /** The id for a new ceremony: one past every number used so far, set-aside torn files included. */
 export function nextCeremonyId(dir: string, script: string): string {
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  const used = names.map(numberOf).filter((n): n is number => n !== undefined);
+  const used = listDir(dir).map(numberOf).filter((n): n is number => n !== undefined);
   const next = used.length ? Math.max(...used) + 1 : 1;
   return `${String(next).padStart(4, '0')}-${script}`;
 }

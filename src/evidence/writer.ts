@@ -1,8 +1,7 @@
-import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonical } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
-import { fsyncDir } from '../fs/atomic.js';
+import { appendDurably } from '../fs/atomic.js';
 import type { Workspace } from '../fs/workspace.js';
 import { publicOf, type Identity } from '../custody/identity.js';
 import { pgpWords } from '../base/pgpwords.js';
@@ -241,17 +240,8 @@ export class Ceremony {
   }
 
   private append(text: string): void {
-    const first = this.seq === 0;
-    const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (first ? constants.O_EXCL : 0);
-    const fd = openSync(this.file, flags, 0o644);
-    try {
-      const buf = Buffer.from(text, 'utf8');
-      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (first) fsyncDir(this.ws.transcriptsDir);
+    // The first line creates the ceremony's file, which must not exist yet.
+    appendDurably(this.file, text, { mode: 0o644, exclusive: this.seq === 0 });
   }
 
   private genesis(): string {

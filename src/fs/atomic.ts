@@ -1,4 +1,4 @@
-import { closeSync, constants, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { KeyriteError } from '../base/errors.js';
@@ -58,6 +58,35 @@ export function replaceFile(path: string, data: Uint8Array | string, mode = 0o64
   const tmp = writeTemp(path, data, mode);
   renameSync(tmp, path);
   fsyncDir(dirname(path));
+}
+
+/**
+ * Appends `text` with one write loop and fsyncs it before returning; when the append creates the
+ * file (`exclusive`: it must not exist yet), the directory entry is made durable too. For the
+ * append-only logs: transcripts and a node's session log.
+ */
+export function appendDurably(path: string, text: string, o: { mode: number; exclusive?: boolean }): void {
+  const created = o.exclusive === true || !existsSync(path);
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (o.exclusive ? constants.O_EXCL : 0);
+  const fd = openSync(path, flags, o.mode);
+  try {
+    const buf = Buffer.from(text, 'utf8');
+    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (created) fsyncDir(dirname(path));
+}
+
+/** The names in `dir`, or none when it does not exist yet. */
+export function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
 }
 
 /** Removes a file and makes the removal durable. */

@@ -49,8 +49,9 @@ export class Workspace {
     return relative(this.root, path);
   }
 
+  /** A workspace is its transcript: the roster and key files beside it are caches of it. */
   exists(): boolean {
-    return existsSync(this.rosterFile);
+    return existsSync(this.transcriptsDir);
   }
 
   /** Fails with a pointer to `keyrite init` when there is no workspace here. */

@@ -1,6 +1,6 @@
-import { closeSync, constants, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fsyncDir } from '../fs/atomic.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appendDurably } from '../fs/atomic.js';
 
 // Every signing session a node has started, so it never signs for one twice (DESIGN §5: a
 // replayed message aborts the run): a request captured and sent again in a fresh, validly signed
@@ -29,16 +29,7 @@ export class SessionLog {
 
   /** Remembers `sessionId` for good; durable when it returns. */
   add(sessionId: string): void {
-    const created = !existsSync(this.path);
-    const fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
-    try {
-      const line = Buffer.from(`${this.torn ? '\n' : ''}${sessionId}\n`, 'utf8');
-      writeSync(fd, line, 0, line.length);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (created) fsyncDir(dirname(this.path));
+    appendDurably(this.path, `${this.torn ? '\n' : ''}${sessionId}\n`, { mode: 0o600 });
     this.torn = false;
     this.used.add(sessionId);
   }

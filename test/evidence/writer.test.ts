@@ -50,7 +50,8 @@ async function enrolled(ws: Workspace, name: string, role: Identity['role']): Pr
   return id;
 }
 
-const verify = (ws: Workspace) => verifyTranscripts({ files: ceremonyFiles(ws.transcriptsDir), root: ws.root, rosterFile: ws.rosterFile });
+// The writer alone keeps no caches: those are the ceremony kernel's (src/ceremony/kernel/session.ts).
+const verify = (ws: Workspace) => verifyTranscripts({ files: ceremonyFiles(ws.transcriptsDir), root: ws.root });
 const steps = (file: string) => readLines(file).map((l) => statementOf(l).predicate.step);
 
 test('each line is a DSSE envelope of an in-toto Statement v1, signed over PAE', async () => {
