@@ -2,7 +2,7 @@ import type { ApprovalLedger } from '../state/approvals.js';
 import type { PublicIdentity } from '../state/identity.js';
 import { approvalsNeeded, type Script } from '../evidence/script.js';
 
-// The rules a ceremony must follow beyond each entry's own signatures (DESIGN §1, §6):
+// The rules a ceremony must follow beyond each entry's own signatures (docs/ARCHITECTURE.md §1, §6):
 //  - it opens with ceremony.start (after ceremony.interrupted, if the one before never closed),
 //    and closes with ceremony.seal (by the same actor) or ceremony.abort, with nothing after;
 //  - a newcomer who signed its opening entries is enrolled by it;

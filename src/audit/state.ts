@@ -3,7 +3,7 @@ import { ceremonyFiles } from '../evidence/chain.js';
 import type { CustodyState } from '../state/fold.js';
 import { Verifier, type FailureKind } from './verify.js';
 
-// The custody state every decision is made from (DESIGN §2, "State from evidence"): the fold
+// The custody state every decision is made from (docs/ARCHITECTURE.md §2, "State from evidence"): the fold
 // of the workspace's signed, hash-chained transcript, each entry's signatures checked against the
 // roster in force at its line. Any entry that fails those checks stops the load: nothing is
 // decided from evidence that does not verify. What only the whole history shows (an unclosed

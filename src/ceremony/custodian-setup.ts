@@ -12,7 +12,7 @@ import { checkGuardians } from './guardians.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession } from './kernel/session.js';
 
-// custodian setup: the custodian's age key split k-of-m among guardians (DESIGN §1 step 2).
+// custodian setup: the custodian's age key split k-of-m among guardians (docs/ARCHITECTURE.md §1 step 2).
 // Records, in order: ceremony.start, the checklist confirmations, custodian.setup (the set file
 // and every share file as subjects), ceremony.seal. Only the age key is split.
 

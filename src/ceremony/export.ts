@@ -12,7 +12,7 @@ import { attestEmpty, fromNode, inProcess, type NodeConnector } from './kernel/n
 import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
 
-// Export (DESIGN §1 step 3, §8): each node encrypts its share to its custodian and signs its
+// Export (docs/ARCHITECTURE.md §1 step 3, §8): each node encrypts its share to its custodian and signs its
 // export.shard entry; the shard is written durably and read back, and only then is the node's
 // entry recorded; only when every shard is, and when asked, does each node delete its copy
 // (node.delete) and attest that it holds nothing for the key (node.attest). Records, in order:

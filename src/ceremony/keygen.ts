@@ -12,7 +12,7 @@ import { fromNode, inProcess, type NodeConnector } from './kernel/nodes.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths } from './kernel/session.js';
 
-// keygen (DESIGN §1 step 1): a t-of-n DKG among the signing nodes over the engine's
+// keygen (docs/ARCHITECTURE.md §1 step 1): a t-of-n DKG among the signing nodes over the engine's
 // authenticated protocol, party i on node-i assigned to the i-th custodian named. Records, in
 // order: ceremony.start, the checklist confirmations, one keygen.share per node (signed by the
 // node: it holds its party's share, encrypted to itself), keygen.result (the whole key record),

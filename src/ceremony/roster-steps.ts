@@ -4,7 +4,7 @@ import { publicOf } from '../custody/identity.js';
 import type { Ceremony } from '../evidence/writer.js';
 import { applyChange, enrol, requireSealed, rosterDigest, type Roster, type RosterChange } from '../state/roster.js';
 
-// The roster's recorded transitions (DESIGN §6, "Roster"): enrolment while it is open, the seal
+// The roster's recorded transitions (docs/ARCHITECTURE.md §6, "Roster"): enrolment while it is open, the seal
 // that makes version 1, and changes under the approvers' quorum. Each is checked against the
 // roster in force before it is recorded; the fold then applies it (src/state/fold.ts), and the
 // roster cache is rewritten from the fold when the ceremony closes.

@@ -3,7 +3,7 @@ import type { Operator } from './kernel/operator.js';
 import { withSession } from './kernel/session.js';
 import { openCustodianShard } from './kernel/shards.js';
 
-// shard check: a drill (DESIGN §1). The custodian's passphrase opens their identity, the
+// shard check: a drill (docs/ARCHITECTURE.md §1). The custodian's passphrase opens their identity, the
 // identity opens the shard, and the share inside is the one the key record expects for their
 // party (its secret times the generator is that party's verifying share). Nothing is signed
 // or changed. Records, in order: ceremony.start, its checklist confirmations, drill.result,

@@ -12,7 +12,7 @@ import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths } from './kernel/session.js';
 import { openCustodianShard, type OpenedShard } from './kernel/shards.js';
 
-// Just-in-time signing (DESIGN §1 step 4): each signing custodian opens their shard and confirms
+// Just-in-time signing (docs/ARCHITECTURE.md §1 step 4): each signing custodian opens their shard and confirms
 // the message digest; their node checks the custodian's signed request, signs its part and
 // forgets the share; every node then attests that it holds nothing for the key. The result is
 // checked with the engine's verifier before anyone sees it. Records, in order: ceremony.start,

@@ -10,7 +10,7 @@ import { TerminalOperator } from './terminal.js';
 
 // What every command runs with, and the options each one takes, as types. Commands import
 // this module (never main.ts), so the CLI has no import cycle; commander hands over untyped
-// option bags, and run() is the one place that names their type (DESIGN §7, the contract).
+// option bags, and run() is the one place that names their type (docs/ARCHITECTURE.md §7, the contract).
 
 /** The global options, before or after the command. */
 interface GlobalOptions {

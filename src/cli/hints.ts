@@ -2,7 +2,7 @@ import type { Command, Option } from 'commander';
 import { KeyriteError, type ErrorCode } from '../base/errors.js';
 
 // Which flag or command to try next, by error code. The layers below say what is wrong and
-// never name a flag (DESIGN §4): only the CLI knows its flags, so only the CLI hints at them.
+// never name a flag (docs/ARCHITECTURE.md §4): only the CLI knows its flags, so only the CLI hints at them.
 // The hint follows the message (output.ts says how it is printed); the code and the message
 // stay the lower layer's, so scripts that match on them are unaffected.
 

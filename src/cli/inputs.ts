@@ -5,7 +5,7 @@ import { CliError, cliUsage } from './hints.js';
 
 // Parsers for the flags' values, so a command's action receives typed options. Per-person
 // inputs arrive as repeated NAME=PATH options (--identity alice=/media/a/id.age): secrets
-// themselves never come from argv, only paths to them (DESIGN §7).
+// themselves never come from argv, only paths to them (docs/ARCHITECTURE.md §7).
 
 export type NamedPaths = Map<string, string>;
 

@@ -5,7 +5,7 @@ import { commandLineOf, hintFor, type CommandLine } from './hints.js';
 import { collectNamed } from './inputs.js';
 import { printError } from './output.js';
 
-// Entry point: global options, the output contract of DESIGN §7 (one JSON object under --json;
+// Entry point: global options, the output contract of docs/ARCHITECTURE.md §7 (one JSON object under --json;
 // exit 0 done, 1 refused or failed, 2 usage), and one error path for every command, which
 // adds the CLI's hint to a lower layer's refusal.
 

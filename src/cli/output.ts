@@ -1,7 +1,7 @@
 import { publicDetails, type KeyriteError } from '../base/errors.js';
 
 // The two faces of every command: lines for a person, or exactly one JSON object on stdout for
-// a script (DESIGN §7). Human notes under --json go to stderr so stdout stays parseable.
+// a script (docs/ARCHITECTURE.md §7). Human notes under --json go to stderr so stdout stays parseable.
 //
 // How keyrite talks — one style of sentence for every message, whichever layer wrote it:
 //

@@ -7,7 +7,7 @@ import { publicPackageOf, type Share } from '../engine/index.js';
 import { assignmentOf, type KeyRecord } from '../state/key-record.js';
 import { openSealed, readShare } from './sealed.js';
 
-// A shard (DESIGN §6): an age file to the custodian holding engine, key id, epoch, party, the
+// A shard (docs/ARCHITECTURE.md §6): an age file to the custodian holding engine, key id, epoch, party, the
 // share and the group's public data. Only the node that held the share writes one, and only the
 // custodian's identity opens it.
 
@@ -27,7 +27,7 @@ export function shardPath(ws: Workspace, custodian: string, keyId: string, epoch
   return join(ws.holdingsDir(custodian), `${custodian}.${keyId}.e${epoch}.shard.age`);
 }
 
-/** How the transcript names a shard (DESIGN §6): by its role, since the custodian carries it away. */
+/** How the transcript names a shard (docs/ARCHITECTURE.md §6): by its role, since the custodian carries it away. */
 export function shardRoleName(custodian: string, keyId: string, epoch: number): string {
   return `keyrite:shard/${custodian}/${keyId}/e${epoch}`;
 }

@@ -4,7 +4,7 @@ import { frostSecret, groupData, parseShare, publicPackageOf, samePackage } from
 import type { Suite } from './suite.js';
 import type { RecoveredKey, Share } from './types.js';
 
-// Emergency recovery only (DESIGN §1 step 6): interpolate the group secret from t shares with
+// Emergency recovery only (docs/ARCHITECTURE.md §1 step 6): interpolate the group secret from t shares with
 // noble's combineSecret, and refuse to return anything that is not the group key's scalar.
 
 export function combineShares(suite: Suite, input: Share[]): RecoveredKey {

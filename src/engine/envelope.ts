@@ -3,7 +3,7 @@ import { decryptWith, encryptTo } from '../base/age.js';
 import { signObject, verifyObject, type SigningKey } from '../base/ed25519.js';
 import { blame, malformed } from './blame.js';
 
-// Protocol envelopes (DESIGN §5). Every message is signed by its sender over the canonical
+// Protocol envelopes (docs/ARCHITECTURE.md §5). Every message is signed by its sender over the canonical
 // envelope without `sig`. Point-to-point payloads are signed first (inner signature over
 // session, round, sender, recipient and body), then age-encrypted to the recipient, so after
 // decryption the recipient holds the sender's signed statement of what it sent.

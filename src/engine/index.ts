@@ -1,4 +1,4 @@
-// Threshold engines (DESIGN §3) and their authenticated protocol runs (DESIGN §5).
+// Threshold engines (docs/ARCHITECTURE.md §3) and their authenticated protocol runs (docs/ARCHITECTURE.md §5).
 // Nothing here prints, prompts, stores files or opens connections.
 
 export type { Engine, EngineId, Share, PublicPackage, RecoveredKey, Rounds, Round2Out, Rng, DkgOptions, SignOptions, RefreshOptions, ReshareOptions } from './types.js';

@@ -9,7 +9,7 @@ import type { PublicPackage, Share } from './types.js';
 // A holder's FROST identifier is its 1-based position in `parties`; the list is part of every
 // share and of the session id, so all holders agree on it.
 
-/** DESIGN §6: `k` + first 16 hex of sha256(engine ‖ group public key bytes). */
+/** docs/ARCHITECTURE.md §6: `k` + first 16 hex of sha256(engine ‖ group public key bytes). */
 export function keyIdOf(engine: string, publicKeyHex: string): string {
   const bytes = Buffer.concat([Buffer.from(engine, 'utf8'), fromHex(publicKeyHex, 'group public key')]);
   return 'k' + sha256Hex(bytes).slice(0, 16);

@@ -6,7 +6,7 @@
 export type EngineId = 'ed25519' | 'bip340';
 export const ENGINE_IDS: readonly EngineId[] = ['ed25519', 'bip340'];
 
-/** One party's key share. Secret: lives only in memory or age ciphertext (DESIGN §2). */
+/** One party's key share. Secret: lives only in memory or age ciphertext (docs/ARCHITECTURE.md §2). */
 export type Share = {
   v: 1;
   engine: string;
@@ -28,7 +28,7 @@ export type Share = {
 /** The group's public data: a share without `party` and `secret`. Stored in key records. */
 export type PublicPackage = Omit<Share, 'party' | 'secret'>;
 
-/** Emergency recovery output (DESIGN §3). Never print it; encrypt it to a named recipient. */
+/** Emergency recovery output (docs/ARCHITECTURE.md §3). Never print it; encrypt it to a named recipient. */
 export type RecoveredKey = {
   engine: string;
   keyId: string;

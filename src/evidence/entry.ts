@@ -8,7 +8,7 @@ import { toolInfo } from './tool.js';
 // One transcript entry, made and signed. The coordinator's writer makes most entries itself; a
 // signing node makes its own (export.shard, node.delete, node.attest, keygen.share) from a draft
 // the writer hands it — where in the chain the entry goes — and signs it with its own key, so no
-// ceremony ever holds a node's identity (DESIGN §6, "Who signs what").
+// ceremony ever holds a node's identity (docs/ARCHITECTURE.md §6, "Who signs what").
 
 /** Where the next entry goes: everything of its predicate that the signer does not decide. */
 export interface EntryDraft {

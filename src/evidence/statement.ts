@@ -88,7 +88,7 @@ export function artifactsOf(s: Statement): Subject[] {
   return s.subject.filter((x) => x.name !== ROSTER_SUBJECT).map((x) => ({ name: x.name, sha256: x.digest.sha256 }));
 }
 
-/** A carried-away file's subject name: by its role, never by a local path (DESIGN §6). */
+/** A carried-away file's subject name: by its role, never by a local path (docs/ARCHITECTURE.md §6). */
 export function isRoleName(name: string): boolean {
   return name.startsWith('keyrite:');
 }

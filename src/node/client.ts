@@ -50,6 +50,6 @@ export interface NodeClient {
   exportShard(h: Holding, draft: EntryDraft): Promise<Recorded & { custodian: string; shard: string }>;
   /** Deletes the node's copy and signs its node.delete entry. */
   deleteShare(h: Holding, draft: EntryDraft): Promise<Recorded>;
-  /** What the node holds, at rest and in runs, as its signed node.attest entry. A claim, not a proof (DESIGN §2). */
+  /** What the node holds, at rest and in runs, as its signed node.attest entry. A claim, not a proof (docs/ARCHITECTURE.md §2). */
   attest(draft: EntryDraft): Promise<Recorded & { holds: Holding[] }>;
 }

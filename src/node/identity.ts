@@ -6,7 +6,7 @@ import { newIdentity, parseSecret, serializeSecret, publicOf, type Identity } fr
 import type { PublicIdentity } from '../state/identity.js';
 
 // A node's identity lives in a 0600 file inside the node's home directory and never leaves it:
-// the node process must start unattended, so it has no passphrase (DESIGN §2). Only code in
+// the node process must start unattended, so it has no passphrase (docs/ARCHITECTURE.md §2). Only code in
 // src/node reads it; ceremonies get the node's signed answers, never its key.
 
 export function nodeIdentityFile(home: string): string {

@@ -5,7 +5,7 @@ import { sessionIdOf, type SessionParams, type Share } from '../engine/index.js'
 import { assignmentOf, type KeyRecord } from '../state/key-record.js';
 import { sealShare } from '../custody/sealed.js';
 
-// The signing request a custodian signs before handing their share to a node (DESIGN §1 step 4,
+// The signing request a custodian signs before handing their share to a node (docs/ARCHITECTURE.md §1 step 4,
 // §5): key id, epoch, message digest, signer set (custodians) and session id. A node computes a
 // signature share only for a request signed by the custodian assigned to its party, and only when
 // every field matches the session, the share, the key record and the message it is given.

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendDurably } from '../fs/atomic.js';
 
-// Every signing session a node has started, so it never signs for one twice (DESIGN §5: a
+// Every signing session a node has started, so it never signs for one twice (docs/ARCHITECTURE.md §5: a
 // replayed message aborts the run): a request captured and sent again in a fresh, validly signed
 // call, or sent again after the node restarted, names a session already used. The list is
 // <home>/sessions, one id a line, appended and fsynced before the node computes anything.

@@ -9,7 +9,7 @@ import { KEY_ID } from '../state/key-record.js';
 import { openSealedShare, sealShare } from '../custody/sealed.js';
 
 // A node's shares at rest: <home>/shares/<keyId>.<epoch>.age, each age ciphertext to the
-// node's own recipient (DESIGN §2). A share is decrypted into memory for one run and never
+// node's own recipient (docs/ARCHITECTURE.md §2). A share is decrypted into memory for one run and never
 // written in the clear.
 
 export interface Holding {

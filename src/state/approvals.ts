@@ -1,4 +1,4 @@
-// Approvals waiting for the act they approve (DESIGN §6), folded from `approval` entries: who
+// Approvals waiting for the act they approve (docs/ARCHITECTURE.md §6), folded from `approval` entries: who
 // approved which operation on which target. An act that needs approvals consumes them, so one
 // approval never counts twice. A ceremony asks `count` before it starts; the writer and the
 // verifier consume at the sensitive step, with the same code.

@@ -1,7 +1,7 @@
 import { KeyriteError } from '../base/errors.js';
 import { addressesOf, getEngine, type PublicPackage } from '../engine/index.js';
 
-// The public record of a key (DESIGN §6) and its transitions: created by keygen, its epoch
+// The public record of a key (docs/ARCHITECTURE.md §6) and its transitions: created by keygen, its epoch
 // advanced by refresh and reshare (same key id and public key), then retired or compromised.
 // The record is carried whole by the entry that makes each transition, so the fold rebuilds it
 // from the transcript alone; keys/<keyId>.json is a cache written from the fold.

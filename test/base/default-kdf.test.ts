@@ -6,7 +6,7 @@ import { keyrite, passphraseFile, tempDir } from '../support/cli.js';
 import { unlockIdentity } from '../../src/custody/identity.js';
 import { FAST, ok, readJsonFile } from '../support/workspace.js';
 
-// DESIGN §9: scrypt work factor 18, lowered only by the explicit --insecure-fast-kdf.
+// docs/ARCHITECTURE.md §9: scrypt work factor 18, lowered only by the explicit --insecure-fast-kdf.
 // The one test in the foundation suites that runs without the fast KDF.
 
 function scryptStanza(file: string): string[] {

@@ -13,7 +13,7 @@ import type { NodeConnector } from '../../src/ceremony/kernel/nodes.js';
 import { CUSTODIANS, keygen, lifecycleWorkspace, nodeShareFiles, readShard, shardFile, steps } from '../support/lifecycle.js';
 import type { TestWorkspace } from '../support/workspace.js';
 
-// DESIGN §8: a failure at any point of an export leaves, for every party, the node's encrypted
+// docs/ARCHITECTURE.md §8: a failure at any point of an export leaves, for every party, the node's encrypted
 // share or a complete shard whose digest is recorded — never neither. Failures are injected
 // into one node's calls through the in-process connector.
 

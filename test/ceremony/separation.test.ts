@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { makeWorkspace, ok, refused, watch, type TestWorkspace } from '../support/workspace.js';
 
-// Separation of duties (DESIGN §1): no custodian is a guardian; a guardian serves one custodian.
+// Separation of duties (docs/ARCHITECTURE.md §1): no custodian is a guardian; a guardian serves one custodian.
 
 let w: TestWorkspace; // alice set up with g1..g3; bob (custodian) not yet set up; h1..h3 spare guardians
 before(async () => {

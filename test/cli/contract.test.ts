@@ -7,7 +7,7 @@ import { ROOT, keyrite, passphraseFile, snapshot, tempDir } from '../support/cli
 import { acquireLock } from '../../src/fs/lock.ts';
 import type { KeyriteError } from '../../src/base/errors.ts';
 
-// The command contract of DESIGN §7 where it is easiest to break: usage errors, confirmations
+// The command contract of docs/ARCHITECTURE.md §7 where it is easiest to break: usage errors, confirmations
 // without a terminal, what an error may carry to stdout, and the workspace lock.
 
 test('a command group without its subcommand is a usage error, in one JSON object', async () => {

@@ -69,7 +69,7 @@ function sources(dir: string): string[] {
   });
 }
 
-test('the layers below the CLI name no CLI flags in their strings (DESIGN §4)', () => {
+test('the layers below the CLI name no CLI flags in their strings (docs/ARCHITECTURE.md §4)', () => {
   const src = join(ROOT, 'src');
   const named: string[] = [];
   for (const file of sources(src).filter((f) => !f.startsWith(join(src, 'cli')))) {

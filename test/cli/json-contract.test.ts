@@ -5,7 +5,7 @@ import { before, test } from 'node:test';
 import { keyrite, passphraseFile, tempDir, type Run } from '../support/cli.js';
 import { FAST, makeWorkspace, oneObject, ok, refused, type TestWorkspace } from '../support/workspace.js';
 
-// DESIGN §7: under --json, stdout carries exactly one object, {ok:true,...} or
+// docs/ARCHITECTURE.md §7: under --json, stdout carries exactly one object, {ok:true,...} or
 // {ok:false,error:{code,message[,hint]}}; exit 0 done, 1 refused or failed, 2 usage. Without a
 // TTY (CI set) nothing prompts, and a missing input is an exit-2 error naming the flag — in the
 // message when the CLI finds it missing, in the hint when a lower layer does.

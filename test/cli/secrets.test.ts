@@ -8,7 +8,7 @@ import { parseSecret, unlockIdentity, type Identity } from '../../src/custody/id
 import { allFiles } from '../support/cli.js';
 import { makeWorkspace, ok, refused, type TestWorkspace } from '../support/workspace.js';
 
-// DESIGN §2 and §8: secret files are 0600; secret material never reaches stdout, stderr, a
+// docs/ARCHITECTURE.md §2 and §8: secret files are 0600; secret material never reaches stdout, stderr, a
 // transcript or any other unencrypted file. The whole foundation lifecycle runs, including
 // refusals; then every secret (in several encodings) is looked for everywhere it must not be.
 

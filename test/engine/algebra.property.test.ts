@@ -8,7 +8,7 @@ import { getEngine, publicPackageOf, type Share } from '../../src/engine/index.j
 import { identities, names, runDkg, runRefresh, runReshare } from '../support/engine.js';
 import { fuzzRuns } from '../support/fuzz.js';
 
-// Property tests of the share algebra (DESIGN §3) over random t-of-n, through full authenticated
+// Property tests of the share algebra (docs/ARCHITECTURE.md §3) over random t-of-n, through full authenticated
 // protocol runs (test/support/engine.ts): any t shares of a DKG combine to the group key and t−1
 // never do; a refresh keeps the group key and changes every share; a reshare to a random t'/n'
 // keeps the group key; old and new shares never combine. The group secret is also rebuilt here

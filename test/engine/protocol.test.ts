@@ -12,7 +12,7 @@ function subsets<T>(xs: T[], k: number): T[][] {
   return xs.flatMap((x, i) => subsets(xs.slice(i + 1), k - 1).map((rest) => [x, ...rest]));
 }
 
-// The message each engine signs: bip340 takes a 32-byte digest (DESIGN §7).
+// The message each engine signs: bip340 takes a 32-byte digest (docs/ARCHITECTURE.md §7).
 const messageFor = (engine: string, tag: string): Uint8Array => (engine === 'bip340' ? msg32(tag) : new TextEncoder().encode(`keyrite ${tag}`));
 
 for (const engine of ENGINES) {

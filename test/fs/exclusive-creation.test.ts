@@ -5,7 +5,7 @@ import { before, describe, test } from 'node:test';
 import { keyrite, passphraseFile, tempDir } from '../support/cli.js';
 import { FAST, isEmptyDir, makeWorkspace, ok, refused, watch, type TestWorkspace } from '../support/workspace.js';
 
-// keyrite never overwrites a file it would create (DESIGN §8: O_EXCL), and refuses before
+// keyrite never overwrites a file it would create (docs/ARCHITECTURE.md §8: O_EXCL), and refuses before
 // writing anything. README documents FILE_EXISTS for this and WORKSPACE_EXISTS for init.
 
 // One workspace: first while the roster is open for enrolment, then sealed with alice set up.

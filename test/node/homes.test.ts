@@ -8,7 +8,7 @@ import { allFiles, BIN, tempDir } from '../support/cli.js';
 import { CUSTODIANS, everyone, lifecycleWorkspace, steps } from '../support/lifecycle.js';
 import { ok, type TestWorkspace } from '../support/workspace.js';
 
-// Nodes kept apart from the workspace (DESIGN §2, §6): each node's home — its identity, shares
+// Nodes kept apart from the workspace (docs/ARCHITECTURE.md §2, §6): each node's home — its identity, shares
 // and session log — is a directory of its own outside the workspace, served by its own
 // `keyrite node serve --home DIR` process. The coordinator is never told where the homes are and
 // its workspace holds only the nodes' public identities; every node entry in the transcript is

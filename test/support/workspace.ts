@@ -160,7 +160,7 @@ function bind(st: State): TestWorkspace {
       return d;
     },
     async finish() {
-      // SEAL STEP: custodial commands require a sealed roster (DESIGN §1, step 0).
+      // SEAL STEP: custodial commands require a sealed roster (docs/ARCHITECTURE.md §1, step 0).
       must(await kr(['roster', 'seal', ...passArgs(generator, witness)]), 'roster seal');
       if (st.options.setup ?? true) {
         for (const c of st.custodians) {
@@ -179,7 +179,7 @@ function bind(st: State): TestWorkspace {
 }
 
 /**
- * A snapshot of custody state: every file and its mode, except transcripts/ (DESIGN §8: a
+ * A snapshot of custody state: every file and its mode, except transcripts/ (docs/ARCHITECTURE.md §8: a
  * refused attempt may be recorded in the transcript, but custody state must not change).
  */
 export function custodyState(dir: string): Map<string, string> {

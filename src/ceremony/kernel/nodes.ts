@@ -40,7 +40,7 @@ export async function fromNode<T extends Recorded>(c: Ceremony, node: NodeClient
 
 /**
  * Every node's signed claim of what it holds (node.attest), recorded; refuses when one still
- * holds key `keyId` after `why` (DESIGN §8: signing and deletion end with every node empty).
+ * holds key `keyId` after `why` (docs/ARCHITECTURE.md §8: signing and deletion end with every node empty).
  */
 export async function attestEmpty(c: Ceremony, nodes: NodeClient[], keyId: string, why: string): Promise<void> {
   for (const node of nodes) {

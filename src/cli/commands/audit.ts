@@ -6,7 +6,7 @@ import { digestLines } from '../format/common.js';
 import { entryLines, entrySummary, verifyFailed, verifySummary } from '../format/audit.js';
 import { cliUsage } from '../hints.js';
 
-// audit verify: the offline check of the evidence (DESIGN §6); audit show: the same pass,
+// audit verify: the offline check of the evidence (docs/ARCHITECTURE.md §6); audit show: the same pass,
 // printed as a timeline a person can read. Both read only; neither takes the workspace lock.
 
 function digestOption(name: string): (v: string) => string {

@@ -5,7 +5,7 @@ import { exportLines } from '../format/key.js';
 import { collectNamed, NODES_HELP, parseNodes } from '../inputs.js';
 
 // keyrite export: each node's share encrypted to its custodian; with deletion, the nodes then
-// forget it and attest that they hold nothing (DESIGN §1, step 3).
+// forget it and attest that they hold nothing (docs/ARCHITECTURE.md §1, step 3).
 
 export function register(program: Command): void {
   program

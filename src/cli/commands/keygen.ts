@@ -7,7 +7,7 @@ import { cliUsage } from '../hints.js';
 import { collectList, collectNamed, NODES_HELP, parseCount, parseEngine, parseNodes } from '../inputs.js';
 
 // keyrite keygen: DKG among the nodes, party i assigned to the i-th custodian; with --export,
-// the shards are written in the same ceremony (DESIGN §1, steps 1 and 3).
+// the shards are written in the same ceremony (docs/ARCHITECTURE.md §1, steps 1 and 3).
 
 export function register(program: Command): void {
   program

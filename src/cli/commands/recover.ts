@@ -7,7 +7,7 @@ import { collectList, collectNamed } from '../inputs.js';
 import type { Result } from '../output.js';
 
 // keyrite recover custodian: start a recovery session, complete it with released shares, or
-// drill it on one laptop with the guardians' own files (DESIGN §1, step 6).
+// drill it on one laptop with the guardians' own files (docs/ARCHITECTURE.md §1, step 6).
 
 /** A session opened: what each guardian runs next, and then the operator. */
 function started(req: RecoveryRequest): Result {

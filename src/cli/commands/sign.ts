@@ -5,7 +5,7 @@ import { digestLines } from '../format/common.js';
 import { CliError, cliUsage } from '../hints.js';
 import { collectNamed, collectRepeated, NODES_HELP, parseNodes } from '../inputs.js';
 
-// keyrite sign: a just-in-time threshold signature over raw message bytes (DESIGN §1 step 4, §7).
+// keyrite sign: a just-in-time threshold signature over raw message bytes (docs/ARCHITECTURE.md §1 step 4, §7).
 
 function readMessage({ messageFile, messageHex }: Pick<SignOptions, 'messageFile' | 'messageHex'>): Uint8Array {
   if (messageHex && !messageFile) {
