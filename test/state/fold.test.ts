@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { newIdentity, publicOf } from '../../src/custody/identity.js';
+import { addressesOf, type PublicPackage } from '../../src/engine/index.js';
+import { apply, CustodyState, prepare, type FoldEntry } from '../../src/state/fold.js';
+import type { KeyRecord } from '../../src/state/key-record.js';
+import { enrol, newRoster, rosterDigest } from '../../src/state/roster.js';
+import { identities, runDkg } from '../support/engine.js';
+
+// The fold on its own: each transition it accepts, each it refuses, and that a refusal leaves
+// the state exactly as it was (the writer relies on that to refuse before it appends).
+
+const POLICY = { threshold: 2, parties: 3, guardianThreshold: 2, guardians: 3, approvals: 2 };
+
+function entry(step: string, o: Partial<FoldEntry> = {}): FoldEntry {
+  return { ceremony: '0002-test', step, actor: 'gen', params: {}, result: {}, subjects: [], ...o };
+}
+
+async function genesis(): Promise<CustodyState> {
+  const roster = newRoster(POLICY);
+  enrol(roster, publicOf(await newIdentity('gen', 'generator')));
+  for (const n of ['node-1', 'node-2', 'node-3']) enrol(roster, publicOf(await newIdentity(n, 'node')));
+  const state = new CustodyState();
+  apply(state, entry('ceremony.start', { params: { roster } }));
+  return state;
+}
+
+/** A key record for a real ed25519 public package, as keygen.result carries it. */
+async function keyRecord(): Promise<{ record: KeyRecord; pkg: PublicPackage }> {
+  const ids = await identities(['node-1', 'node-2', 'node-3']);
+  const shares = await runDkg('ed25519', ['node-1', 'node-2', 'node-3'], 2, ids);
+  const { party: _p, secret: _s, ...pkg } = Object.values(shares)[0]!;
+  const parties = ['node-1', 'node-2', 'node-3'].map((n, i) => ({ party: n, node: n, custodian: ['alice', 'bob', 'carol'][i]! }));
+  const record: KeyRecord = { v: 1, keyId: pkg.keyId, label: 'k', engine: 'ed25519', epoch: pkg.epoch, publicKey: pkg.groupPublicKey, threshold: 2, parties, publicPackage: pkg, addresses: addressesOf('ed25519', pkg.groupPublicKey), status: 'active' };
+  return { record, pkg };
+}
+
+/** A structural snapshot of a state, to show a refusal changed nothing. */
+function snapshotOf(s: CustodyState): string {
+  return JSON.stringify({ r: s.roster, d: s.rosterDigest, k: [...s.keys], g: [...s.guardianSets], a: [...s.artifacts], n: s.entries, c: s.approvals.count({ operation: 'op', target: 't' }) });
+}
+
+function refusedUnchanged(state: CustodyState, e: FoldEntry, code: string): void {
+  const before = snapshotOf(state);
+  assert.throws(() => prepare(state, e), (err: any) => err.code === code);
+  assert.equal(snapshotOf(state), before, `refusing ${e.step} changed the state`);
+}
+
+describe('the custody fold', () => {
+  test('genesis: the first entry carries the roster; anything else first is refused', async () => {
+    const state = await genesis();
+    assert.equal(state.requireRoster().version, 0);
+    assert.equal(state.rosterDigest, rosterDigest(state.requireRoster()));
+    const empty = new CustodyState();
+    refusedUnchanged(empty, entry('roster.seal'), 'BAD_GENESIS');
+    refusedUnchanged(empty, entry('ceremony.start', { params: { roster: { v: 1, version: 1, members: [], nodes: [] } } }), 'BAD_GENESIS');
+  });
+
+  test('a key record: created by keygen.result, advanced one epoch at a time, then retired or compromised', async () => {
+    const state = await genesis();
+    const { record } = await keyRecord();
+    refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, addresses: { solana: 'forged' } } } }), 'DAMAGED_FILE');
+    refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, epoch: 2 } } }), 'DAMAGED_FILE');
+    apply(state, entry('keygen.result', { result: { record } }));
+    assert.deepEqual(state.key(record.keyId), record);
+    refusedUnchanged(state, entry('keygen.result', { result: { record } }), 'BAD_CHANGE');
+    const next = { ...record, epoch: 2, publicPackage: { ...record.publicPackage, epoch: 2 } };
+    refusedUnchanged(state, entry('refresh.result', { result: { record: { ...next, epoch: 3, publicPackage: { ...record.publicPackage, epoch: 3 } } } }), 'BAD_CHANGE');
+    apply(state, entry('refresh.result', { result: { record: next } }));
+    assert.equal(state.key(record.keyId).epoch, 2);
+    apply(state, entry('key.retire', { params: { keyId: record.keyId } }));
+    assert.equal(state.key(record.keyId).status, 'retired');
+    refusedUnchanged(state, entry('key.retire', { params: { keyId: record.keyId } }), 'BAD_CHANGE');
+    refusedUnchanged(state, entry('reshare.result', { result: { record: { ...next, epoch: 3, publicPackage: { ...record.publicPackage, epoch: 3 } } } }), 'BAD_CHANGE');
+    apply(state, entry('recover.result', { params: { keyId: record.keyId, kind: 'private-key' } }));
+    assert.equal(state.key(record.keyId).status, 'compromised');
+    refusedUnchanged(state, entry('recover.result', { params: { keyId: record.keyId, kind: 'private-key' } }), 'BAD_CHANGE');
+  });
+
+  test('approvals are counted per operation and target, and consumed by the act', async () => {
+    const state = await genesis();
+    const t = { operation: 'op', target: 't' };
+    apply(state, entry('approval', { actor: 'bob', params: t }));
+    apply(state, entry('approval', { actor: 'bob', params: t }));
+    apply(state, entry('approval', { actor: 'carol', params: t }));
+    assert.equal(state.approvals.count(t), 2, 'one approver counts once');
+    assert.equal(state.approvals.count({ operation: 'op', target: 'other' }), 0);
+    refusedUnchanged(state, entry('approval', { params: { target: 't' } }), 'BAD_CHANGE');
+    apply(state, entry('recover.intent', { consumes: t }));
+    assert.equal(state.approvals.count(t), 0);
+  });
+
+  test('guardian sets: the current set per custodian, and which custodian each guardian serves', async () => {
+    const state = await genesis();
+    apply(state, entry('custodian.setup', { params: { custodian: 'alice', setId: 's1', k: 2, m: 3, guardians: ['g1', 'g2', 'g3'] } }));
+    assert.equal(state.servedBy().get('g2'), 'alice');
+    refusedUnchanged(state, entry('custodian.setup', { params: { custodian: 'bob', setId: 's2', k: 2, m: 3, guardians: ['g4'] } }), 'BAD_CHANGE');
+  });
+
+  test('artifacts: the last digest recorded for each name', async () => {
+    const state = await genesis();
+    apply(state, entry('drill.result', { subjects: [{ name: 'a', sha256: '1'.repeat(64) }] }));
+    apply(state, entry('drill.result', { ceremony: '0003-test', subjects: [{ name: 'a', sha256: '2'.repeat(64) }] }));
+    assert.deepEqual(state.artifacts.get('a'), { sha256: '2'.repeat(64), ceremony: '0003-test', step: 'drill.result' });
+    assert.equal(state.entries, 3);
+  });
+});
