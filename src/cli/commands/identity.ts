@@ -40,7 +40,11 @@ export function register(program: Command): void {
     .action(
       run<IdentityShowOptions>(async (o, ctx) => {
         let pub: PublicIdentity;
-        if (o.file && !o.name) pub = readJson<PublicIdentity>(o.file, 'the public identity file');
+        if (o.file && !o.name) {
+          // The fingerprint shown is always the one the keys give, never the one written in the file.
+          const { checkPublicIdentity } = await import('../../state/identity.js');
+          pub = checkPublicIdentity(readJson<unknown>(o.file, 'the public identity file'), `the public identity file ${o.file}`);
+        }
         else if (o.name && !o.file) {
           const { currentRoster } = await import('../../ceremony/queries.js');
           const { member } = await import('../../state/roster.js');
