@@ -1,4 +1,5 @@
 import type { Workspace } from '../fs/workspace.js';
+import { shardRoleName } from '../custody/shard.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession } from './kernel/session.js';
 import { openCustodianShard } from './kernel/shards.js';
@@ -6,8 +7,8 @@ import { openCustodianShard } from './kernel/shards.js';
 // shard check: a drill (docs/ARCHITECTURE.md §1). The custodian's passphrase opens their identity, the
 // identity opens the shard, and the share inside is the one the key record expects for their
 // party (its secret times the generator is that party's verifying share). Nothing is signed
-// or changed. Records, in order: ceremony.start, its checklist confirmations, drill.result,
-// ceremony.seal.
+// or changed. Records, in order: ceremony.start, its checklist confirmations, drill.result
+// (naming the shard by its role, wherever the custodian keeps it), ceremony.seal.
 
 export interface ShardCheckInput {
   ws: Workspace;
@@ -34,7 +35,7 @@ export async function checkShard(i: ShardCheckInput): Promise<ShardCheckResult> 
     const { custodian, shard, path, sha256 } = await openCustodianShard(s, r, i.custodian, { path: i.shardPath, identity: i.identityPath });
     const facts = { keyId: r.keyId, epoch: r.epoch, custodian: i.custodian, party: shard.party };
     const out = await s.run({ script: 'shard-check', actor: custodian, params: { keyId: r.keyId } }, async (c) => {
-      await c.record({ step: 'drill.result', actor: custodian, params: { drill: 'shard', ...facts }, result: { ok: true }, subjects: [{ name: i.ws.relative(path), sha256 }] });
+      await c.record({ step: 'drill.result', actor: custodian, params: { drill: 'shard', ...facts }, result: { ok: true }, subjects: [{ name: shardRoleName(i.custodian, r.keyId, r.epoch), sha256 }] });
       return {};
     });
     return { ...facts, path, sha256, ceremony: out.ceremony };

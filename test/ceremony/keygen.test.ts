@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { sha256Hex } from '../../src/base/canonical.js';
@@ -79,6 +79,18 @@ describe('keygen with export and deletion', () => {
     assert.equal(r.sha256, k.shards[1].sha256);
     unchanged();
     assert.ok(steps(tw, r.ceremony).some((x) => x.step === 'drill.result' && x.actor === 'bob'));
+  });
+
+  test('shard check of a shard kept outside the workspace names it by role, and the evidence still verifies', async () => {
+    const medium = join(tw.freshDir('carol-medium'), 'carol.shard.age');
+    copyFileSync(shardFile(tw, 'carol', k.keyId), medium);
+    const r = ok(await tw.kr(['shard', 'check', '--json', '--key', k.keyId, '--custodian', 'carol', '--shard', `carol=${medium}`, ...tw.passArgs('carol')]));
+    const statements = readFileSync(join(tw.root, 'transcripts', `${r.ceremony}.jsonl`), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(Buffer.from(JSON.parse(l).payload, 'base64').toString('utf8')));
+    const drill = statements.find((x) => x.predicate.step === 'drill.result')!;
+    assert.deepEqual(drill.subject, [{ name: `keyrite:shard/carol/${k.keyId}/e1`, digest: { sha256: sha256Hex(readFileSync(medium)) } }]);
+    assert.ok(!JSON.stringify(statements).includes(medium), 'the local path is in no entry');
+    ok(await tw.kr(['audit', 'verify', '--json']), 'audit verify after a drill on an outside medium');
   });
 
   test('shard check refuses another custodian\'s shard', async () => {
