@@ -1,0 +1,134 @@
+import { hex } from '../../canonical.js';
+import type { Fail } from '../codec.js';
+import type { Rng } from '../types.js';
+import { bytes } from './codec.js';
+import { fromBig, gfDot, gfMul, toBig } from './gf128.js';
+import { hashToScalars, tagged } from './hash.js';
+import { bitAt, KAPPA } from './ot-base.js';
+import { Fn } from './suite.js';
+
+// OT extension: KOS15 (Keller, Orsini, Scholl, "Actively Secure OT Extension with Optimal
+// Overhead", ePrint 2015/546, Fig. 7) with its consistency check over GF(2^128), made
+// non-interactive by deriving the check's challenge from the receiver's message (Fiat–Shamir),
+// as DKLs23 §5 suggests for keeping signing at three rounds.
+//
+// Setup (from KAPPA base OTs, roles reversed): the extension SENDER holds a secret Δ ∈ {0,1}^κ
+// and one seed per column, k_i^{Δ_i}; the extension RECEIVER holds both seeds k_i^0, k_i^1.
+// Extend, for choice bits x (ROWS of them; the last PAD are random and only mask the check):
+//   receiver: t^i = G(k_i^0), u^i = t^i ⊕ G(k_i^1) ⊕ x           → sends u
+//   sender:   q^i = G(k_i^{Δ_i}) ⊕ Δ_i·u^i, so row-wise q_j = t_j ⊕ x_j·Δ
+//   check:    χ_j = H(nonce, u); receiver sends x̃ = Σ x_j·χ_j and t̃ = Σ t_j·χ_j;
+//             the sender accepts only if Σ q_j·χ_j = t̃ + x̃·Δ.
+// Then H(j, q_j) and H(j, q_j ⊕ Δ) are the sender's two random messages of OT j, and the
+// receiver's H(j, t_j) is the one it chose. A failed check means the receiver cheated; each
+// failure can leak a bit of Δ, so the caller must ban the receiver (DESIGN §3).
+//
+// G is SHAKE256 keyed by the seed and bound to a per-run nonce (session and ordered pair), so the
+// long-lived base-OT seeds are never expanded twice for the same nonce.
+
+/** Payload rows: the multiplication's batch ξ = |q| + 2s = 256 + 2·80 (DKLs19 §? "ξ"; DKLs23 §5). */
+export const XI = 416;
+/** KOS padding rows: κ + s random choice bits that hide x̃. */
+export const PAD = KAPPA + 80;
+export const ROWS = XI + PAD;
+const COL = ROWS / 8;
+const ROW = KAPPA / 8;
+
+export type OtExtSenderSetup = { delta: Uint8Array; seeds: Uint8Array[] };
+export type OtExtReceiverSetup = { seeds0: Uint8Array[]; seeds1: Uint8Array[] };
+export type OtExtMessage = { u: string; x: string; t: string };
+
+/** The receiver's state until the sender's reply: its rows t_j and choice bits (first XI). */
+export type OtExtReceiverState = { rows: Uint8Array; choices: Uint8Array };
+
+const prg = (seed: Uint8Array, nonce: Uint8Array, column: number): Uint8Array => tagged('ote/prg', [nonce, column, seed], COL);
+
+function xorInto(dst: Uint8Array, src: Uint8Array, offset = 0): void {
+  for (let i = 0; i < src.length; i++) dst[offset + i]! ^= src[i]!;
+}
+
+// Columns (KAPPA × ROWS bits, column-major) to rows (ROWS × KAPPA bits, row-major).
+function transpose(columns: Uint8Array): Uint8Array {
+  const rows = new Uint8Array(ROWS * ROW);
+  for (let i = 0; i < KAPPA; i++) {
+    const bit = 1 << (i & 7);
+    const byte = i >> 3;
+    for (let j = 0; j < ROWS; j++) if ((columns[i * COL + (j >> 3)]! >> (j & 7)) & 1) rows[j * ROW + byte]! |= bit;
+  }
+  return rows;
+}
+
+const challenges = (nonce: Uint8Array, u: Uint8Array): Uint8Array => tagged('ote/chi', [nonce, u], ROWS * ROW);
+
+/** Receiver: extends its setup for XI chosen bits (packed, XI/8 bytes). */
+export function oteReceive(setup: OtExtReceiverSetup, nonce: Uint8Array, choices: Uint8Array, rng: Rng): { message: OtExtMessage; state: OtExtReceiverState } {
+  const x = new Uint8Array(COL);
+  x.set(choices.subarray(0, XI / 8));
+  x.set(rng(PAD / 8), XI / 8);
+  const tCols = new Uint8Array(KAPPA * COL);
+  const u = new Uint8Array(KAPPA * COL);
+  for (let i = 0; i < KAPPA; i++) {
+    const t = prg(setup.seeds0[i]!, nonce, i);
+    tCols.set(t, i * COL);
+    u.set(t, i * COL);
+    xorInto(u, prg(setup.seeds1[i]!, nonce, i), i * COL);
+    xorInto(u, x, i * COL);
+  }
+  const rows = transpose(tCols);
+  const chi = challenges(nonce, u);
+  const xt = new Uint8Array(ROW);
+  for (let j = 0; j < ROWS; j++) if (bitAt(x, j)) xorInto(xt, chi.subarray(j * ROW, j * ROW + ROW));
+  const tt = gfDot(chi, rows, ROWS);
+  return { message: { u: hex(u), x: hex(xt), t: hex(fromBig(tt)) }, state: { rows: rows.slice(0, XI * ROW), choices: x.slice(0, XI / 8) } };
+}
+
+/** Sender: checks the receiver's message (KOS consistency check) and returns its rows q_j. */
+export function oteSend(setup: OtExtSenderSetup, nonce: Uint8Array, value: unknown, fail: Fail): Uint8Array {
+  const m = value as Partial<OtExtMessage> | null;
+  const u = bytes(m?.u, KAPPA * COL, fail);
+  const xt = toBig(bytes(m?.x, ROW, fail));
+  const tt = toBig(bytes(m?.t, ROW, fail));
+  const qCols = new Uint8Array(KAPPA * COL);
+  for (let i = 0; i < KAPPA; i++) {
+    qCols.set(prg(setup.seeds[i]!, nonce, i), i * COL);
+    if (bitAt(setup.delta, i)) xorInto(qCols, u.subarray(i * COL, i * COL + COL), i * COL);
+  }
+  const rows = transpose(qCols);
+  const qt = gfDot(challenges(nonce, u), rows, ROWS);
+  if (qt !== (tt ^ gfMul(xt, toBig(setup.delta)))) throw fail('OT extension consistency check failed');
+  return rows.slice(0, XI * ROW);
+}
+
+/** Random-OT messages of row j, `width` scalars each (a correlation-robust hash of the row). */
+export function pad(nonce: Uint8Array, j: number, rows: Uint8Array, width: number, delta?: Uint8Array): bigint[] {
+  const row = rows.slice(j * ROW, j * ROW + ROW);
+  if (delta) xorInto(row, delta);
+  return hashToScalars('ote/pad', [nonce, j, row], width);
+}
+
+/**
+ * Correlated OT over Zq with one correlation α (forced reuse, DKLs23 §5): the sender's outputs
+ * z_j and the receiver's z'_j satisfy z_j + z'_j = x_j·α, componentwise. τ is sent to the receiver.
+ */
+export function cotSend(nonce: Uint8Array, rows: Uint8Array, delta: Uint8Array, alpha: readonly bigint[]): { z: bigint[][]; tau: bigint[] } {
+  const w = alpha.length;
+  const z: bigint[][] = [];
+  const tau: bigint[] = [];
+  for (let j = 0; j < XI; j++) {
+    const v0 = pad(nonce, j, rows, w);
+    const v1 = pad(nonce, j, rows, w, delta);
+    z.push(v0);
+    for (let k = 0; k < w; k++) tau.push(Fn.add(Fn.sub(v1[k]!, v0[k]!), alpha[k]!));
+  }
+  return { z, tau };
+}
+
+export function cotReceive(nonce: Uint8Array, state: OtExtReceiverState, tau: readonly bigint[], width: number): bigint[][] {
+  const z: bigint[][] = [];
+  for (let j = 0; j < XI; j++) {
+    const v = pad(nonce, j, state.rows, width);
+    const x = BigInt(bitAt(state.choices, j));
+    z.push(v.map((vk, k) => Fn.sub(Fn.mul(x, tau[j * width + k]!), vk)));
+  }
+  return z;
+}
