@@ -20,9 +20,19 @@ export function bytes(value: unknown, length: number, fail: Fail): Uint8Array {
   return fromHex(value, 'field', length);
 }
 
-/** A run of `count` scalars packed as one hex string of 32-byte big-endian values. */
+/** Bulk fields (OT-extension matrices, τ) travel as canonical, padded base64: a third smaller than hex. */
+export function b64(value: unknown, length: number, fail: Fail): Uint8Array {
+  if (typeof value !== 'string' || value.length !== 4 * Math.ceil(length / 3)) throw fail(`not ${length} bytes of base64`);
+  const b = Buffer.from(value, 'base64');
+  if (b.length !== length || b.toString('base64') !== value) throw fail('not canonical base64');
+  return new Uint8Array(b);
+}
+
+export const toB64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+
+/** A run of `count` scalars packed as one base64 string of 32-byte big-endian values. */
 export function packedScalars(value: unknown, count: number, fail: Fail): bigint[] {
-  const b = bytes(value, 32 * count, fail);
+  const b = b64(value, 32 * count, fail);
   const out: bigint[] = new Array(count);
   for (let i = 0; i < count; i++) {
     try {
@@ -37,7 +47,7 @@ export function packedScalars(value: unknown, count: number, fail: Fail): bigint
 export function packScalars(values: readonly bigint[]): string {
   const b = new Uint8Array(32 * values.length);
   values.forEach((v, i) => b.set(scalarBytes(v), 32 * i));
-  return hex(b);
+  return toB64(b);
 }
 
 export const encPoint = (p: P): string => hex(p.toBytes(true));

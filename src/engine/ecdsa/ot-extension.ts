@@ -1,7 +1,7 @@
 import { hex } from '../../canonical.js';
 import type { Fail } from '../codec.js';
 import type { Rng } from '../types.js';
-import { bytes } from './codec.js';
+import { b64, bytes, toB64 } from './codec.js';
 import { fromBig, gfDot, gfMul, toBig } from './gf128.js';
 import { hashToScalars, tagged } from './hash.js';
 import { bitAt, KAPPA } from './ot-base.js';
@@ -36,6 +36,7 @@ const ROW = KAPPA / 8;
 
 export type OtExtSenderSetup = { delta: Uint8Array; seeds: Uint8Array[] };
 export type OtExtReceiverSetup = { seeds0: Uint8Array[]; seeds1: Uint8Array[] };
+/** u: base64 of the KAPPA × ROWS bit matrix; x̃, t̃: 16-byte hex field elements. */
 export type OtExtMessage = { u: string; x: string; t: string };
 
 /** The receiver's state until the sender's reply: its rows t_j and choice bits (first XI). */
@@ -79,13 +80,13 @@ export function oteReceive(setup: OtExtReceiverSetup, nonce: Uint8Array, choices
   const xt = new Uint8Array(ROW);
   for (let j = 0; j < ROWS; j++) if (bitAt(x, j)) xorInto(xt, chi.subarray(j * ROW, j * ROW + ROW));
   const tt = gfDot(chi, rows, ROWS);
-  return { message: { u: hex(u), x: hex(xt), t: hex(fromBig(tt)) }, state: { rows: rows.slice(0, XI * ROW), choices: x.slice(0, XI / 8) } };
+  return { message: { u: toB64(u), x: hex(xt), t: hex(fromBig(tt)) }, state: { rows: rows.slice(0, XI * ROW), choices: x.slice(0, XI / 8) } };
 }
 
 /** Sender: checks the receiver's message (KOS consistency check) and returns its rows q_j. */
 export function oteSend(setup: OtExtSenderSetup, nonce: Uint8Array, value: unknown, fail: Fail): Uint8Array {
   const m = value as Partial<OtExtMessage> | null;
-  const u = bytes(m?.u, KAPPA * COL, fail);
+  const u = b64(m?.u, KAPPA * COL, fail);
   const xt = toBig(bytes(m?.x, ROW, fail));
   const tt = toBig(bytes(m?.t, ROW, fail));
   const qCols = new Uint8Array(KAPPA * COL);

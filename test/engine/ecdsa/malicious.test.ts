@@ -61,12 +61,17 @@ const fromNode2 = (round: string, direct: boolean, edit: (body: Record<string, u
   env.from === 'node-2' && env.round === round && (env.to !== '*') === direct ? [direct ? await editSealed(env, edit) : resign(env, { payload: edit(structuredClone(env.payload) as Record<string, unknown>) })] : [env];
 
 const flipHex = (h: string, at = 0): string => h.slice(0, at) + (parseInt(h[at]!, 16) ^ 1).toString(16) + h.slice(at + 1);
+const flipB64 = (b: string, at = 0): string => {
+  const raw = Buffer.from(b, 'base64');
+  raw[at]! ^= 1;
+  return raw.toString('base64');
+};
 const otherPoint = (h: string): string => secp256k1.Point.fromHex(h).add(secp256k1.Point.BASE).toHex(true);
 type Mul = { u: string; x: string; t: string; tau: string; r: string; gamma: string[] };
 const mulOf = (b: Record<string, unknown>): Mul => b.mul as Mul;
 
 test('round 1: a wrong OT-extension message fails the KOS check; node-2 is blamed and to be banned', async () => {
-  const err = await attack(fromNode2('sign.1', true, (b) => ({ ...b, mul: { ...mulOf(b), u: flipHex(mulOf(b).u, 300) } })), 'PROTOCOL_OT_CHECK');
+  const err = await attack(fromNode2('sign.1', true, (b) => ({ ...b, mul: { ...mulOf(b), u: flipB64(mulOf(b).u, 300) } })), 'PROTOCOL_OT_CHECK');
   assert.deepEqual(banNoticeOf(err), { party: 'node-2', check: 'ot-extension', code: 'PROTOCOL_OT_CHECK' });
 });
 
@@ -76,7 +81,7 @@ test('round 1: a tampered correlation check value (x̃ or t̃) fails the KOS che
 });
 
 test('round 1: a malformed OT message (short u) is refused as malformed-for-the-check, naming node-2', async () => {
-  await attack(fromNode2('sign.1', true, (b) => ({ ...b, mul: { ...mulOf(b), u: mulOf(b).u.slice(2) } })), 'PROTOCOL_OT_CHECK');
+  await attack(fromNode2('sign.1', true, (b) => ({ ...b, mul: { ...mulOf(b), u: mulOf(b).u.slice(4) } })), 'PROTOCOL_OT_CHECK');
 });
 
 const honestly: Transport = (env) => [env];
@@ -108,7 +113,7 @@ test('round 2: the identity point or a non-canonical scalar is refused as malfor
 });
 
 test('round 2: a tampered multiplication reply (τ, check digest) fails the multiplication check; node-2 to be banned', async () => {
-  const err = await attack(fromNode2('sign.2', true, (b) => ({ ...b, mul: { ...mulOf(b), tau: flipHex(mulOf(b).tau, 1001) } })), 'PROTOCOL_MULTIPLICATION_CHECK');
+  const err = await attack(fromNode2('sign.2', true, (b) => ({ ...b, mul: { ...mulOf(b), tau: flipB64(mulOf(b).tau, 1001) } })), 'PROTOCOL_MULTIPLICATION_CHECK');
   assert.deepEqual(banNoticeOf(err), { party: 'node-2', check: 'multiplication', code: 'PROTOCOL_MULTIPLICATION_CHECK' });
   await attack(fromNode2('sign.2', true, (b) => ({ ...b, mul: { ...mulOf(b), r: flipHex(mulOf(b).r, 5) } })), 'PROTOCOL_MULTIPLICATION_CHECK');
 });

@@ -43,9 +43,14 @@ test('multiplication: a tampered τ, check digest or u fails Bob\'s consistency 
   const nonce = rng(32);
   const bob = mulStart(pair.bob, nonce, rng);
   const { reply } = mulRespond(pair.alice, nonce, bob.message, [3n, 4n], rng, fail);
+  const flipB64 = (b: string, at: number): string => {
+    const raw = Buffer.from(b, 'base64');
+    raw[at]! ^= 1;
+    return raw.toString('base64');
+  };
   const flipLast = (h: string): string => h.slice(0, -1) + (parseInt(h.slice(-1), 16) ^ 1).toString(16);
   const cases: MulReply[] = [
-    { ...reply, tau: reply.tau.slice(0, 100) + (reply.tau[100] === '0' ? '1' : '0') + reply.tau.slice(101) },
+    { ...reply, tau: flipB64(reply.tau, 100) },
     { ...reply, r: flipLast(reply.r) },
     { ...reply, u: [reply.u[0]!, flipLast(reply.u[1]!)] },
   ];

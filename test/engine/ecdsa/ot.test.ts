@@ -100,9 +100,14 @@ test('OT extension: a flipped bit in u, x̃ or t̃, or another nonce, fails the 
   const nonce = rng(32);
   const { message } = oteReceive(setup.receiver, nonce, rng(XI / 8), rng);
   const flip = (h: string, at: number): string => h.slice(0, at) + ((parseInt(h[at]!, 16) ^ 1).toString(16)) + h.slice(at + 1);
-  for (const tampered of [{ ...message, u: flip(message.u, 200) }, { ...message, x: flip(message.x, 3) }, { ...message, t: flip(message.t, 0) }]) {
+  const flipB64 = (b: string, at: number): string => {
+    const raw = Buffer.from(b, 'base64');
+    raw[at]! ^= 1;
+    return raw.toString('base64');
+  };
+  for (const tampered of [{ ...message, u: flipB64(message.u, 200) }, { ...message, x: flip(message.x, 3) }, { ...message, t: flip(message.t, 0) }]) {
     assert.throws(() => oteSend(setup.sender, nonce, tampered, fail), /consistency check/);
   }
   assert.throws(() => oteSend(setup.sender, rng(32), message, fail), /consistency check/);
-  assert.throws(() => oteSend(setup.sender, nonce, { ...message, u: message.u.slice(2) }, fail), /bytes/);
+  assert.throws(() => oteSend(setup.sender, nonce, { ...message, u: message.u.slice(4) }, fail), /base64/);
 });
