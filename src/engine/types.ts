@@ -127,13 +127,19 @@ export type ReshareOptions = {
   sessionId?: string;
 };
 
-/** `SignRounds`: FROST signs in two rounds (`Rounds`), DKLs23 ecdsa in three (`MultiRounds`). */
-export interface Engine<SignRounds extends Rounds<string> | MultiRounds<string> = Rounds<string>> {
+/**
+ * `SignRounds`: FROST signs in two rounds (`Rounds`), DKLs23 ecdsa in three (`MultiRounds`);
+ * `ShareRounds` likewise for DKG, refresh and reshare (ecdsa adds a round for its OT setup).
+ */
+export interface Engine<
+  SignRounds extends Rounds<string> | MultiRounds<string> = Rounds<string>,
+  ShareRounds extends Rounds<Share> | MultiRounds<Share> = Rounds<Share>,
+> {
   readonly id: string;
-  dkg(o: DkgOptions): Rounds<Share>;
+  dkg(o: DkgOptions): ShareRounds;
   sign(o: SignOptions): SignRounds;
-  refresh(o: RefreshOptions): Rounds<Share>;
-  reshare(o: ReshareOptions): Rounds<Share>;
+  refresh(o: RefreshOptions): ShareRounds;
+  reshare(o: ReshareOptions): ShareRounds;
   /** Emergency recovery: t shares → group secret scalar, checked against the group key. */
   combine(shares: Share[]): RecoveredKey;
   /** Verifies a final signature (hex) over `message` under the group key (hex). */
@@ -145,4 +151,4 @@ export interface Engine<SignRounds extends Rounds<string> | MultiRounds<string> 
 }
 
 /** Any engine, whatever its signing rounds: what the registry returns for an id read from a file. */
-export type AnyEngine = Engine<Rounds<string> | MultiRounds<string>>;
+export type AnyEngine = Engine<Rounds<string> | MultiRounds<string>, Rounds<Share> | MultiRounds<Share>>;

@@ -70,7 +70,7 @@ export function verifyEcdsa(publicKey: string, digest: Uint8Array, signature: st
   }
 }
 
-export function ecdsaEngine(): Engine<MultiRounds<string>> {
+export function ecdsaEngine(): Engine<MultiRounds<string>, MultiRounds<Share>> {
   const id = ECDSA_ENGINE_ID;
   const parse = (s: Share): Share => parseEcdsaShare(s, `share of ${s.party}`);
   return {

@@ -26,13 +26,13 @@ import { Fn } from './suite.js';
 // G is SHAKE256 keyed by the seed and bound to a per-run nonce (session and ordered pair), so the
 // long-lived base-OT seeds are never expanded twice for the same nonce.
 
-/** Payload rows: the multiplication's batch ξ = |q| + 2s = 256 + 2·80 (DKLs19 §? "ξ"; DKLs23 §5). */
+/** Payload rows of one multiplication: its batch ξ = |q| + 2s = 256 + 2·80 (DKLs19 Protocol 1; DKLs23 §5). */
 export const XI = 416;
 /** KOS padding rows: κ + s random choice bits that hide x̃. */
 export const PAD = KAPPA + 80;
-export const ROWS = XI + PAD;
-const COL = ROWS / 8;
 const ROW = KAPPA / 8;
+/** Bytes per column for `count` payload rows (a multiple of 8) plus the padding. */
+const colBytes = (count: number): number => (count + PAD) / 8;
 
 export type OtExtSenderSetup = { delta: Uint8Array; seeds: Uint8Array[] };
 export type OtExtReceiverSetup = { seeds0: Uint8Array[]; seeds1: Uint8Array[] };
@@ -42,62 +42,75 @@ export type OtExtMessage = { u: string; x: string; t: string };
 /** The receiver's state until the sender's reply: its rows t_j and choice bits (first XI). */
 export type OtExtReceiverState = { rows: Uint8Array; choices: Uint8Array };
 
-const prg = (seed: Uint8Array, nonce: Uint8Array, column: number): Uint8Array => tagged('ote/prg', [nonce, column, seed], COL);
+const prg = (seed: Uint8Array, nonce: Uint8Array, column: number, count: number): Uint8Array => tagged('ote/prg', [nonce, column, seed], colBytes(count));
 
 function xorInto(dst: Uint8Array, src: Uint8Array, offset = 0): void {
   for (let i = 0; i < src.length; i++) dst[offset + i]! ^= src[i]!;
 }
 
-// Columns (KAPPA × ROWS bits, column-major) to rows (ROWS × KAPPA bits, row-major).
-function transpose(columns: Uint8Array): Uint8Array {
-  const rows = new Uint8Array(ROWS * ROW);
+// Columns (KAPPA × total bits, column-major) to rows (total × KAPPA bits, row-major).
+function transpose(columns: Uint8Array, total: number): Uint8Array {
+  const col = total / 8;
+  const rows = new Uint8Array(total * ROW);
   for (let i = 0; i < KAPPA; i++) {
     const bit = 1 << (i & 7);
     const byte = i >> 3;
-    for (let j = 0; j < ROWS; j++) if ((columns[i * COL + (j >> 3)]! >> (j & 7)) & 1) rows[j * ROW + byte]! |= bit;
+    for (let j = 0; j < total; j++) if ((columns[i * col + (j >> 3)]! >> (j & 7)) & 1) rows[j * ROW + byte]! |= bit;
   }
   return rows;
 }
 
-const challenges = (nonce: Uint8Array, u: Uint8Array): Uint8Array => tagged('ote/chi', [nonce, u], ROWS * ROW);
+const challenges = (nonce: Uint8Array, u: Uint8Array, total: number): Uint8Array => tagged('ote/chi', [nonce, u], total * ROW);
 
-/** Receiver: extends its setup for XI chosen bits (packed, XI/8 bytes). */
-export function oteReceive(setup: OtExtReceiverSetup, nonce: Uint8Array, choices: Uint8Array, rng: Rng): { message: OtExtMessage; state: OtExtReceiverState } {
-  const x = new Uint8Array(COL);
-  x.set(choices.subarray(0, XI / 8));
-  x.set(rng(PAD / 8), XI / 8);
-  const tCols = new Uint8Array(KAPPA * COL);
-  const u = new Uint8Array(KAPPA * COL);
+/** Receiver: extends its setup for `count` chosen bits (packed, count/8 bytes; XI for a multiplication). */
+export function oteReceive(setup: OtExtReceiverSetup, nonce: Uint8Array, choices: Uint8Array, rng: Rng, count = XI): { message: OtExtMessage; state: OtExtReceiverState } {
+  const col = colBytes(count);
+  const total = count + PAD;
+  const x = new Uint8Array(col);
+  x.set(choices.subarray(0, count / 8));
+  x.set(rng(PAD / 8), count / 8);
+  const tCols = new Uint8Array(KAPPA * col);
+  const u = new Uint8Array(KAPPA * col);
   for (let i = 0; i < KAPPA; i++) {
-    const t = prg(setup.seeds0[i]!, nonce, i);
-    tCols.set(t, i * COL);
-    u.set(t, i * COL);
-    xorInto(u, prg(setup.seeds1[i]!, nonce, i), i * COL);
-    xorInto(u, x, i * COL);
+    const t = prg(setup.seeds0[i]!, nonce, i, count);
+    tCols.set(t, i * col);
+    u.set(t, i * col);
+    xorInto(u, prg(setup.seeds1[i]!, nonce, i, count), i * col);
+    xorInto(u, x, i * col);
   }
-  const rows = transpose(tCols);
-  const chi = challenges(nonce, u);
+  const rows = transpose(tCols, total);
+  const chi = challenges(nonce, u, total);
   const xt = new Uint8Array(ROW);
-  for (let j = 0; j < ROWS; j++) if (bitAt(x, j)) xorInto(xt, chi.subarray(j * ROW, j * ROW + ROW));
-  const tt = gfDot(chi, rows, ROWS);
-  return { message: { u: toB64(u), x: hex(xt), t: hex(fromBig(tt)) }, state: { rows: rows.slice(0, XI * ROW), choices: x.slice(0, XI / 8) } };
+  for (let j = 0; j < total; j++) if (bitAt(x, j)) xorInto(xt, chi.subarray(j * ROW, j * ROW + ROW));
+  const tt = gfDot(chi, rows, total);
+  x.fill(0, count / 8);
+  return { message: { u: toB64(u), x: hex(xt), t: hex(fromBig(tt)) }, state: { rows: rows.slice(0, count * ROW), choices: x.slice(0, count / 8) } };
 }
 
 /** Sender: checks the receiver's message (KOS consistency check) and returns its rows q_j. */
-export function oteSend(setup: OtExtSenderSetup, nonce: Uint8Array, value: unknown, fail: Fail): Uint8Array {
+export function oteSend(setup: OtExtSenderSetup, nonce: Uint8Array, value: unknown, fail: Fail, count = XI): Uint8Array {
+  const col = colBytes(count);
+  const total = count + PAD;
   const m = value as Partial<OtExtMessage> | null;
-  const u = b64(m?.u, KAPPA * COL, fail);
+  const u = b64(m?.u, KAPPA * col, fail);
   const xt = toBig(bytes(m?.x, ROW, fail));
   const tt = toBig(bytes(m?.t, ROW, fail));
-  const qCols = new Uint8Array(KAPPA * COL);
+  const qCols = new Uint8Array(KAPPA * col);
   for (let i = 0; i < KAPPA; i++) {
-    qCols.set(prg(setup.seeds[i]!, nonce, i), i * COL);
-    if (bitAt(setup.delta, i)) xorInto(qCols, u.subarray(i * COL, i * COL + COL), i * COL);
+    qCols.set(prg(setup.seeds[i]!, nonce, i, count), i * col);
+    if (bitAt(setup.delta, i)) xorInto(qCols, u.subarray(i * col, i * col + col), i * col);
   }
-  const rows = transpose(qCols);
-  const qt = gfDot(challenges(nonce, u), rows, ROWS);
+  const rows = transpose(qCols, total);
+  const qt = gfDot(challenges(nonce, u, total), rows, total);
   if (qt !== (tt ^ gfMul(xt, toBig(setup.delta)))) throw fail('OT extension consistency check failed');
-  return rows.slice(0, XI * ROW);
+  return rows.slice(0, count * ROW);
+}
+
+/** Random OT j as a 32-byte seed (for bootstrapping the reverse direction's setup, setup.ts). */
+export function seedPad(nonce: Uint8Array, j: number, rows: Uint8Array, delta?: Uint8Array): Uint8Array {
+  const row = rows.slice(j * ROW, j * ROW + ROW);
+  if (delta) xorInto(row, delta);
+  return tagged('ote/seed', [nonce, j, row], 32);
 }
 
 /** Random-OT messages of row j, `width` scalars each (a correlation-robust hash of the row). */

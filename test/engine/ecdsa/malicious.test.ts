@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import {
   banNoticeOf, dkgParty, getEngine, openDirect, ProtocolParty, runParties, sealDirect, sessionIdOf, signEnvelope, signParty,
-  type Envelope, type MultiRounds, type Rounds, type RoundOut, type Share, type Transport,
+  type Envelope, type MultiRounds, type RoundOut, type Share, type Transport,
 } from '../../../src/engine/index.js';
 import { dkgSession, expectBlame, identities, keySession, names, runDkg, type Ids } from '../../engine-helpers.js';
 import { sha256 } from './support.js';
@@ -167,10 +167,12 @@ test('DKG: a wrong base-OT proof of knowledge or a bad base-OT point is blamed o
   // node-2 deals honestly but publishes a base-OT key with a proof that does not verify.
   const ps = parties.map((p) => {
     if (p !== 'node-2') return dkgParty({ session, keys: dkgIds.keys[p]!, roster: dkgIds.roster });
-    const honest = getEngine('ecdsa').dkg({ me: p, parties, threshold: 2, sessionId: sessionIdOf(session) });
-    const rounds: Rounds<Share> = { ...honest, round1: () => {
-      const r = honest.round1() as { vss: unknown; ot: { A: string; proof: { K: string; z: string } } };
-      return { ...r, ot: { ...r.ot, proof: { ...r.ot.proof, z: '01'.repeat(32) } } };
+    const honest = getEngine('ecdsa').dkg({ me: p, parties, threshold: 2, sessionId: sessionIdOf(session) }) as MultiRounds<Share>;
+    const rounds: MultiRounds<Share> = { ...honest, send: (k, got) => {
+      const out = honest.send(k, got)!;
+      if (k !== 1) return out;
+      const r = out.broadcast as { vss: unknown; ot: { A: string; proof: { K: string; z: string } } };
+      return { broadcast: { ...r, ot: { ...r.ot, proof: { ...r.ot.proof, z: '01'.repeat(32) } } } };
     } };
     return new ProtocolParty(session, dkgIds.keys[p]!, dkgIds.roster, rounds);
   });
@@ -180,7 +182,8 @@ test('DKG: a wrong base-OT proof of knowledge or a bad base-OT point is blamed o
     return signEnvelope(dkgIds.keys[env.from]!.signingKey, u);
   };
   const pointAttack: Transport = async (env) => {
-    if (env.from !== 'node-2' || env.round !== 'dkg.2') return [env];
+    // node-2 is `lo` towards node-3, so it sends node-3 its base-OT choices in round 2.
+    if (env.from !== 'node-2' || env.round !== 'dkg.2' || env.to !== 'node-3') return [env];
     const statement = await openDirect(dkgIds.keys[env.to]!.ageIdentity, env, dkgIds.roster['node-2']!.signingPublicKey);
     const { body, sig: _s, ...header } = statement;
     const b = body as { vss: unknown; ot: string[] };
@@ -188,4 +191,15 @@ test('DKG: a wrong base-OT proof of knowledge or a bad base-OT point is blamed o
     return [sign(env, { payload })];
   };
   await expectBlame(() => runDkg('ecdsa', parties, 2, dkgIds, pointAttack), 'PROTOCOL_MALFORMED', 'node-2');
+  // node-2 is `hi` towards node-1: its round-3 bootstrap extension must pass node-1's KOS check.
+  const bootAttack: Transport = async (env) => {
+    if (env.from !== 'node-2' || env.round !== 'dkg.3' || env.to !== 'node-1') return [env];
+    const statement = await openDirect(dkgIds.keys[env.to]!.ageIdentity, env, dkgIds.roster['node-2']!.signingPublicKey);
+    const { body, sig: _s, ...header } = statement;
+    const b = body as { boot: { u: string; x: string; t: string } };
+    const t = b.boot.t;
+    const payload = await sealDirect(dkgIds.keys['node-2']!.signingKey, header, { boot: { ...b.boot, t: (t[0] === '0' ? '1' : '0') + t.slice(1) } }, dkgIds.roster[env.to]!.ageRecipient);
+    return [sign(env, { payload })];
+  };
+  await expectBlame(() => runDkg('ecdsa', parties, 2, dkgIds, bootAttack), 'PROTOCOL_OT_CHECK', 'node-2');
 });
