@@ -7,6 +7,10 @@ import { scalarBytes } from './hash.js';
 // party to blame): points must be valid, non-identity secp256k1 points (33-byte compressed);
 // scalars canonical (< n); byte strings exactly the expected length.
 
+/** How to fail on a malformed field, and (separately) on a failed consistency check: only the latter bans. */
+export type Failures = { malformed: Fail; check: Fail };
+export const failures = (f: Fail | Failures): Failures => (typeof f === 'function' ? { malformed: f, check: f } : f);
+
 export const point = (value: unknown, fail: Fail): P => asPoint(decodePoint(ecdsaSuite, value, fail));
 export const scalar = (value: unknown, fail: Fail): bigint => decodeScalar(ecdsaSuite, value, fail);
 

@@ -1,7 +1,7 @@
 import { hex } from '../../canonical.js';
 import type { Fail } from '../codec.js';
 import type { Rng } from '../types.js';
-import { bytes, packedScalars, packScalars, scalars, encScalar } from './codec.js';
+import { bytes, encScalar, failures, packedScalars, packScalars, scalars, type Failures } from './codec.js';
 import { hashToScalars, scalarBytes, tagged } from './hash.js';
 import { bitAt } from './ot-base.js';
 import { cotReceive, cotSend, oteReceive, oteSend, XI, type OtExtMessage, type OtExtReceiverSetup, type OtExtReceiverState, type OtExtSenderSetup } from './ot-extension.js';
@@ -54,7 +54,7 @@ function chis(nonce: Uint8Array, message: OtExtMessage, tau: string): { tilde: b
 const rDigest = (nonce: Uint8Array, r: readonly bigint[]): string => hex(tagged('mul/r', [nonce, ...r.map(scalarBytes)]));
 
 /** Alice's side: checks Bob's OT extension (blaming him via `fail`), returns her shares and reply. */
-export function mulRespond(setup: OtExtSenderSetup, nonce: Uint8Array, message: unknown, inputs: readonly bigint[], rng: Rng, fail: Fail): { shares: bigint[]; reply: MulReply } {
+export function mulRespond(setup: OtExtSenderSetup, nonce: Uint8Array, message: unknown, inputs: readonly bigint[], rng: Rng, fail: Fail | Failures): { shares: bigint[]; reply: MulReply } {
   const rows = oteSend(setup, nonce, message, fail);
   const m = message as OtExtMessage;
   const aTilde = Array.from({ length: L }, () => Fn.create(BigInt('0x' + hex(rng(48)))));
@@ -78,7 +78,8 @@ export function mulRespond(setup: OtExtSenderSetup, nonce: Uint8Array, message: 
 }
 
 /** Bob's side: checks Alice's reply (blaming her via `fail`) and returns his shares. */
-export function mulFinish(state: MulBobState, nonce: Uint8Array, message: OtExtMessage, value: unknown, fail: Fail): bigint[] {
+export function mulFinish(state: MulBobState, nonce: Uint8Array, message: OtExtMessage, value: unknown, onFail: Fail | Failures): bigint[] {
+  const { malformed: fail, check } = failures(onFail);
   const reply = value as Partial<MulReply> | null;
   const tau = packedScalars(reply?.tau, XI * WIDTH, fail);
   const digest = bytes(reply?.r, 32, fail);
@@ -97,7 +98,7 @@ export function mulFinish(state: MulBobState, nonce: Uint8Array, message: OtExtM
     }
     shares.push(share);
   }
-  if (rDigest(nonce, r) !== hex(digest)) throw fail('multiplication consistency check failed');
+  if (rDigest(nonce, r) !== hex(digest)) throw check('multiplication consistency check failed');
   return shares;
 }
 

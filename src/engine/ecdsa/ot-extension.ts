@@ -1,7 +1,7 @@
 import { hex } from '../../canonical.js';
 import type { Fail } from '../codec.js';
 import type { Rng } from '../types.js';
-import { b64, bytes, toB64 } from './codec.js';
+import { b64, bytes, failures, toB64, type Failures } from './codec.js';
 import { fromBig, gfDot, gfMul, toBig } from './gf128.js';
 import { hashToScalars, tagged } from './hash.js';
 import { bitAt, KAPPA } from './ot-base.js';
@@ -88,7 +88,8 @@ export function oteReceive(setup: OtExtReceiverSetup, nonce: Uint8Array, choices
 }
 
 /** Sender: checks the receiver's message (KOS consistency check) and returns its rows q_j. */
-export function oteSend(setup: OtExtSenderSetup, nonce: Uint8Array, value: unknown, fail: Fail, count = XI): Uint8Array {
+export function oteSend(setup: OtExtSenderSetup, nonce: Uint8Array, value: unknown, onFail: Fail | Failures, count = XI): Uint8Array {
+  const { malformed: fail, check } = failures(onFail);
   const col = colBytes(count);
   const total = count + PAD;
   const m = value as Partial<OtExtMessage> | null;
@@ -102,7 +103,7 @@ export function oteSend(setup: OtExtSenderSetup, nonce: Uint8Array, value: unkno
   }
   const rows = transpose(qCols, total);
   const qt = gfDot(challenges(nonce, u, total), rows, total);
-  if (qt !== (tt ^ gfMul(xt, toBig(setup.delta)))) throw fail('OT extension consistency check failed');
+  if (qt !== (tt ^ gfMul(xt, toBig(setup.delta)))) throw check('OT extension consistency check failed');
   return rows.slice(0, count * ROW);
 }
 

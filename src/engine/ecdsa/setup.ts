@@ -65,7 +65,10 @@ export function withPairwiseSetup(inner: Rounds<Share>, o: SetupOptions): MultiR
       if (!holder || share === null) return share;
       for (const p of higher) {
         const pair = pairs[p]!;
-        const fail = (why: string) => blame('PROTOCOL_OT_CHECK', p, `OT setup from ${p}: ${why}`);
+        const fail = {
+          malformed: (why: string) => blame('PROTOCOL_MALFORMED', p, `malformed OT setup message from ${p}: ${why}`),
+          check: (why: string) => blame('PROTOCOL_OT_CHECK', p, `OT setup from ${p}: ${why}`),
+        };
         const body = got.direct[p] as Body | undefined;
         const rows = oteSend(pair.send!, bootNonce(me, p), body?.boot, fail, KAPPA);
         // lo's two pads per row are the hi→lo receiver seeds.

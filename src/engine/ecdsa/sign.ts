@@ -118,7 +118,10 @@ export function signRounds(o: EcdsaSignOptions): MultiRounds<string> {
     for (const j of others) {
       const p = peers[j]!;
       const mul = (got.direct[j] as { mul?: unknown } | undefined)?.mul;
-      const fail = (why: string) => banned('PROTOCOL_OT_CHECK', 'ot-extension', j, `OT extension message from ${j}: ${why}`);
+      const fail = {
+        malformed: (why: string) => blame('PROTOCOL_MALFORMED', j, `malformed OT extension message from ${j}: ${why}`),
+        check: (why: string) => banned('PROTOCOL_OT_CHECK', 'ot-extension', j, `OT extension message from ${j}: ${why}`),
+      };
       const { shares, reply } = mulRespond(p.pair.send, p.asAlice, mul, [secret.r, secret.sk], rng, fail);
       [p.cu, p.cv] = shares as [bigint, bigint];
       direct[j] = {
@@ -145,7 +148,10 @@ export function signRounds(o: EcdsaSignOptions): MultiRounds<string> {
       const gammaU = point(body?.gammaU, bad);
       const gammaV = point(body?.gammaV, bad);
       const psi = scalar(body?.psi, bad);
-      const fail = (why: string) => banned('PROTOCOL_MULTIPLICATION_CHECK', 'multiplication', j, `multiplication reply from ${j}: ${why}`);
+      const fail = {
+        malformed: (why: string) => blame('PROTOCOL_MALFORMED', j, `malformed multiplication reply from ${j}: ${why}`),
+        check: (why: string) => banned('PROTOCOL_MULTIPLICATION_CHECK', 'multiplication', j, `multiplication reply from ${j}: ${why}`),
+      };
       const [du, dv] = mulFinish(p.bob, p.asBob, p.bobMessage, body?.mul, fail) as [bigint, bigint];
       // DKLs23 Protocol 3.6 consistency checks: j multiplied with the R_j it committed to and with
       // its own additive key share, not with other values.
@@ -159,6 +165,7 @@ export function signRounds(o: EcdsaSignOptions): MultiRounds<string> {
       psiSum = Fn.add(psiSum, psi);
       cross = { u: Fn.add(cross.u, Fn.add(p.cu!, du)), v: Fn.add(cross.v, Fn.add(p.cv!, dv)) };
     }
+    if (Rsum.is0()) throw inputError('SIGN_RETRY', 'the instance keys add up to the identity; sign again');
     const rx = Fn.create(Rsum.toAffine().x);
     if (rx === 0n) throw inputError('SIGN_RETRY', 'x(R) is 0 mod n; sign again');
     const mask = Fn.add(secret.phi, psiSum);

@@ -80,8 +80,10 @@ test('round 1: a tampered correlation check value (x̃ or t̃) fails the KOS che
   await attack(fromNode2('sign.1', true, (b) => ({ ...b, mul: { ...mulOf(b), t: flipHex(mulOf(b).t, 31) } })), 'PROTOCOL_OT_CHECK');
 });
 
-test('round 1: a malformed OT message (short u) is refused as malformed-for-the-check, naming node-2', async () => {
-  await attack(fromNode2('sign.1', true, (b) => ({ ...b, mul: { ...mulOf(b), u: mulOf(b).u.slice(4) } })), 'PROTOCOL_OT_CHECK');
+test('round 1: a malformed OT message (short u) is refused as malformed, naming node-2, with no ban', async () => {
+  const err = await attack(fromNode2('sign.1', true, (b) => ({ ...b, mul: { ...mulOf(b), u: mulOf(b).u.slice(4) } })), 'PROTOCOL_MALFORMED');
+  assert.equal(banNoticeOf(err), null);
+  await attack(fromNode2('sign.2', true, (b) => ({ ...b, mul: { ...mulOf(b), tau: mulOf(b).tau.slice(8) } })), 'PROTOCOL_MALFORMED');
 });
 
 const honestly: Transport = (env) => [env];
