@@ -30,7 +30,7 @@ import { Fn } from './suite.js';
 export const L = 2;
 const WIDTH = 2 * L;
 
-/** The public gadget vector g ∈ Zq^ξ: fixed, derived by hash (DKLs19 §? "gadget"). */
+/** The public gadget vector g ∈ Zq^ξ of DKLs19 Protocol 1: fixed, every entry derived by hash. */
 export const GADGET: readonly bigint[] = hashToScalars('mul/gadget', ['secp256k1'], XI);
 
 export type MulBobState = { b: bigint; ote: OtExtReceiverState };

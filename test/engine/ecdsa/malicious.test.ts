@@ -205,3 +205,26 @@ test('DKG: a wrong base-OT proof of knowledge or a bad base-OT point is blamed o
   };
   await expectBlame(() => runDkg('ecdsa', parties, 2, dkgIds, bootAttack), 'PROTOCOL_OT_CHECK', 'node-2');
 });
+
+test('an aborted run wipes the honest signer\'s secret round state (nonce, mask, key share, OT state)', async () => {
+  const set = ['node-1', 'node-2'];
+  const session = { ...keySession(shares['node-1']!, set, ids), ceremonyId: `c-wipe-${run++}` };
+  const rounds = (p: string) => getEngine('ecdsa').sign({ share: shares[p]!, signers: set, message: digest, sessionId: sessionIdOf(session) }) as MultiRounds<string>;
+  const one = rounds('node-1');
+  let wiped = 0;
+  const spied: MultiRounds<string> = { ...one, wipe: () => { wiped++; one.wipe(); } };
+  // node-2 sends node-1 a Γ^u that does not match its multiplication.
+  const two = rounds('node-2');
+  const lying: MultiRounds<string> = { ...two, send: (k, got) => {
+    const out = two.send(k, got)!;
+    if (k !== 2) return out;
+    const body = (out.direct as Record<string, Record<string, unknown>>)['node-1']!;
+    return { direct: { 'node-1': { ...body, gammaU: otherPoint(body.gammaU as string) } } };
+  } };
+  const node1 = new ProtocolParty(session, ids.keys['node-1']!, ids.roster, spied);
+  const node2 = new ProtocolParty(session, ids.keys['node-2']!, ids.roster, lying);
+  await expectBlame(() => runParties([node1, node2]), 'PROTOCOL_INCONSISTENT_MULTIPLICATION', 'node-2');
+  assert.equal(wiped, 1, 'wipe ran once, on abort');
+  assert.equal(node1.expecting, 'aborted');
+  assert.throws(() => node1.result(), /not done/);
+});
