@@ -56,7 +56,11 @@ export type Round2Out = { broadcast: unknown } | { direct: Record<string, unknow
 export type RoundOut = { broadcast?: unknown; direct?: Record<string, unknown> };
 /** What one party received in one round, keyed by sender (its own broadcast included). */
 export type RoundIn = { broadcast: Record<string, unknown>; direct: Record<string, unknown> };
-/** Who sends in one round, who receives it, and whether it carries broadcasts, private payloads or both. */
+/**
+ * Who sends in one round, who receives it, and whether it carries broadcasts, private payloads or
+ * both (a sender then sends one broadcast and one private payload to every receiver). Round 1's
+ * `receivers` is not consulted: every member receives round 1, for the echo.
+ */
 export type RoundPlan = { senders: readonly string[]; receivers: readonly string[]; broadcast: boolean; direct: boolean };
 
 /**

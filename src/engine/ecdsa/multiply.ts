@@ -65,12 +65,13 @@ export function mulRespond(setup: OtExtSenderSetup, nonce: Uint8Array, message: 
   const r: bigint[] = [];
   const shares: bigint[] = [];
   for (let l = 0; l < L; l++) {
-    let share = Fn.ZERO;
+    // Sums of products are reduced once, at the end (same value, fewer reductions).
+    let share = 0n;
     for (let j = 0; j < XI; j++) {
-      r.push(Fn.add(Fn.mul(chi.tilde[l]!, z[j]![l]!), Fn.mul(chi.hat[l]!, z[j]![L + l]!)));
-      share = Fn.add(share, Fn.mul(GADGET[j]!, z[j]![l]!));
+      r.push(Fn.create(chi.tilde[l]! * z[j]![l]! + chi.hat[l]! * z[j]![L + l]!));
+      share += GADGET[j]! * z[j]![l]!;
     }
-    shares.push(share);
+    shares.push(Fn.create(share));
   }
   const u = aTilde.map((at, l) => Fn.add(Fn.mul(chi.tilde[l]!, at), Fn.mul(chi.hat[l]!, aHat[l]!)));
   const gamma = inputs.map((a, l) => Fn.sub(a, aTilde[l]!));
@@ -90,13 +91,13 @@ export function mulFinish(state: MulBobState, nonce: Uint8Array, message: OtExtM
   const r: bigint[] = [];
   const shares: bigint[] = [];
   for (let l = 0; l < L; l++) {
-    let share = Fn.mul(state.b, gamma[l]!);
+    let share = state.b * gamma[l]!;
     for (let j = 0; j < XI; j++) {
       const beta = BigInt(bitAt(state.ote.choices, j));
-      r.push(Fn.sub(Fn.mul(beta, u[l]!), Fn.add(Fn.mul(chi.tilde[l]!, z[j]![l]!), Fn.mul(chi.hat[l]!, z[j]![L + l]!))));
-      share = Fn.add(share, Fn.mul(GADGET[j]!, z[j]![l]!));
+      r.push(Fn.create(beta * u[l]! - chi.tilde[l]! * z[j]![l]! - chi.hat[l]! * z[j]![L + l]!));
+      share += GADGET[j]! * z[j]![l]!;
     }
-    shares.push(share);
+    shares.push(Fn.create(share));
   }
   if (rDigest(nonce, r) !== hex(digest)) throw check('multiplication consistency check failed');
   return shares;

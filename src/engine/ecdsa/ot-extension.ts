@@ -3,7 +3,7 @@ import type { Fail } from '../codec.js';
 import type { Rng } from '../types.js';
 import { b64, bytes, failures, toB64, type Failures } from './codec.js';
 import { fromBig, gfDot, gfMul, toBig } from './gf128.js';
-import { hashToScalars, tagged } from './hash.js';
+import { tagged, taggedWith, toScalars } from './hash.js';
 import { bitAt, KAPPA } from './ot-base.js';
 import { Fn } from './suite.js';
 
@@ -116,9 +116,17 @@ export function seedPad(nonce: Uint8Array, j: number, rows: Uint8Array, delta?: 
 
 /** Random-OT messages of row j, `width` scalars each (a correlation-robust hash of the row). */
 export function pad(nonce: Uint8Array, j: number, rows: Uint8Array, width: number, delta?: Uint8Array): bigint[] {
-  const row = rows.slice(j * ROW, j * ROW + ROW);
-  if (delta) xorInto(row, delta);
-  return hashToScalars('ote/pad', [nonce, j, row], width);
+  return padder(nonce, width)(j, rows, delta);
+}
+
+// The same hash as `pad`, with the nonce absorbed once for all rows of a run.
+function padder(nonce: Uint8Array, width: number): (j: number, rows: Uint8Array, delta?: Uint8Array) => bigint[] {
+  const h = taggedWith('ote/pad', [nonce]);
+  return (j, rows, delta) => {
+    const row = rows.slice(j * ROW, j * ROW + ROW);
+    if (delta) xorInto(row, delta);
+    return toScalars(h([j, row], 48 * width), width);
+  };
 }
 
 /**
@@ -129,9 +137,10 @@ export function cotSend(nonce: Uint8Array, rows: Uint8Array, delta: Uint8Array, 
   const w = alpha.length;
   const z: bigint[][] = [];
   const tau: bigint[] = [];
+  const hash = padder(nonce, w);
   for (let j = 0; j < XI; j++) {
-    const v0 = pad(nonce, j, rows, w);
-    const v1 = pad(nonce, j, rows, w, delta);
+    const v0 = hash(j, rows);
+    const v1 = hash(j, rows, delta);
     z.push(v0);
     for (let k = 0; k < w; k++) tau.push(Fn.add(Fn.sub(v1[k]!, v0[k]!), alpha[k]!));
   }
@@ -140,8 +149,9 @@ export function cotSend(nonce: Uint8Array, rows: Uint8Array, delta: Uint8Array, 
 
 export function cotReceive(nonce: Uint8Array, state: OtExtReceiverState, tau: readonly bigint[], width: number): bigint[][] {
   const z: bigint[][] = [];
+  const hash = padder(nonce, width);
   for (let j = 0; j < XI; j++) {
-    const v = pad(nonce, j, state.rows, width);
+    const v = hash(j, state.rows);
     const x = BigInt(bitAt(state.choices, j));
     z.push(v.map((vk, k) => Fn.sub(Fn.mul(x, tau[j * width + k]!), vk)));
   }
