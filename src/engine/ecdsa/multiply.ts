@@ -30,8 +30,9 @@ import { Fn } from './suite.js';
 export const L = 2;
 const WIDTH = 2 * L;
 
-/** The public gadget vector g ∈ Zq^ξ of DKLs19 Protocol 1: fixed, every entry derived by hash. */
-export const GADGET: readonly bigint[] = hashToScalars('mul/gadget', ['secp256k1'], XI);
+/** The public gadget vector g ∈ Zq^ξ of DKLs19 Protocol 1: fixed, every entry derived by hash (on first use). */
+let gadget: readonly bigint[] | undefined;
+export const gadgetVector = (): readonly bigint[] => (gadget ??= hashToScalars('mul/gadget', ['secp256k1'], XI));
 
 export type MulBobState = { b: bigint; ote: OtExtReceiverState };
 export type MulReply = { tau: string; r: string; u: string[]; gamma: string[] };
@@ -39,8 +40,10 @@ export type MulReply = { tau: string; r: string; u: string[]; gamma: string[] };
 /** Bob's first message; `b` is his random input (the χ of DKLs23 signing). */
 export function mulStart(setup: OtExtReceiverSetup, nonce: Uint8Array, rng: Rng): { message: OtExtMessage; state: MulBobState } {
   const beta = rng(XI / 8);
-  let b = Fn.ZERO;
-  for (let j = 0; j < XI; j++) b = Fn.add(b, Fn.mul(GADGET[j]!, BigInt(bitAt(beta, j))));
+  const g = gadgetVector();
+  let b = 0n;
+  for (let j = 0; j < XI; j++) b += g[j]! * BigInt(bitAt(beta, j));
+  b = Fn.create(b);
   const { message, state } = oteReceive(setup, nonce, beta, rng);
   beta.fill(0);
   return { message, state: { b, ote: state } };
@@ -64,12 +67,13 @@ export function mulRespond(setup: OtExtSenderSetup, nonce: Uint8Array, message: 
   const chi = chis(nonce, m, tauHex);
   const r: bigint[] = [];
   const shares: bigint[] = [];
+  const g = gadgetVector();
   for (let l = 0; l < L; l++) {
     // Sums of products are reduced once, at the end (same value, fewer reductions).
     let share = 0n;
     for (let j = 0; j < XI; j++) {
       r.push(Fn.create(chi.tilde[l]! * z[j]![l]! + chi.hat[l]! * z[j]![L + l]!));
-      share += GADGET[j]! * z[j]![l]!;
+      share += g[j]! * z[j]![l]!;
     }
     shares.push(Fn.create(share));
   }
@@ -90,12 +94,13 @@ export function mulFinish(state: MulBobState, nonce: Uint8Array, message: OtExtM
   const chi = chis(nonce, message, reply!.tau as string);
   const r: bigint[] = [];
   const shares: bigint[] = [];
+  const g = gadgetVector();
   for (let l = 0; l < L; l++) {
     let share = state.b * gamma[l]!;
     for (let j = 0; j < XI; j++) {
       const beta = BigInt(bitAt(state.ote.choices, j));
       r.push(Fn.create(beta * u[l]! - chi.tilde[l]! * z[j]![l]! - chi.hat[l]! * z[j]![L + l]!));
-      share += GADGET[j]! * z[j]![l]!;
+      share += g[j]! * z[j]![l]!;
     }
     shares.push(Fn.create(share));
   }
