@@ -44,9 +44,12 @@ export type OtExtReceiverState = { rows: Uint8Array; choices: Uint8Array };
 
 const prg = (seed: Uint8Array, nonce: Uint8Array, column: number, count: number): Uint8Array => tagged('ote/prg', [nonce, column, seed], colBytes(count));
 
-function xorInto(dst: Uint8Array, src: Uint8Array, offset = 0): void {
-  for (let i = 0; i < src.length; i++) dst[offset + i]! ^= src[i]!;
+function xorInto(dst: Uint8Array, src: Uint8Array, offset = 0, mask = 0xff): void {
+  for (let i = 0; i < src.length; i++) dst[offset + i]! ^= src[i]! & mask;
 }
+
+/** 0xff when bit i of `b` is set, else 0: to add secret-selected rows without a branch. */
+const maskOf = (b: Uint8Array, i: number): number => -bitAt(b, i) & 0xff;
 
 // Columns (KAPPA × total bits, column-major) to rows (total × KAPPA bits, row-major).
 function transpose(columns: Uint8Array, total: number): Uint8Array {
@@ -81,7 +84,7 @@ export function oteReceive(setup: OtExtReceiverSetup, nonce: Uint8Array, choices
   const rows = transpose(tCols, total);
   const chi = challenges(nonce, u, total);
   const xt = new Uint8Array(ROW);
-  for (let j = 0; j < total; j++) if (bitAt(x, j)) xorInto(xt, chi.subarray(j * ROW, j * ROW + ROW));
+  for (let j = 0; j < total; j++) xorInto(xt, chi.subarray(j * ROW, j * ROW + ROW), 0, maskOf(x, j));
   const tt = gfDot(chi, rows, total);
   x.fill(0, count / 8);
   return { message: { u: toB64(u), x: hex(xt), t: hex(fromBig(tt)) }, state: { rows: rows.slice(0, count * ROW), choices: x.slice(0, count / 8) } };
@@ -99,7 +102,7 @@ export function oteSend(setup: OtExtSenderSetup, nonce: Uint8Array, value: unkno
   const qCols = new Uint8Array(KAPPA * col);
   for (let i = 0; i < KAPPA; i++) {
     qCols.set(prg(setup.seeds[i]!, nonce, i, count), i * col);
-    if (bitAt(setup.delta, i)) xorInto(qCols, u.subarray(i * col, i * col + col), i * col);
+    xorInto(qCols, u.subarray(i * col, i * col + col), i * col, maskOf(setup.delta, i));
   }
   const rows = transpose(qCols, total);
   const qt = gfDot(challenges(nonce, u, total), rows, total);

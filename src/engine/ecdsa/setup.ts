@@ -1,6 +1,6 @@
 import { blame, inputError, malformed } from '../blame.js';
 import { defaultRng } from '../poly.js';
-import type { MultiRounds, RoundIn, Rng, Rounds, Share } from '../types.js';
+import type { MultiRounds, RoundIn, RoundOut, Rng, Rounds, Share } from '../types.js';
 import { tagged } from './hash.js';
 import { KAPPA, otCheckSender, otReceive, otSenderKeys, otSenderStart, otWipe, pairContext, partyContext, type OtSenderSecret } from './ot-base.js';
 import { oteReceive, oteSend, seedPad, type OtExtMessage, type OtExtReceiverState } from './ot-extension.js';
@@ -93,7 +93,7 @@ export function withPairwiseSetup(inner: Rounds<Share>, o: SetupOptions): MultiR
     },
   };
 
-  function round1() {
+  function round1(): RoundOut | null {
     const vss = inner.round1Senders.includes(me) ? inner.round1() : null;
     const body: Body = {};
     if (vss !== null) body.vss = vss;
@@ -102,7 +102,7 @@ export function withPairwiseSetup(inner: Rounds<Share>, o: SetupOptions): MultiR
     return holder || vss !== null ? { broadcast: body } : null;
   }
 
-  function round2(got: RoundIn) {
+  function round2(got: RoundIn): RoundOut | null {
     const vssIn: Record<string, unknown> = {};
     for (const s of inner.round1Senders) vssIn[s] = (got.broadcast[s] as Body | undefined)?.vss;
     const out = inner.round2(vssIn);
@@ -120,7 +120,7 @@ export function withPairwiseSetup(inner: Rounds<Share>, o: SetupOptions): MultiR
     return { direct };
   }
 
-  function round3(got: RoundIn) {
+  function round3(got: RoundIn): RoundOut | null {
     const vssIn: Record<string, unknown> = {};
     for (const s of inner.round2Senders) if (s !== me) vssIn[s] = (got.direct[s] as Body | undefined)?.vss;
     share = inner.finish(vssIn);

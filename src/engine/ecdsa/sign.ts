@@ -1,10 +1,11 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { hex } from '../../canonical.js';
+import type { KeyriteError } from '../../errors.js';
 import { blame, inputError, malformed, type ProtocolCode } from '../blame.js';
 import { lagrangeAtZero, defaultRng } from '../poly.js';
 import { groupData, idScalar, publicPackageOf } from '../share.js';
-import type { MultiRounds, RoundIn, Rng, Share } from '../types.js';
+import type { MultiRounds, RoundIn, RoundOut, Rng, Share } from '../types.js';
 import { bytes, encPoint, encScalar, point, scalar } from './codec.js';
 import { tagged } from './hash.js';
 import { mulFinish, mulRespond, mulStart, mulWipe, type MulBobState } from './multiply.js';
@@ -100,7 +101,7 @@ export function signRounds(o: EcdsaSignOptions): MultiRounds<string> {
     },
   };
 
-  function round1() {
+  function round1(): RoundOut {
     const commitment = commit(sid, me, R, salt);
     return {
       broadcast: { commitment: hex(commitment), digest: digestHex },
@@ -108,7 +109,7 @@ export function signRounds(o: EcdsaSignOptions): MultiRounds<string> {
     };
   }
 
-  function round2(got: RoundIn) {
+  function round2(got: RoundIn): RoundOut {
     const direct: Record<string, unknown> = {};
     for (const j of others) {
       const b = got.broadcast[j] as { commitment?: unknown; digest?: unknown } | undefined;
@@ -133,7 +134,7 @@ export function signRounds(o: EcdsaSignOptions): MultiRounds<string> {
     return { direct };
   }
 
-  function round3(got: RoundIn) {
+  function round3(got: RoundIn): RoundOut {
     let Rsum = R;
     let psiSum = Fn.ZERO;
     let cross = { u: Fn.ZERO, v: Fn.ZERO };
@@ -206,7 +207,7 @@ function commit(sid: string, party: string, R: P, salt: Uint8Array): Uint8Array 
   return tagged('sign/commit', [sid, party, R.toBytes(true), salt]);
 }
 
-function banned(code: ProtocolCode, check: BanCheck, party: string, message: string) {
+function banned(code: ProtocolCode, check: BanCheck, party: string, message: string): KeyriteError {
   return blame(code, party, message, { ban: check });
 }
 

@@ -40,3 +40,21 @@ test('the engine carries its not-audited label', () => {
   assert.match(ECDSA_LABEL, /own implementation/);
   assert.match(ECDSA_LABEL, /not been externally audited/);
 });
+
+test('engine verify refuses malformed keys, digests and signatures instead of throwing', async () => {
+  const { getEngine } = await import('../../../src/engine/index.js');
+  const engine = getEngine('ecdsa');
+  const sk = secp256k1.utils.randomSecretKey();
+  const pk = Buffer.from(secp256k1.getPublicKey(sk, true)).toString('hex');
+  const digest = new Uint8Array(32).fill(9);
+  const sig = secp256k1.sign(digest, sk, { prehash: false, format: 'recovered' });
+  // noble's recovered format is v ‖ r ‖ s; the engine's is r ‖ s ‖ v.
+  const ours = Buffer.from(sig.subarray(1)).toString('hex') + sig[0]!.toString(16).padStart(2, '0');
+  assert.ok(engine.verify(pk, digest, ours));
+  assert.ok(engine.verify(pk, digest, ours.slice(0, 128)), '64-byte r ‖ s is accepted');
+  assert.equal(engine.verify(pk, digest.subarray(1), ours), false, '31-byte digest');
+  assert.equal(engine.verify(pk.slice(2), digest, ours), false, 'truncated key');
+  assert.equal(engine.verify(pk, digest, ours.slice(2)), false, 'truncated signature');
+  assert.equal(engine.verify(pk, digest, ours.slice(0, 128) + '07'), false, 'recovery id out of range');
+  assert.equal(engine.verify('02' + '00'.repeat(32), digest, ours), false, 'not a point');
+});
