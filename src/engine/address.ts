@@ -1,5 +1,6 @@
 import { base58, bech32m } from '@scure/base';
 import { fromHex } from '../base/canonical.js';
+import { ethereumAddress, p2wpkhAddress } from './ecdsa/address.js';
 
 // Addresses of a group key; encoders from @scure/base, none by hand.
 
@@ -14,8 +15,11 @@ export function taprootAddress(outputKeyHex: string): string {
   return bech32m.encode('bc', [1, ...bech32m.toWords(program)]);
 }
 
+export { ethereumAddress, p2wpkhAddress };
+
 export function addressesOf(engine: string, publicKeyHex: string): Record<string, string> {
   if (engine === 'ed25519') return { solana: solanaAddress(publicKeyHex) };
   if (engine === 'bip340') return { p2tr: taprootAddress(publicKeyHex) };
+  if (engine === 'ecdsa') return { ethereum: ethereumAddress(publicKeyHex), p2wpkh: p2wpkhAddress(publicKeyHex) };
   return {};
 }

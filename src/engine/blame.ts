@@ -20,6 +20,12 @@ export type ProtocolCode =
   | 'PROTOCOL_INVALID_COMMITMENT'
   | 'PROTOCOL_INVALID_SIGNATURE_SHARE'
   | 'PROTOCOL_MESSAGE_MISMATCH'
+  // ecdsa (DKLs23): the first three carry `details.ban`, the check that failed (BanCheck)
+  | 'PROTOCOL_OT_CHECK'
+  | 'PROTOCOL_MULTIPLICATION_CHECK'
+  | 'PROTOCOL_INCONSISTENT_MULTIPLICATION'
+  | 'PROTOCOL_INVALID_DECOMMITMENT'
+  | 'PROTOCOL_INVALID_SIGNATURE'
   | 'PROTOCOL_ABORTED';
 
 export function blame(code: ProtocolCode, party: string, message: string, details: Record<string, unknown> = {}): KeyriteError {

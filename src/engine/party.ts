@@ -1,8 +1,8 @@
 import { inputError } from './blame.js';
-import type { SessionParams } from './envelope.js';
+import { sessionIdOf, type SessionParams } from './envelope.js';
 import { ProtocolParty, type PartyKeys, type Roster } from './protocol.js';
 import { getEngine } from './registry.js';
-import type { Engine, PublicPackage, Rng, Share } from './types.js';
+import type { AnyEngine, PublicPackage, Rng, Share } from './types.js';
 
 // Builds one party's authenticated run from a session description, after checking that the
 // session matches the share or key package it is run on: the place where a node refuses a
@@ -14,20 +14,21 @@ export function dkgParty(s: PartySetup, o: { rng?: Rng } = {}): ProtocolParty<Sh
   const { session } = s;
   expect(session.keyId === 'new' && session.epoch === 0, 'a DKG session has key id "new" and epoch 0');
   expect(session.n === session.participants.length, `session n=${session.n} but ${session.participants.length} participants`);
-  const rounds = engineOf(session).dkg({ me: s.keys.name, parties: session.participants, threshold: session.t, rng: o.rng });
+  const rounds = engineOf(session).dkg({ me: s.keys.name, parties: session.participants, threshold: session.t, rng: o.rng, sessionId: sessionIdOf(session) });
   return new ProtocolParty(session, s.keys, s.roster, rounds);
 }
 
-export function signParty(s: PartySetup, o: { share: Share; message: Uint8Array; rng?: Rng }): ProtocolParty<string> {
+/** `banned`: parties the node has recorded as failing an ecdsa consistency check at this epoch. */
+export function signParty(s: PartySetup, o: { share: Share; message: Uint8Array; rng?: Rng; banned?: readonly string[] }): ProtocolParty<string> {
   checkKey(s.session, o.share, s.keys.name);
-  const rounds = engineOf(s.session).sign({ share: o.share, signers: s.session.participants, message: o.message, rng: o.rng });
+  const rounds = engineOf(s.session).sign({ share: o.share, signers: s.session.participants, message: o.message, rng: o.rng, sessionId: sessionIdOf(s.session), banned: o.banned });
   return new ProtocolParty(s.session, s.keys, s.roster, rounds);
 }
 
 export function refreshParty(s: PartySetup, o: { share: Share; rng?: Rng }): ProtocolParty<Share> {
   checkKey(s.session, o.share, s.keys.name);
   expect(same(s.session.participants, o.share.parties), 'a refresh session must include every holder, in key order');
-  return new ProtocolParty(s.session, s.keys, s.roster, engineOf(s.session).refresh({ share: o.share, rng: o.rng }));
+  return new ProtocolParty(s.session, s.keys, s.roster, engineOf(s.session).refresh({ share: o.share, rng: o.rng, sessionId: sessionIdOf(s.session) }));
 }
 
 export function reshareParty(s: PartySetup, o: { old: PublicPackage; share?: Share; rng?: Rng }): ProtocolParty<Share> {
@@ -37,11 +38,12 @@ export function reshareParty(s: PartySetup, o: { old: PublicPackage; share?: Sha
   expect(session.n === session.participants.length, `session n=${session.n} but ${session.participants.length} new holders`);
   const rounds = engineOf(session).reshare({
     me: s.keys.name, old: o.old, share: o.share, dealers: session.dealers ?? [], holders: session.participants, threshold: session.t, rng: o.rng,
+    sessionId: sessionIdOf(session),
   });
   return new ProtocolParty(session, s.keys, s.roster, rounds);
 }
 
-function engineOf(session: SessionParams): Engine {
+function engineOf(session: SessionParams): AnyEngine {
   return getEngine(session.engine);
 }
 

@@ -5,31 +5,63 @@ import {
   BROADCAST, checkShape, envelopeDigest, envelopeSignatureValid, membersOf, openDirect, sealDirect, sessionIdOf, signEnvelope,
   type DirectStatement, type Envelope, type SessionParams,
 } from './envelope.js';
-import type { Round2Out, Rounds } from './types.js';
+import type { MultiRounds, RoundIn, RoundOut, RoundPlan, Rounds } from './types.js';
 
 // One party's authenticated run of a protocol, one round at a time:
-//   start()               → round-1 broadcast (empty for a reshare holder who does not deal)
+//   start()               → round-1 messages (none for a reshare holder who does not deal)
 //   receive(round-1 msgs) → echo: signed digests of every round-1 broadcast seen
-//   receive(echo msgs)    → round 2 (broadcast, or sealed point-to-point payloads)
-//   receive(round-2 msgs) → []  and result() holds the share or signature
-// A node process keeps this object in memory between rounds. Any error aborts the run for good:
-// secret round state is wiped, no result is kept, and the error names the party to blame.
+//   receive(echo msgs)    → round 2 (broadcast and/or sealed point-to-point payloads)
+//   receive(round-k msgs) → round k + 1, until the last round; then []  and result() holds the
+//                           share or signature
+// Two-round engines (FROST DKG, signing, refresh, reshare) describe themselves as `Rounds`;
+// longer protocols (DKLs23 signing: three rounds) as `MultiRounds`. A node process keeps this
+// object in memory between rounds. Any error aborts the run for good: secret round state is
+// wiped, no result is kept, and the error names the party to blame.
 
 export type PartyKeys = { name: string; signingKey: SigningKey; ageIdentity: string };
 export type Member = { signingPublicKey: string; ageRecipient: string };
 export type Roster = Record<string, Member>;
-export type Stage = 'round1' | 'echo' | 'round2' | 'done' | 'aborted';
+/** `round${k}`: waiting for round k's messages. */
+export type Stage = `round${number}` | 'echo' | 'done' | 'aborted';
+
+/** Blame codes whose culprit's signed point-to-point statement is attached as evidence. */
+const EVIDENCE_CODES = new Set(['PROTOCOL_INVALID_SHARE', 'PROTOCOL_OT_CHECK', 'PROTOCOL_MULTIPLICATION_CHECK', 'PROTOCOL_INCONSISTENT_MULTIPLICATION', 'PROTOCOL_INVALID_DECOMMITMENT']);
+
+/** A two-round description as a protocol of two rounds: round 1 a broadcast, round 2 either kind. */
+export function asMultiRounds<Out>(r: Rounds<Out>): MultiRounds<Out> {
+  return {
+    protocol: r.protocol,
+    me: r.me,
+    plan: [
+      { senders: r.round1Senders, receivers: [], broadcast: true, direct: false },
+      { senders: r.round2Senders, receivers: r.round2Receivers, broadcast: !r.round2Direct, direct: r.round2Direct },
+    ],
+    send(round, received) {
+      if (round === 1) {
+        const payload = r.round1();
+        return payload === null ? null : { broadcast: payload };
+      }
+      return r.round2(received.broadcast);
+    },
+    finish: (received) => r.finish(r.round2Direct ? received.direct : received.broadcast),
+    wipe: () => r.wipe(),
+  };
+}
+
+const isMulti = <Out>(r: Rounds<Out> | MultiRounds<Out>): r is MultiRounds<Out> => 'plan' in r;
+const emptyIn = (): RoundIn => ({ broadcast: {}, direct: {} });
 
 export class ProtocolParty<Out> {
   readonly sessionId: string;
   readonly members: readonly string[];
+  private readonly rounds: MultiRounds<Out>;
   private stage: Stage = 'round1';
   private started = false;
   private busy = false;
   private readonly seen = new Set<string>();
-  private readonly round1: Record<string, unknown> = {};
+  /** Round k's inputs, k = 1 … N (own broadcast included). */
+  private readonly inputs: RoundIn[] = [];
   private readonly round1Digests: Record<string, string> = {};
-  private readonly round2: Record<string, unknown> = {};
   private readonly evidence: Record<string, DirectStatement> = {};
   private output: Out | null = null;
 
@@ -37,13 +69,15 @@ export class ProtocolParty<Out> {
     readonly session: SessionParams,
     private readonly keys: PartyKeys,
     private readonly roster: Roster,
-    private readonly rounds: Rounds<Out>,
+    rounds: Rounds<Out> | MultiRounds<Out>,
   ) {
+    this.rounds = isMulti(rounds) ? rounds : asMultiRounds(rounds);
     this.sessionId = sessionIdOf(session);
     this.members = membersOf(session);
     const unknown = this.members.filter((m) => !roster[m]);
     if (unknown.length) throw inputError('SESSION_MISMATCH', `session members ${unknown.join(', ')} are not in the roster`);
     if (rounds.me !== keys.name || !this.members.includes(keys.name)) throw inputError('SESSION_MISMATCH', `${keys.name} is not a member of this session`);
+    for (let k = 0; k < this.rounds.plan.length; k++) this.inputs.push(emptyIn());
   }
 
   get name(): string {
@@ -70,11 +104,10 @@ export class ProtocolParty<Out> {
     return this.guarded(async () => {
       if (this.started) throw inputError('PROTOCOL_STARTED', `${this.name} already started this run`);
       this.started = true;
-      const payload = this.rounds.round1();
-      if (payload === null) return [];
-      const env = this.broadcast('1', payload);
-      this.recordRound1(env);
-      return [env];
+      const out = this.rounds.send(1, emptyIn());
+      const envelopes = out ? await this.emit(1, out) : [];
+      for (const env of envelopes) if (env.to === BROADCAST) this.recordRound1(env);
+      return envelopes;
     });
   }
 
@@ -82,74 +115,96 @@ export class ProtocolParty<Out> {
   receive(incoming: readonly unknown[]): Promise<Envelope[]> {
     return this.guarded(async () => {
       if (!this.started) throw inputError('PROTOCOL_NOT_STARTED', `${this.name} has not started this run`);
-      if (this.stage === 'round1') return this.onRound1(incoming);
       if (this.stage === 'echo') return this.onEcho(incoming);
-      if (this.stage === 'round2') return this.onRound2(incoming);
-      throw inputError('PROTOCOL_DONE', `${this.name}'s run is already ${this.stage}`);
+      const k = this.currentRound();
+      if (k === null) throw inputError('PROTOCOL_DONE', `${this.name}'s run is already ${this.stage}`);
+      await this.take(k, incoming);
+      if (k === 1) {
+        this.stage = 'echo';
+        return [this.broadcast('echo', { round1: this.round1Digests })];
+      }
+      return this.advance(k);
     });
   }
 
-  private onRound1(incoming: readonly unknown[]): Envelope[] {
-    for (const env of Object.values(this.accept(incoming, '1', this.rounds.round1Senders, false))) this.recordRound1(env);
-    this.stage = 'echo';
-    return [this.broadcast('echo', { round1: this.round1Digests })];
+  private currentRound(): number | null {
+    const m = /^round(\d+)$/.exec(this.stage);
+    return m ? Number(m[1]) : null;
+  }
+
+  private plan(k: number): RoundPlan {
+    return this.rounds.plan[k - 1]!;
   }
 
   private async onEcho(incoming: readonly unknown[]): Promise<Envelope[]> {
-    for (const env of Object.values(this.accept(incoming, 'echo', this.members, false))) this.compareEcho(env);
-    const out = this.rounds.round2(this.round1);
-    const envelopes = out ? await this.sendRound2(out) : [];
-    if (this.rounds.round2Receivers.includes(this.name)) {
-      this.stage = 'round2';
-    } else {
-      this.finish({});
-    }
-    return envelopes;
+    for (const env of this.accept(incoming, 'echo', this.members, { broadcast: true, direct: false })) this.compareEcho(env);
+    return this.advance(1);
   }
 
-  private async onRound2(incoming: readonly unknown[]): Promise<Envelope[]> {
-    const direct = this.rounds.round2Direct;
-    for (const [from, env] of Object.entries(this.accept(incoming, '2', this.rounds.round2Senders, direct))) {
-      if (!direct) {
-        this.round2[from] = env.payload;
-        continue;
+  // Round k's inputs are complete: send round k + 1 (or finish), then wait for the next round
+  // this party receives; a round it does not receive is skipped with empty inputs.
+  private async advance(k: number): Promise<Envelope[]> {
+    const last = this.rounds.plan.length;
+    const envelopes: Envelope[] = [];
+    for (let done = k; ; done++) {
+      if (done === last) {
+        this.withEvidence(() => {
+          this.output = this.rounds.finish(this.inputs[last - 1]!);
+        });
+        this.rounds.wipe();
+        this.stage = 'done';
+        return envelopes;
       }
-      const statement = await openDirect(this.keys.ageIdentity, env, this.roster[from]!.signingPublicKey);
-      this.evidence[from] = statement;
-      this.round2[from] = statement.body;
+      const out = this.withEvidence(() => this.rounds.send(done + 1, this.inputs[done - 1]!));
+      if (out) envelopes.push(...(await this.emit(done + 1, out)));
+      if (this.plan(done + 1).receivers.includes(this.name)) {
+        this.stage = `round${done + 1}`;
+        return envelopes;
+      }
     }
+  }
+
+  // A bad sub-share or multiplication message is provable: attach the culprit's signed statement.
+  private withEvidence<T>(step: () => T): T {
     try {
-      this.finish(this.round2);
+      return step();
     } catch (e) {
-      // A bad sub-share is provable: attach the dealer's signed statement of what it sent.
-      if (e instanceof KeyriteError && e.code === 'PROTOCOL_INVALID_SHARE') e.details.evidence = this.evidence[String(e.party)];
+      if (e instanceof KeyriteError && EVIDENCE_CODES.has(e.code)) e.details.evidence = this.evidence[String(e.party)];
       throw e;
     }
-    return [];
   }
 
-  private finish(round2: Record<string, unknown>): void {
-    this.output = this.rounds.finish(round2);
-    this.rounds.wipe();
-    this.stage = 'done';
-  }
-
-  private async sendRound2(out: Round2Out): Promise<Envelope[]> {
-    if ('broadcast' in out) {
-      this.round2[this.name] = out.broadcast;
-      return [this.broadcast('2', out.broadcast)];
+  private async take(k: number, incoming: readonly unknown[]): Promise<void> {
+    const plan = this.plan(k);
+    const into = this.inputs[k - 1]!;
+    for (const env of this.accept(incoming, String(k), plan.senders, plan)) {
+      if (env.to === BROADCAST) {
+        into.broadcast[env.from] = env.payload;
+        if (k === 1) this.recordRound1(env);
+        continue;
+      }
+      const statement = await openDirect(this.keys.ageIdentity, env, this.roster[env.from]!.signingPublicKey);
+      this.evidence[env.from] = statement;
+      into.direct[env.from] = statement.body;
     }
+  }
+
+  private async emit(k: number, out: RoundOut): Promise<Envelope[]> {
     const envelopes: Envelope[] = [];
-    for (const [to, body] of Object.entries(out.direct)) {
-      const header = { sessionId: this.sessionId, epoch: this.session.epoch, round: this.roundName('2'), from: this.name, to };
+    if (out.broadcast !== undefined) {
+      this.inputs[k - 1]!.broadcast[this.name] = out.broadcast;
+      envelopes.push(this.broadcast(String(k), out.broadcast));
+    }
+    for (const [to, body] of Object.entries(out.direct ?? {})) {
+      const header = { sessionId: this.sessionId, epoch: this.session.epoch, round: this.roundName(String(k)), from: this.name, to };
       const payload = await sealDirect(this.keys.signingKey, header, body, this.roster[to]!.ageRecipient);
-      envelopes.push(this.sign(to, '2', payload));
+      envelopes.push(this.sign(to, String(k), payload));
     }
     return envelopes;
   }
 
   private recordRound1(env: Envelope): void {
-    this.round1[env.from] = env.payload;
+    this.inputs[0]!.broadcast[env.from] = env.payload;
     this.round1Digests[env.from] = envelopeDigest(env);
     this.seen.add(envelopeDigest(env));
   }
@@ -175,12 +230,14 @@ export class ProtocolParty<Out> {
     }
   }
 
-  // Checks one round's envelopes, in order, and returns them keyed by sender. Membership and the
+  // Checks one round's envelopes, in order: from every expected sender exactly one broadcast
+  // and/or one payload addressed to this party, as the round's kinds say. Membership and the
   // signature come first, so nothing unauthenticated can get another party blamed.
-  private accept(incoming: readonly unknown[], label: string, senders: readonly string[], direct: boolean): Record<string, Envelope> {
+  private accept(incoming: readonly unknown[], label: string, senders: readonly string[], kinds: { broadcast: boolean; direct: boolean }): Envelope[] {
     const round = this.roundName(label);
     const expected = senders.filter((s) => s !== this.name);
     const got: Record<string, Envelope> = {};
+    const key = (env: Envelope): string => `${env.from}\u0000${env.to === BROADCAST ? BROADCAST : 'direct'}`;
     for (const raw of incoming) {
       const env = checkShape(raw);
       const { from } = env;
@@ -191,14 +248,18 @@ export class ProtocolParty<Out> {
       if (this.seen.has(envelopeDigest(env))) throw blame('PROTOCOL_REPLAY', from, `replayed ${env.round} message from ${from}`);
       if (env.round !== round) throw blame('PROTOCOL_WRONG_ROUND', from, `message from ${from} is for round ${env.round}, expected ${round}`);
       if (!expected.includes(from)) throw blame('PROTOCOL_UNEXPECTED_SENDER', from, `${from} does not send in round ${round}`);
-      if (got[from]) throw blame('PROTOCOL_REPLAY', from, `second ${round} message from ${from}`);
-      if (env.to !== (direct ? this.name : BROADCAST)) throw blame('PROTOCOL_WRONG_RECIPIENT', from, `${round} message from ${from} is addressed to ${env.to}, not ${direct ? this.name : 'everyone'}`);
+      if (got[key(env)]) throw blame('PROTOCOL_REPLAY', from, `second ${round} message from ${from}`);
+      const wanted = (env.to === BROADCAST && kinds.broadcast) || (env.to === this.name && kinds.direct);
+      if (!wanted) {
+        const expectedTo = kinds.direct ? (kinds.broadcast ? `${this.name} or everyone` : this.name) : 'everyone';
+        throw blame('PROTOCOL_WRONG_RECIPIENT', from, `${round} message from ${from} is addressed to ${env.to}, not ${expectedTo}`);
+      }
       this.seen.add(envelopeDigest(env));
-      got[from] = env;
+      got[key(env)] = env;
     }
-    const missing = expected.filter((s) => !got[s]);
+    const missing = expected.filter((s) => (kinds.broadcast && !got[`${s}\u0000${BROADCAST}`]) || (kinds.direct && !got[`${s}\u0000direct`]));
     if (missing.length) throw blame('PROTOCOL_MISSING_MESSAGE', missing[0]!, `no ${round} message from ${missing.join(', ')}`, { missing });
-    return got;
+    return Object.values(got);
   }
 
   private roundName(label: string): string {

@@ -1,14 +1,22 @@
 import { inputError } from './blame.js';
+import { ecdsaEngine } from './ecdsa/engine.js';
 import { frostEngine } from './frost.js';
 import { SUITES } from './suite.js';
-import type { Engine } from './types.js';
+import type { AnyEngine, Engine } from './types.js';
 
-const engines = new Map<string, Engine>();
+const engines = new Map<string, AnyEngine>();
 
-/** The engine for an id read from a key record or share: 'ed25519' or 'bip340'. */
-export function getEngine(id: string): Engine {
-  const suite = SUITES[id];
-  if (!suite) throw inputError('UNKNOWN_ENGINE', `unknown engine ${JSON.stringify(id)}; known: ${Object.keys(SUITES).join(', ')}`);
-  if (!engines.has(id)) engines.set(id, frostEngine(suite));
+/** The engine for an id read from a key record or share: 'ed25519', 'bip340' or 'ecdsa'. */
+export function getEngine(id: 'ed25519' | 'bip340'): Engine;
+export function getEngine(id: string): AnyEngine;
+export function getEngine(id: string): AnyEngine {
+  if (!engines.has(id)) engines.set(id, make(id));
   return engines.get(id)!;
+}
+
+function make(id: string): AnyEngine {
+  if (id === 'ecdsa') return ecdsaEngine();
+  const suite = SUITES[id];
+  if (!suite) throw inputError('UNKNOWN_ENGINE', `unknown engine ${JSON.stringify(id)}; known: ${[...Object.keys(SUITES), 'ecdsa'].join(', ')}`);
+  return frostEngine(suite);
 }

@@ -54,7 +54,7 @@ export function buildShare(suite: Suite, m: KeyMaterial, party: string, secret: 
 }
 
 export function publicPackageOf(share: Share): PublicPackage {
-  const { party: _party, secret: _secret, ...pub } = share;
+  const { party: _party, secret: _secret, pairwise: _pairwise, ...pub } = share;
   return structuredClone(pub);
 }
 

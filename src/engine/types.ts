@@ -23,10 +23,19 @@ export type Share = {
   threshold: number;
   /** All holders, in identifier order. */
   parties: string[];
+  /** ecdsa only: this holder's pairwise OT setup with every other holder (secret, like `secret`). */
+  pairwise?: Record<string, PairwiseSetup>;
 };
 
-/** The group's public data: a share without `party` and `secret`. Stored in key records. */
-export type PublicPackage = Omit<Share, 'party' | 'secret'>;
+/**
+ * ecdsa: one holder's base-OT outputs towards one peer (DKLs23 §3 setup), hex. `send` is for
+ * multiplications where this holder is the OT-extension sender (KOS Δ and the seeds it chose),
+ * `receive` where it is the receiver (both seeds of every base OT).
+ */
+export type PairwiseSetup = { send: { delta: string; seeds: string }; receive: { seeds0: string; seeds1: string } };
+
+/** The group's public data: a share without `party`, `secret` and `pairwise`. Stored in key records. */
+export type PublicPackage = Omit<Share, 'party' | 'secret' | 'pairwise'>;
 
 /** Emergency recovery output (docs/ARCHITECTURE.md §3). Never print it; encrypt it to a named recipient. */
 export type RecoveredKey = {
@@ -42,6 +51,17 @@ export type RecoveredKey = {
 
 /** A round-2 output: one payload for everyone, or one private payload per recipient. */
 export type Round2Out = { broadcast: unknown } | { direct: Record<string, unknown> };
+
+/** One round's output in a protocol of any length: a broadcast, private payloads, or both. */
+export type RoundOut = { broadcast?: unknown; direct?: Record<string, unknown> };
+/** What one party received in one round, keyed by sender (its own broadcast included). */
+export type RoundIn = { broadcast: Record<string, unknown>; direct: Record<string, unknown> };
+/**
+ * Who sends in one round, who receives it, and whether it carries broadcasts, private payloads or
+ * both (a sender then sends one broadcast and one private payload to every receiver). Round 1's
+ * `receivers` is not consulted: every member receives round 1, for the echo.
+ */
+export type RoundPlan = { senders: readonly string[]; receivers: readonly string[]; broadcast: boolean; direct: boolean };
 
 /**
  * One party's side of a two-round protocol: round 1 is a broadcast, then (in protocol.ts) an echo
@@ -65,12 +85,37 @@ export interface Rounds<Out> {
   wipe(): void;
 }
 
+/**
+ * One party's side of a protocol of any number of rounds (DKLs23 signing has three). Round 1 is
+ * received by every member and followed by the echo of its broadcasts (protocol.ts); `plan[k−1]`
+ * describes round k. `send(1, empty)` gives round 1; `send(k + 1, in_k)` validates round k's
+ * inputs and gives round k + 1 (null when not a sender); `finish(in_N)` validates the last round
+ * and returns the result (null when not a receiver). Inputs are untrusted, as in `Rounds`.
+ */
+export interface MultiRounds<Out> {
+  readonly protocol: 'dkg' | 'sign' | 'refresh' | 'reshare';
+  readonly me: string;
+  readonly plan: readonly RoundPlan[];
+  send(round: number, received: RoundIn): RoundOut | null;
+  finish(received: RoundIn): Out | null;
+  wipe(): void;
+}
+
 /** Random source; tests pass a fixed one to reproduce RFC 9591 vectors. */
 export type Rng = (bytesLength?: number) => Uint8Array<ArrayBuffer>;
 
-export type DkgOptions = { me: string; parties: string[]; threshold: number; rng?: Rng };
-export type SignOptions = { share: Share; signers: string[]; message: Uint8Array; rng?: Rng };
-export type RefreshOptions = { share: Share; rng?: Rng };
+/** `sessionId` (DESIGN §5) binds an engine's own hashes to the run; the ecdsa engine requires it. */
+export type DkgOptions = { me: string; parties: string[]; threshold: number; rng?: Rng; sessionId?: string };
+export type SignOptions = {
+  share: Share;
+  signers: string[];
+  message: Uint8Array;
+  rng?: Rng;
+  sessionId?: string;
+  /** ecdsa: parties this holder has seen fail a consistency check since the last refresh; refused as co-signers. */
+  banned?: readonly string[];
+};
+export type RefreshOptions = { share: Share; rng?: Rng; sessionId?: string };
 export type ReshareOptions = {
   me: string;
   /** The old public package (key record). */
@@ -83,14 +128,22 @@ export type ReshareOptions = {
   holders: string[];
   threshold: number;
   rng?: Rng;
+  sessionId?: string;
 };
 
-export interface Engine {
+/**
+ * `SignRounds`: FROST signs in two rounds (`Rounds`), DKLs23 ecdsa in three (`MultiRounds`);
+ * `ShareRounds` likewise for DKG, refresh and reshare (ecdsa adds a round for its OT setup).
+ */
+export interface Engine<
+  SignRounds extends Rounds<string> | MultiRounds<string> = Rounds<string>,
+  ShareRounds extends Rounds<Share> | MultiRounds<Share> = Rounds<Share>,
+> {
   readonly id: string;
-  dkg(o: DkgOptions): Rounds<Share>;
-  sign(o: SignOptions): Rounds<string>;
-  refresh(o: RefreshOptions): Rounds<Share>;
-  reshare(o: ReshareOptions): Rounds<Share>;
+  dkg(o: DkgOptions): ShareRounds;
+  sign(o: SignOptions): SignRounds;
+  refresh(o: RefreshOptions): ShareRounds;
+  reshare(o: ReshareOptions): ShareRounds;
   /** Emergency recovery: t shares → group secret scalar, checked against the group key. */
   combine(shares: Share[]): RecoveredKey;
   /** Verifies a final signature (hex) over `message` under the group key (hex). */
@@ -100,3 +153,6 @@ export interface Engine {
   parsePublicPackage(value: unknown, what: string): PublicPackage;
   publicPackage(share: Share): PublicPackage;
 }
+
+/** Any engine, whatever its signing rounds: what the registry returns for an id read from a file. */
+export type AnyEngine = Engine<Rounds<string> | MultiRounds<string>, Rounds<Share> | MultiRounds<Share>>;
