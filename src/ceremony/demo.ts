@@ -40,14 +40,20 @@ export interface DemoSignature {
   keyId: string;
   publicKey: string;
   address: string;
-  message: string; // hex
+  message: string; // hex: what was signed
+  /** bip340, ecdsa: the text whose sha256 is `message`, for verifiers that hash themselves (openssl dgst -sha256). */
+  preimage?: string; // hex
   signature: string; // hex
 }
 
-// What each engine signs: raw bytes for ed25519; a 32-byte digest (as a sighash would be) for bip340.
-function demoMessage(engine: string): Uint8Array {
+const ENGINES = ['ed25519', 'bip340', 'ecdsa'];
+const VERIFIERS: Record<string, string> = { ed25519: 'OpenSSL Ed25519', bip340: 'noble BIP-340', ecdsa: 'OpenSSL ECDSA-SHA256' };
+
+// What each engine signs: raw bytes for ed25519; for bip340 and ecdsa a 32-byte digest of them,
+// as a sighash or a transaction hash would be.
+function demoMessage(engine: string): { message: Uint8Array; preimage?: Uint8Array } {
   const text = Buffer.from(`keyrite demo: pay 1 unit with the ${engine} treasury key`, 'utf8');
-  return engine === 'bip340' ? createHash('sha256').update(text).digest() : text;
+  return engine === 'ed25519' ? { message: text } : { message: createHash('sha256').update(text).digest(), preimage: text };
 }
 
 const CUSTODIANS = ['alice', 'bob', 'carol'];
@@ -78,7 +84,7 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
 
   // Keygen with export and deletion: each node's share leaves only as a shard to its custodian.
   const keys: { engine: string; keyId: string; address: string }[] = [];
-  for (const engine of ['ed25519', 'bip340']) {
+  for (const engine of ENGINES) {
     const k = await keygen({ ws, engine, custodians: CUSTODIANS, label: `${engine}-treasury`, export: true, deleteAfterExport: true, operator });
     const address = Object.values(k.record.addresses).join(' ');
     keys.push({ engine, keyId: k.record.keyId, address });
@@ -93,13 +99,14 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
   // Just in time: two custodians open their shards; an independent verifier checks the result.
   const signatures: DemoSignature[] = [];
   for (const { engine, keyId, address } of keys) {
-    const message = demoMessage(engine);
+    const { message, preimage } = demoMessage(engine);
     const sig = await signMessage({ ws, keyId, signers: ['alice', 'carol'], message, operator });
-    if (!independentVerify(engine, sig.publicKey, message, sig.signature)) {
+    if (!independentVerify(engine, sig.publicKey, message, sig.signature, preimage)) {
       throw new KeyriteError('SIGNATURE_INVALID', `the ${engine} signature does not verify with an independent verifier`);
     }
-    signatures.push({ engine, keyId, publicKey: sig.publicKey, address, message: Buffer.from(message).toString('hex'), signature: sig.signature });
-    record('sign', `${engine}: alice and carol signed just in time on ${sig.nodes.join(', ')}; ${engine === 'ed25519' ? 'OpenSSL Ed25519' : 'noble BIP-340'} verifies ${sig.signature.slice(0, 16)}…; the nodes attested empty`);
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    signatures.push({ engine, keyId, publicKey: sig.publicKey, address, message: hex(message), ...(preimage ? { preimage: hex(preimage) } : {}), signature: sig.signature });
+    record('sign', `${engine}: alice and carol signed just in time on ${sig.nodes.join(', ')}; ${VERIFIERS[engine]} verifies ${sig.signature.slice(0, 16)}…; the nodes attested empty`);
   }
   const drill = await checkShard({ ws, keyId: keys[0]!.keyId, custodian: 'bob', operator });
   record('shard check', `bob's shard of ${drill.keyId} opens and matches party ${drill.party}, unused`);

@@ -17,7 +17,8 @@ import { openCustodianShard, type OpenedShard } from './kernel/shards.js';
 // forgets the share; every node then attests that it holds nothing for the key. The result is
 // checked with the engine's verifier before anyone sees it. Records, in order: ceremony.start,
 // the confirmations (each custodian's, with the digest they were shown), sign.intent, one
-// sign.request per custodian, sign.result, one node.attest per node, ceremony.seal.
+// sign.request per custodian, sign.result, one node.attest per node, ceremony.seal. A run that
+// fails records each node's node.attest (with any party it now refuses) before ceremony.abort.
 
 export interface SignInput {
   ws: Workspace;
@@ -41,6 +42,10 @@ export interface SignResult {
   ceremony: string;
 }
 
+// BIP-340 and ECDSA sign a 32-byte digest the wallet computed (a sighash, a transaction hash);
+// Ed25519 signs the message itself (RFC 8032 §5.1.6).
+const DIGEST_ENGINES = ['bip340', 'ecdsa'];
+
 /** Checks the signer set against the key before anyone types a passphrase. */
 function checkSigners(r: KeyRecord, signers: string[]): string[] {
   if (new Set(signers).size !== signers.length) throw new KeyriteError('USAGE', 'a signer is named twice');
@@ -55,8 +60,8 @@ export async function signMessage(i: SignInput): Promise<SignResult> {
   return withSession({ ws: i.ws, operator: i.operator, label: `sign ${i.keyId}` }, async (s) => {
     const r = s.key(i.keyId);
     const engine = getEngine(r.engine);
-    if (r.engine === 'bip340' && i.message.length !== 32) {
-      throw new KeyriteError('BAD_MESSAGE', `a bip340 key signs 32-byte messages (a sighash); this message is ${i.message.length} bytes`);
+    if (DIGEST_ENGINES.includes(r.engine) && i.message.length !== 32) {
+      throw new KeyriteError('BAD_MESSAGE', `a ${r.engine} key signs 32-byte messages (a sighash or transaction hash); this message is ${i.message.length} bytes`);
     }
     const signers = r.parties.filter((p) => i.signers.includes(p.custodian)).map((p) => p.custodian);
     const nodeIds = checkSigners(r, i.signers);
@@ -91,7 +96,12 @@ export async function signMessage(i: SignInput): Promise<SignResult> {
       const shareOf = new Map<string, string>();
       for (const o of opened) shareOf.set(o.shard.node, await sealForNode(member(s.roster, o.shard.node, 'node').recipient, o.shard.share));
       const outputs = await i.operator.progress(`Signing with ${nodeIds.join(', ')}`, () =>
-        drive(nodes, request.sessionId, (node) => node.start('sign', session, { request: signed.get(node.id)!, share: shareOf.get(node.id)!, message: Buffer.from(i.message).toString('hex') })));
+        drive(nodes, request.sessionId, (node) => node.start('sign', session, { request: signed.get(node.id)!, share: shareOf.get(node.id)!, message: Buffer.from(i.message).toString('hex') })),
+      ).catch(async (e: unknown) => {
+        // Every node dropped the run; their signed claims say so, and name any party they now refuse (ecdsa bans).
+        await attestEmpty(c, nodes, r.keyId, 'the failed signing run').catch(() => undefined);
+        throw e;
+      });
       shareOf.clear();
       const signatures = new Set(Object.values(outputs) as string[]);
       const signature = [...signatures][0]!;

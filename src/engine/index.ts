@@ -6,10 +6,10 @@ export type {
   Rng, DkgOptions, SignOptions, RefreshOptions, ReshareOptions,
 } from './types.js';
 export { ENGINE_IDS } from './types.js';
-export { getEngine } from './registry.js';
+export { engineNotice, getEngine } from './registry.js';
 export { keyIdOf, serializeShare, publicPackageOf } from './share.js';
 export { solanaAddress, taprootAddress, ethereumAddress, p2wpkhAddress, addressesOf } from './address.js';
-export { ECDSA_ENGINE_ID, ECDSA_LABEL, banNoticeOf } from './ecdsa/engine.js';
+export { ECDSA_ENGINE_ID, ECDSA_LABEL, banNoticeOf, recoverableParts } from './ecdsa/engine.js';
 export type { BanNotice, BanCheck } from './ecdsa/engine.js';
 export type { SessionParams, Envelope, UnsignedEnvelope, DirectStatement, Sealed } from './envelope.js';
 export { sessionIdOf, membersOf, signEnvelope, envelopeSignatureValid, envelopeDigest, sealDirect, openDirect, BROADCAST } from './envelope.js';

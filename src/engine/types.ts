@@ -3,8 +3,8 @@
 // Per-party round state (polynomial coefficients, nonces) stays inside the Rounds object, in
 // memory only, and is wiped on finish or abort; it is never serialized.
 
-export type EngineId = 'ed25519' | 'bip340';
-export const ENGINE_IDS: readonly EngineId[] = ['ed25519', 'bip340'];
+export type EngineId = 'ed25519' | 'bip340' | 'ecdsa';
+export const ENGINE_IDS: readonly EngineId[] = ['ed25519', 'bip340', 'ecdsa'];
 
 /** One party's key share. Secret: lives only in memory or age ciphertext (docs/ARCHITECTURE.md §2). */
 export type Share = {

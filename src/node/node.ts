@@ -5,7 +5,7 @@ import type { Identity } from '../custody/identity.js';
 import { openSealedShare } from '../custody/sealed.js';
 import { sealShard, shardRoleName } from '../custody/shard.js';
 import {
-  dkgParty, publicPackageOf, signParty, sessionIdOf,
+  banNoticeOf, dkgParty, publicPackageOf, signParty, sessionIdOf,
   type Envelope, type PartySetup, type ProtocolParty, type Roster as ProtocolRoster, type SessionParams, type Share,
 } from '../engine/index.js';
 import { signEntry, type EntryContent, type EntryDraft } from '../evidence/entry.js';
@@ -18,6 +18,7 @@ import { loadNodeIdentity } from './identity.js';
 import { RUN_LIFETIME_MS } from './lifetime.js';
 import { checkRequest } from './request.js';
 import { SessionLog } from './sessions.js';
+import { BanLog } from './bans.js';
 import { checkHolding, ShareStore, type Holding } from './store.js';
 
 // A signing node: its identity, its encrypted share store and session log (all in its home
@@ -71,6 +72,7 @@ export class SigningNode implements NodeClient {
     private readonly identity: Identity,
     private readonly store: ShareStore,
     private readonly sessions: SessionLog,
+    private readonly bans: BanLog,
     private readonly runLifetimeMs: number,
     private readonly shared: (() => CustodyState) | undefined,
   ) {}
@@ -78,7 +80,7 @@ export class SigningNode implements NodeClient {
   static async open(ws: Workspace, id: string, o: NodeOptions = {}): Promise<SigningNode> {
     const home = o.home ?? ws.nodeDir(id);
     const identity = await loadNodeIdentity(home, id);
-    return new SigningNode(ws, identity, new ShareStore(home, identity), SessionLog.of(home), o.runLifetimeMs ?? RUN_LIFETIME_MS, o.state);
+    return new SigningNode(ws, identity, new ShareStore(home, identity), SessionLog.of(home), BanLog.of(home), o.runLifetimeMs ?? RUN_LIFETIME_MS, o.state);
   }
 
   get id(): string {
@@ -120,7 +122,8 @@ export class SigningNode implements NodeClient {
       checkRequest(s.request, { node: this.id, record, session, share, message, custodianKey: (name) => member(roster, name, 'custodian').signingKey });
       this.matchRecord(share, record, what);
       this.sessions.add(sessionId); // durable before any nonce exists
-      return (setup) => signParty(setup, { share, message });
+      const banned = this.bans.of(session.keyId, session.epoch);
+      return (setup) => signParty(setup, { share, message, banned });
     } catch (e) {
       this.signing.delete(session.keyId);
       throw e;
@@ -135,6 +138,8 @@ export class SigningNode implements NodeClient {
       envelopes = await run.party.receive(incoming);
     } catch (e) {
       this.drop(sessionId); // the party has aborted and wiped itself; nothing is kept
+      const ban = run.kind === 'sign' ? banNoticeOf(e) : null;
+      if (ban) this.bans.add(run.keyId, run.party.session.epoch, ban);
       throw e;
     }
     if (run.party.expecting !== 'done') return { envelopes, done: false };
@@ -201,7 +206,9 @@ export class SigningNode implements NodeClient {
   async attest(draft: EntryDraft): Promise<Recorded & { holds: Holding[] }> {
     const inRuns = [...this.runs.values()].map((r) => ({ keyId: r.keyId, epoch: r.party.session.epoch }));
     const holds = [...this.store.holdings(), ...inRuns];
-    return { holds, entry: await this.sign(draft, { step: 'node.attest', result: { holds } }) };
+    // The parties it refuses to sign with are part of its claim, so the transcript records every ban.
+    const bans = this.bans.all();
+    return { holds, entry: await this.sign(draft, { step: 'node.attest', result: { holds, ...(bans.length ? { bans } : {}) } }) };
   }
 
   /** Signs one of the node's own entries, only under the roster the node itself knows to be in force. */
@@ -214,7 +221,13 @@ export class SigningNode implements NodeClient {
   private begin(kind: ProtocolKind, state: CustodyState, session: SessionParams, make: (setup: PartySetup) => Party): Promise<Envelope[]> {
     const sessionId = sessionIdOf(session);
     if (this.runs.has(sessionId)) throw refuse(this.id, 'NODE_BUSY', `session ${sessionId} is already running`);
-    const party = make({ session, keys: { name: this.id, signingKey: this.identity.signing, ageIdentity: this.identity.ageIdentity }, roster: this.protocolRoster(state, session) });
+    let party: Party;
+    try {
+      party = make({ session, keys: { name: this.id, signingKey: this.identity.signing, ageIdentity: this.identity.ageIdentity }, roster: this.protocolRoster(state, session) });
+    } catch (e) {
+      if (kind === 'sign') this.signing.delete(session.keyId); // refused before any run existed: the key is free again
+      throw e;
+    }
     // Past its lifetime the run is aborted, which wipes its share and nonces; unref'd, so a timer never keeps a process alive.
     const expiry = setTimeout(() => void this.abort(sessionId), this.runLifetimeMs).unref();
     this.runs.set(sessionId, { kind, keyId: session.keyId, party, expiry });

@@ -13,7 +13,7 @@ export function register(program: Command): void {
   program
     .command('keygen')
     .description('generate a threshold key among the signing nodes (DKG), each party assigned to a custodian')
-    .requiredOption('--engine <engine>', `threshold engine: ${ENGINE_IDS.join(' or ')}`, parseEngine)
+    .requiredOption('--engine <engine>', `threshold engine: ${ENGINE_IDS.join(', ')} (ecdsa is keyrite's own implementation of DKLs23, not externally audited)`, parseEngine)
     .requiredOption('--custodians <a,b,c>', 'custodians in party order: party i runs on node-i', collectList)
     .option('--threshold <t>', 'signers needed (default: the roster policy)', parseCount)
     .requiredOption('--label <label>', 'a name for the key')
@@ -31,13 +31,15 @@ export function register(program: Command): void {
           export: Boolean(o.export), deleteAfterExport: Boolean(o.deleteAfterExport), operator: ctx.operator, connect: o.nodes,
         });
         const k = r.record;
+        const { engineNotice } = await import('../../engine/index.js');
+        const notice = engineNotice(k.engine);
         return {
           data: {
             keyId: k.keyId, engine: k.engine, publicKey: k.publicKey, threshold: k.threshold, parties: k.parties, epoch: k.epoch,
-            addresses: k.addresses, label: k.label, ceremony: r.ceremony, head: r.sealed.head,
+            addresses: k.addresses, label: k.label, ceremony: r.ceremony, head: r.sealed.head, ...(notice ? { notice } : {}),
             ...(r.export ? { shards: r.export.shards, nodesEmpty: r.export.nodesEmpty } : {}),
           },
-          lines: [`Key generated in ceremony ${r.ceremony}.`, ...keyLines(k), ...(r.export ? exportLines(r.export) : []), ...sealLines(r.sealed)],
+          lines: [`Key generated in ceremony ${r.ceremony}.`, ...(notice ? [`Note: ${notice}`] : []), ...keyLines(k), ...(r.export ? exportLines(r.export) : []), ...sealLines(r.sealed)],
         };
       }),
     );

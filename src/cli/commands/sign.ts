@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .requiredOption('--key <keyId>', 'the key')
     .requiredOption('--signer <name>', 'a signing custodian (repeat for each)', collectRepeated)
     .option('--message-file <path>', 'the raw message bytes')
-    .option('--message-hex <hex>', 'the raw message, hex (bip340: 32 bytes, e.g. a sighash)')
+    .option('--message-hex <hex>', 'the raw message, hex (bip340 and ecdsa: 32 bytes, e.g. a sighash or transaction hash)')
     .option('--nodes <node=url,...>', NODES_HELP, parseNodes)
     .option('--shard <name=path>', 'a custodian\'s shard, if not at its standard path', collectNamed)
     .option('--identity <name=path>', 'an identity file not at its standard path (generator, custodians); repeat for each', collectNamed)
@@ -36,8 +36,11 @@ export function register(program: Command): void {
         const { signMessage } = await import('../../ceremony/sign.js');
         const message = readMessage(o);
         const r = await signMessage({ ws: ctx.ws, keyId: o.key, signers: o.signer, message, shards: o.shard, identities: o.identity, operator: ctx.operator, connect: o.nodes });
+        const { recoverableParts } = await import('../../engine/index.js');
+        // ecdsa: r, s and the recovery id v as well, the form Ethereum and most wallets take.
+        const parts = r.engine === 'ecdsa' ? recoverableParts(r.signature) : {};
         return {
-          data: { keyId: r.keyId, engine: r.engine, publicKey: r.publicKey, signature: r.signature, message: Buffer.from(message).toString('hex'), messageDigest: r.messageDigest, signers: r.signers, nodes: r.nodes, ceremony: r.ceremony },
+          data: { keyId: r.keyId, engine: r.engine, publicKey: r.publicKey, signature: r.signature, ...parts, message: Buffer.from(message).toString('hex'), messageDigest: r.messageDigest, signers: r.signers, nodes: r.nodes, ceremony: r.ceremony },
           lines: [
             `Signed with key ${r.keyId} (${r.engine}) by ${r.signers.join(', ')} on ${r.nodes.join(', ')}; the signature verifies.`,
             ...digestLines('message sha256', r.messageDigest),

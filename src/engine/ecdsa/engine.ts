@@ -55,6 +55,12 @@ const withoutPairwise = (s: Share): Share => {
   return rest;
 };
 
+/** The parts of an ecdsa signature (hex r ‖ s ‖ v), as Ethereum and most wallets take them. */
+export function recoverableParts(signature: string): { r: string; s: string; v: number } {
+  if (!/^[0-9a-f]{130}$/.test(signature)) throw inputError('BAD_SIGNATURE', 'an ecdsa signature is 65 bytes: r, s and the recovery id');
+  return { r: signature.slice(0, 64), s: signature.slice(64, 128), v: Number.parseInt(signature.slice(128), 16) };
+}
+
 export function verifyEcdsa(publicKey: string, digest: Uint8Array, signature: string): boolean {
   try {
     if (digest.length !== 32 || (signature.length !== 130 && signature.length !== 128)) return false;

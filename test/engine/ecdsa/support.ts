@@ -1,4 +1,5 @@
-import { createHash, createPublicKey, verify as osslVerify } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { opensslEcdsaVerifies } from '../../../src/ceremony/independent-verify.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { fromHex } from '../../../src/base/canonical.js';
 import type { Share } from '../../../src/engine/index.js';
@@ -9,12 +10,7 @@ import type { Share } from '../../../src/engine/index.js';
 export const sha256 = (m: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(m).digest());
 
 /** OpenSSL (node:crypto) verifies ECDSA-SHA256 over `message`, whose sha256 is the digest signed. */
-export function opensslVerifies(publicKeyHex: string, message: Uint8Array, signatureHex: string): boolean {
-  const p = secp256k1.Point.fromBytes(fromHex(publicKeyHex, 'key', 33)).toBytes(false);
-  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
-  const key = createPublicKey({ key: { kty: 'EC', crv: 'secp256k1', x: b64(p.subarray(1, 33)), y: b64(p.subarray(33)) }, format: 'jwk' });
-  return osslVerify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, fromHex(signatureHex.slice(0, 128), 'sig'));
-}
+export const opensslVerifies = opensslEcdsaVerifies;
 
 export function nobleVerifies(publicKeyHex: string, digest: Uint8Array, signatureHex: string): boolean {
   return secp256k1.verify(fromHex(signatureHex.slice(0, 128), 'sig'), digest, fromHex(publicKeyHex, 'key'), { prehash: false, lowS: true });
