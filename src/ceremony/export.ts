@@ -4,19 +4,21 @@ import { KeyriteError } from '../base/errors.js';
 import { createFile, FileExistsError } from '../fs/atomic.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
-import { shardPath } from '../custody/shard.js';
+import { shardPath, shardRoleName } from '../custody/shard.js';
 import type { Ceremony, Sealed } from '../evidence/writer.js';
 import type { NodeClient } from '../node/client.js';
 import type { KeyRecord, PartyAssignment } from '../state/key-record.js';
-import { attestEmpty, fromNode, inProcess, type NodeConnector } from './kernel/nodes.js';
+import { attestEmpty, fromNode, inProcess, saying, type NodeConnector } from './kernel/nodes.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
 
-// Export (docs/ARCHITECTURE.md §1 step 3, §8): each node encrypts its share to its custodian and signs its
-// export.shard entry; the shard is written durably and read back, and only then is the node's
-// entry recorded; only when every shard is, and when asked, does each node delete its copy
-// (node.delete) and attest that it holds nothing for the key (node.attest). Records, in order:
-// export.intent, export.shard per party, then node.delete and node.attest per node, and
+// Export (docs/ARCHITECTURE.md §1 step 3, §8): each node encrypts its share to its custodian and
+// signs its export.shard entry; the shard is written durably and read back, and only then is the
+// node's entry recorded; only when every shard is, and when asked, does each node delete its copy
+// and attest that it holds nothing for the key. Records, in order (inside keygen's ceremony, or
+// export's own: ceremony.start, its confirmations, …, ceremony.seal): export.intent, one
+// export.shard per party, then with deletion one node.delete per node followed by one node.attest
+// per node (also when a deletion fails, by those that deleted, before the abort), and
 // export.result. A crash at any point leaves the node's encrypted share or a complete, recorded
 // shard — never neither.
 
@@ -49,11 +51,19 @@ export async function exportShares(c: Ceremony, s: Session, generator: Identity,
   const shards: ShardOut[] = [];
   for (const p of r.parties) shards.push(await exportOne(c, byNode.get(p.node)!, r, p));
   if (deleteAfter) {
-    for (const p of r.parties) {
-      const node = byNode.get(p.node)!;
-      await fromNode(c, node, 'node.delete', (draft) => node.deleteShare(h, draft));
+    const deleted: NodeClient[] = [];
+    try {
+      for (const p of r.parties) {
+        const node = byNode.get(p.node)!;
+        await fromNode(c, node, 'node.delete', (draft) => node.deleteShare(h, draft), saying(h));
+        deleted.push(node);
+      }
+    } catch (e) {
+      // Each node that deleted still owes its claim that it holds nothing (docs/ARCHITECTURE.md §8).
+      await attestEmpty(c, deleted, r.keyId, 'deleting it').catch(() => undefined);
+      throw e;
     }
-    await attestEmpty(c, r.parties.map((p) => byNode.get(p.node)!), r.keyId, 'deleting it');
+    await attestEmpty(c, deleted, r.keyId, 'deleting it');
   }
   await c.record({ step: 'export.result', actor: generator, params: h, result: { shards: shards.map((x) => ({ custodian: x.custodian, sha256: x.sha256 })), nodesEmpty: deleteAfter } });
   return { shards, nodesEmpty: deleteAfter };
@@ -72,10 +82,13 @@ async function exportOne(c: Ceremony, node: NodeClient, r: KeyRecord, p: PartyAs
   if (sha256Hex(readBytes(path, `the shard of ${p.custodian}`)) !== sha256) {
     throw new KeyriteError('SHARD_WRITE_FAILED', `the shard written to ${path} does not read back as written; ${p.node} keeps its share`, { node: p.node });
   }
-  const { statement } = await c.recordSigned(out.entry, { node: p.node, step: 'export.shard' });
-  if (!statement.subject.some((x) => x.digest.sha256 === sha256)) {
-    throw new KeyriteError('WRONG_NODE', `node ${p.node}'s export.shard entry names another shard than the one it handed over`, { node: p.node });
-  }
+  const said = saying({ keyId: r.keyId, epoch: r.epoch, party: p.party, node: p.node, custodian: p.custodian });
+  const subject = shardRoleName(p.custodian, r.keyId, r.epoch);
+  await c.recordSigned(out.entry, {
+    node: p.node,
+    step: 'export.shard',
+    check: (s) => said(s) ?? (s.subject.some((x) => x.name === subject && x.digest.sha256 === sha256) ? null : 'it names another shard than the one it handed over'),
+  });
   return { custodian: p.custodian, path, sha256 };
 }
 

@@ -8,7 +8,7 @@ import { keyRecordBytes } from '../state/cache.js';
 import type { KeyRecord } from '../state/key-record.js';
 import { member } from '../state/roster.js';
 import { exportShares, planExport, type ExportResult } from './export.js';
-import { fromNode, inProcess, type NodeConnector } from './kernel/nodes.js';
+import { fromNode, inProcess, saying, type NodeConnector } from './kernel/nodes.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths } from './kernel/session.js';
 
@@ -70,7 +70,10 @@ export async function keygen(i: KeygenInput): Promise<KeygenResult> {
         throw new KeyriteError('DKG_DISAGREEMENT', 'the nodes finished with different group keys; nothing was kept');
       }
       const pkg = packages[0]!;
-      for (const node of nodes) await fromNode(c, node, 'keygen.share', (draft) => node.keep(sessionId, draft));
+      for (const node of nodes) {
+        const expected = saying({ keyId: pkg.keyId, epoch: pkg.epoch, party: node.id, sessionId }, { groupPublicKey: pkg.groupPublicKey, verifyingShare: pkg.verifyingShares[node.id] });
+        await fromNode(c, node, 'keygen.share', (draft) => node.keep(sessionId, draft), expected);
+      }
       const record: KeyRecord = {
         v: 1, keyId: pkg.keyId, label: i.label, engine: i.engine, epoch: pkg.epoch, publicKey: pkg.groupPublicKey, threshold: t,
         parties, publicPackage: pkg, addresses: addressesOf(i.engine, pkg.groupPublicKey), status: 'active',

@@ -52,9 +52,11 @@ interface Resume {
 
 function resume(ws: Workspace): Resume {
   const torn: TornInfo[] = [];
-  let emptied: string | undefined; // a ceremony whose only lines were torn
-  for (;;) {
-    const file = ceremonyFiles(ws.transcriptsDir).at(-1);
+  let emptied: string | undefined; // a ceremony whose only lines were torn, or that crashed before its first line
+  // Newest first, over the list as it is now: a file that holds nothing intact is passed over, never read twice.
+  const files = ceremonyFiles(ws.transcriptsDir);
+  for (let k = files.length - 1; ; k--) {
+    const file = files[k];
     if (!file) return { prev: null, interrupted: null }; // nothing intact: this is genesis
     const tail = readTail(file);
     if (tail.torn) torn.push(setAsideTorn(ws.root, file, tail));
@@ -160,9 +162,10 @@ export class Ceremony {
 
   /**
    * Appends an entry a node made from draft() and signed itself, after checking that it is the
-   * entry asked for: that draft, that step, by `node`, signed by `node`'s key in the roster.
+   * entry asked for: that draft, that step, by `node`, signed by `node`'s key in the roster, and
+   * saying what `check` expects (null: it does; else why not) — all before anything is written.
    */
-  async recordSigned(value: unknown, expect: { node: string; step: string }): Promise<{ seq: number; digest: string; statement: Statement }> {
+  async recordSigned(value: unknown, expect: { node: string; step: string; check?: (s: Statement) => string | null }): Promise<{ seq: number; digest: string; statement: Statement }> {
     const refuse = (code: 'WRONG_NODE' | 'BAD_SIGNATURE', why: string) =>
       new KeyriteError(code, `node ${expect.node}'s ${expect.step} entry is refused and not recorded: ${why}`, { node: expect.node });
     let entry: ReturnType<typeof readEntry>;
@@ -185,6 +188,8 @@ export class Ceremony {
       throw refuse('BAD_SIGNATURE', `it is not signed by ${expect.node}'s key in the roster alone; check that the node serving as ${expect.node} is the enrolled one`);
     }
     this.check(roster, p.step, p.params, [sig.keyid], p.actor);
+    const wrong = expect.check?.(statement);
+    if (wrong) throw refuse('WRONG_NODE', wrong);
     return { ...(await this.appendEntry(statement, envelope)), statement };
   }
 
@@ -193,7 +198,14 @@ export class Ceremony {
     // The fold refuses what the verifier would; its change is kept only once the line is durable.
     const commit = this.refuse(() => prepare(this.state, foldEntryOf(statement, this.script)), step);
     const line = canonical(envelope);
-    this.append(line + '\n');
+    try {
+      this.append(line + '\n');
+    } catch (e) {
+      // The line may be on disk in part or whole: nothing more is written here; the next
+      // command finds the tail and records the interruption (resume).
+      this.closed = true;
+      throw e;
+    }
     commit();
     const digest = lineDigest(line);
     this.prev = digest;

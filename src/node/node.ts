@@ -196,8 +196,15 @@ export class SigningNode implements NodeClient {
     return { custodian: a.custodian, shard, entry };
   }
 
+  /** Deletes only a share whose shard the transcript records as exported by this node (docs/ARCHITECTURE.md §8). */
   async deleteShare(given: Holding, draft: EntryDraft): Promise<Recorded> {
     const h = checkHolding(given, this.id);
+    const state = await this.state();
+    const a = assignmentOf(state.key(h.keyId), { node: this.id });
+    const shard = state.artifacts.get(shardRoleName(a.custodian, h.keyId, h.epoch));
+    if (shard?.step !== 'export.shard') {
+      throw refuse(this.id, 'NOT_PERMITTED', `it keeps its share of ${h.keyId} at epoch ${h.epoch}: no exported shard of party ${a.party} is recorded, so deleting it would lose the party`);
+    }
     const entry = await this.sign(draft, { step: 'node.delete', params: { keyId: h.keyId, epoch: h.epoch } });
     this.store.remove(h);
     return { entry };

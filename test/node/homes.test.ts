@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { independentVerify } from '../../src/ceremony/independent-verify.js';
-import { allFiles, BIN, tempDir } from '../support/cli.js';
+import { allFiles, tempDir } from '../support/cli.js';
+import { nodesArg, serve, type Served } from '../support/serve.js';
 import { CUSTODIANS, everyone, lifecycleWorkspace, steps } from '../support/lifecycle.js';
 import { ok, type TestWorkspace } from '../support/workspace.js';
 
@@ -14,23 +14,10 @@ import { ok, type TestWorkspace } from '../support/workspace.js';
 // its workspace holds only the nodes' public identities; every node entry in the transcript is
 // signed by the node itself, and the evidence verifies.
 
-function serve(ws: string, node: string, home: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, '--workspace', ws, 'node', 'serve', '--node', node, '--home', home, '--listen', '127.0.0.1:0'], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) done({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => fail(new Error(`node serve ${node} exited ${code}: ${err}`)));
-  });
-}
-
 describe('nodes with homes outside the workspace', () => {
   let tw: TestWorkspace;
   const homes: Record<string, string> = {};
-  const servers: { child: ChildProcess; url: string }[] = [];
+  const servers: Served[] = [];
   let nodes: string;
 
   before(async () => {
@@ -40,8 +27,8 @@ describe('nodes with homes outside the workspace', () => {
       homes[id] = join(tempDir('keyrite-node-home-'), id);
       renameSync(join(tw.root, 'nodes', id), homes[id]);
     }
-    for (const id of Object.keys(homes)) servers.push(await serve(tw.root, id, homes[id]!));
-    nodes = servers.map((s, i) => `node-${i + 1}=${s.url}`).join(',');
+    for (const id of Object.keys(homes)) servers.push(await serve(tw.root, id, ['--home', homes[id]!]));
+    nodes = nodesArg(servers);
   });
   after(() => {
     for (const s of servers) s.child.kill('SIGTERM');

@@ -165,6 +165,10 @@ describe('nodes over HTTP', () => {
       const r = await post(servers[0]!.url, signNodeRequest(generator, 'node-1', 'deleteShare', { holding: params, draft: nodeDraft(await loadState(ws)) }));
       assert.equal(r.error.code, 'BAD_REQUEST', JSON.stringify(params));
     }
+    // Not even the generator may delete a share whose shard was never exported: the party would be lost.
+    const lost = await post(servers[0]!.url, signNodeRequest(generator, 'node-1', 'deleteShare', { holding: { keyId: kept.keyId, epoch: 1 }, draft: nodeDraft(await loadState(ws)) }));
+    assert.equal(lost.error.code, 'NOT_PERMITTED');
+    assert.match(lost.error.message, /no exported shard of party node-1 is recorded/);
     assert.ok(existsSync(target), 'the generator\'s identity file is still there');
     assert.deepEqual(nodeShareFiles(tw).sort(), before, 'no share was deleted');
   });

@@ -31,11 +31,26 @@ export const overHttp = (urls: Map<string, string>): NodeConnector => async (id,
   return new HttpNode(id, url, caller);
 };
 
-/** Asks `node` to act and appends the entry it signed about it; returns the rest of its answer. */
-export async function fromNode<T extends Recorded>(c: Ceremony, node: NodeClient, step: string, act: (draft: EntryDraft) => Promise<T>): Promise<Omit<T, 'entry'> & { statement: Statement }> {
+/**
+ * Asks `node` to act and appends the entry it signed about it, once `check` (null: as expected;
+ * else why not) accepts what the entry says; returns the rest of the node's answer.
+ */
+export async function fromNode<T extends Recorded>(
+  c: Ceremony, node: NodeClient, step: string, act: (draft: EntryDraft) => Promise<T>, check?: (s: Statement) => string | null,
+): Promise<Omit<T, 'entry'> & { statement: Statement }> {
   const { entry, ...rest } = await act(c.draft());
-  const { statement } = await c.recordSigned(entry, { node: node.id, step });
+  const { statement } = await c.recordSigned(entry, { node: node.id, step, check });
   return { ...rest, statement };
+}
+
+/** What a node's entry must say, field by field: null when it does, else the first difference. */
+export function saying(params: Record<string, unknown>, result: Record<string, unknown> = {}): (s: Statement) => string | null {
+  return (s) => {
+    for (const [where, want, got] of [['params', params, s.predicate.params], ['result', result, s.predicate.result]] as const) {
+      for (const [k, v] of Object.entries(want)) if (JSON.stringify(got[k]) !== JSON.stringify(v)) return `its ${where}.${k} is ${JSON.stringify(got[k])}, not ${JSON.stringify(v)}`;
+    }
+    return null;
+  };
 }
 
 /**
