@@ -4,7 +4,7 @@ import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { Workspace } from '../fs/workspace.js';
 import { shardPathOfRole } from '../custody/shard.js';
-import { CustodyState, prepare } from '../state/fold.js';
+import { apply, CustodyState } from '../state/fold.js';
 import type { PublicIdentity } from '../state/identity.js';
 import { rosterBytes } from '../state/cache.js';
 import { byCeremonyOrder, ceremonyIdOf, lineDigest, readLines } from '../evidence/chain.js';
@@ -237,7 +237,7 @@ export class Verifier {
   /** Folds an entry that checked out into the custody state; true when the fold accepted it. */
   private applyEntry(s: Statement, script: Script | undefined, problems: Problem[]): boolean {
     try {
-      prepare(this.state, foldEntryOf(s, script))();
+      apply(this.state, foldEntryOf(s, script));
       return true;
     } catch (e) {
       problems.push({ kind: 'transition', reason: (e as Error).message });

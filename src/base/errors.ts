@@ -161,11 +161,6 @@ export class KeyriteError<C extends ErrorCode = ErrorCode> extends Error {
   }
 }
 
-/** A missing or malformed input from the operator (a code whose exit status is 2). */
-export function usageError(message: string, code: 'USAGE' | 'MISSING_INPUT' | 'NOT_CONFIRMED' = 'USAGE'): KeyriteError {
-  return new KeyriteError(code, message);
-}
-
 // What of an error may leave the process (a script's --json output, a node's HTTP reply). The
 // rest stays inside: a protocol complaint's evidence, say, can hold a decrypted sub-share.
 const PUBLIC_DETAILS = ['missing', 'failures', 'failureCount', 'entries', 'ceremonies', 'genesis', 'head'];

@@ -3,7 +3,7 @@ import { ApprovalLedger, type ApprovalTarget } from './approvals.js';
 import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
-import { applyChange, enrol, rosterDigest, type Roster, type RosterChange } from './roster.js';
+import { applyChange, enrol, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
 // Custody state as one fold over the transcript (docs/ARCHITECTURE.md, "The fold"): the roster
 // in force, every key record, each custodian's current guardian set, the approvals not yet
@@ -159,14 +159,16 @@ function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
   const what = `the key record in ${e.step} of ${e.ceremony}`;
   switch (e.step) {
     case 'keygen.result': {
-      const r = checkKeyRecord(e.result.record, what);
+      const r = structuredClone(checkKeyRecord(e.result.record, what));
+      checkAssignment(state, r, what);
       if (state.keys.has(r.keyId)) throw new KeyriteError('BAD_CHANGE', `${e.step} creates key ${r.keyId}, which exists already`);
       if (r.epoch !== 1 || r.status !== 'active') throw new KeyriteError('BAD_CHANGE', `${e.step} creates key ${r.keyId} at epoch ${r.epoch}, ${r.status}`);
       return r;
     }
     case 'refresh.result':
     case 'reshare.result': {
-      const r = checkKeyRecord(e.result.record, what);
+      const r = structuredClone(checkKeyRecord(e.result.record, what));
+      checkAssignment(state, r, what);
       return advanceEpoch(state.key(r.keyId), r);
     }
     case 'key.retire':
@@ -174,6 +176,16 @@ function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
     default:
       // recover.result: only an emergency recovery of the private key changes the key.
       return e.params.kind === 'private-key' ? endKey(state.key(String(e.params.keyId)), 'compromised') : undefined;
+  }
+}
+
+/** Each party runs on the node of its name, and is assigned to a custodian, both in the roster in force. */
+function checkAssignment(state: CustodyState, r: KeyRecord, what: string): void {
+  const roster = state.requireRoster();
+  for (const p of r.parties) {
+    if (p.party !== p.node) throw new KeyriteError('BAD_CHANGE', `${what}: party ${p.party} runs on node ${p.node}; a party runs on the node of its name`);
+    member(roster, p.node, 'node');
+    member(roster, p.custodian, 'custodian');
   }
 }
 

@@ -22,6 +22,7 @@ async function genesis(): Promise<CustodyState> {
   for (const n of ['node-1', 'node-2', 'node-3']) enrol(roster, publicOf(await newIdentity(n, 'node')));
   const state = new CustodyState();
   apply(state, entry('ceremony.start', { params: { roster } }));
+  for (const c of ['alice', 'bob', 'carol']) apply(state, entry('roster.enrol', { actor: c, params: { identity: publicOf(await newIdentity(c, 'custodian')) } }));
   return state;
 }
 
@@ -61,6 +62,8 @@ describe('the custody fold', () => {
     const { record } = await keyRecord();
     refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, addresses: { solana: 'forged' } } } }), 'DAMAGED_FILE');
     refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, epoch: 2 } } }), 'DAMAGED_FILE');
+    const toGenerator = record.parties.map((p, i) => (i === 0 ? { ...p, custodian: 'gen' } : p));
+    refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, parties: toGenerator } } }), 'WRONG_ROLE');
     apply(state, entry('keygen.result', { result: { record } }));
     assert.deepEqual(state.key(record.keyId), record);
     refusedUnchanged(state, entry('keygen.result', { result: { record } }), 'BAD_CHANGE');
@@ -102,6 +105,6 @@ describe('the custody fold', () => {
     apply(state, entry('drill.result', { subjects: [{ name: 'a', sha256: '1'.repeat(64) }] }));
     apply(state, entry('drill.result', { ceremony: '0003-test', subjects: [{ name: 'a', sha256: '2'.repeat(64) }] }));
     assert.deepEqual(state.artifacts.get('a'), { sha256: '2'.repeat(64), ceremony: '0003-test', step: 'drill.result' });
-    assert.equal(state.entries, 3);
+    assert.equal(state.entries, 6);
   });
 });
