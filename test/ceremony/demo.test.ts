@@ -15,18 +15,22 @@ async function auditVerify(ws: string): Promise<{ ok: boolean; failures: { reaso
   return { ok: out.ok, failures: out.failures ?? [] };
 }
 
-test('demo: both engines sign just in time, ordinary verifiers accept, and the evidence verifies', async () => {
+test('demo: every engine signs just in time, ordinary verifiers accept, and the evidence verifies', async () => {
   const ws = join(tempDir('keyrite-demo-'), 'ws');
   const started = Date.now();
   const r = await keyrite(['demo', '--workspace', ws, '--json']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.ok(Date.now() - started < 60_000, 'the demo takes under a minute');
   const report = JSON.parse(r.stdout);
-  assert.deepEqual(report.signatures.map((s: any) => s.engine), ['ed25519', 'bip340']);
+  assert.deepEqual(report.signatures.map((s: any) => s.engine), ['ed25519', 'bip340', 'ecdsa']);
   for (const s of report.signatures) {
     assert.match(s.keyId, /^k[0-9a-f]{16}$/);
-    assert.ok(independentVerify(s.engine, s.publicKey, Buffer.from(s.message, 'hex'), s.signature), `${s.engine} signature`);
+    const preimage = s.preimage === undefined ? undefined : Buffer.from(s.preimage, 'hex');
+    assert.ok(independentVerify(s.engine, s.publicKey, Buffer.from(s.message, 'hex'), s.signature, preimage), `${s.engine} signature`);
   }
+  // The ecdsa signature as anyone checks it from the report alone: OpenSSL over the preimage.
+  const ecdsa = report.signatures.find((s: any) => s.engine === 'ecdsa');
+  assert.ok(!independentVerify('ecdsa', ecdsa.publicKey, Buffer.from(ecdsa.message, 'hex'), ecdsa.signature, Buffer.from('another text')));
   for (const n of readdirSync(join(ws, 'nodes'))) assert.deepEqual(readdirSync(join(ws, 'nodes', n, 'shares')), [], `${n} holds nothing`);
 
   const audit = await auditVerify(ws);
