@@ -8,6 +8,8 @@ import type { IField } from '@noble/curves/abstract/modular.js';
 export interface GroupPoint {
   add(other: GroupPoint): GroupPoint;
   multiply(scalar: bigint): GroupPoint;
+  /** Variable time: only for public points and public scalars. */
+  multiplyUnsafe(scalar: bigint): GroupPoint;
   negate(): GroupPoint;
   equals(other: GroupPoint): boolean;
   toBytes(): Uint8Array;

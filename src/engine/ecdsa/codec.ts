@@ -1,4 +1,4 @@
-import { fromHex, hex } from '../../base/canonical.js';
+import { hex } from '../../base/canonical.js';
 import { decodePoint, decodeScalar, type Fail } from '../codec.js';
 import { asPoint, ecdsaSuite, Fn, type P } from './suite.js';
 import { scalarBytes } from './hash.js';
@@ -21,7 +21,7 @@ export function scalars(value: unknown, count: number, fail: Fail): bigint[] {
 
 export function bytes(value: unknown, length: number, fail: Fail): Uint8Array {
   if (typeof value !== 'string' || value.length !== 2 * length || !/^[0-9a-f]*$/.test(value)) throw fail(`not ${length} bytes of lowercase hex`);
-  return fromHex(value, 'field', length);
+  return new Uint8Array(Buffer.from(value, 'hex'));
 }
 
 /** Bulk fields (OT-extension matrices, τ) travel as canonical, padded base64: a third smaller than hex. */

@@ -15,8 +15,9 @@ import { ECDSA_ENGINE_ID, ECDSA_LABEL, ecdsaSuite } from './suite.js';
 
 // The `ecdsa` engine (DESIGN §3): threshold ECDSA on secp256k1 by DKLs23 (ePrint 2023/765),
 // keyrite's own implementation on noble — see ECDSA_LABEL. Key generation, refresh and reshare
-// are the project's Feldman/Shamir protocols on secp256k1 with the DKLs23 pairwise OT setup run in
-// the same two rounds (setup.ts); signing is Protocol 3.6 in three rounds (sign.ts).
+// are the project's Feldman/Shamir protocols on secp256k1 (noble's plain secp256k1 FROST DKG,
+// refresh.ts, reshare.ts) with the DKLs23 pairwise OT setup riding along, plus one round for it
+// (setup.ts); signing is Protocol 3.6 in three rounds (sign.ts).
 //
 // Messages: `sign` takes the 32-byte digest to sign and returns hex r ‖ s ‖ v (65 bytes: low s,
 // v the recovery id 0–3); `verify` takes the same digest, the 33-byte group key and a 65- or

@@ -34,19 +34,30 @@ const WIDTH = 2 * L;
 let gadget: readonly bigint[] | undefined;
 export const gadgetVector = (): readonly bigint[] => (gadget ??= hashToScalars('mul/gadget', ['secp256k1'], XI));
 
-export type MulBobState = { b: bigint; ote: OtExtReceiverState };
-export type MulReply = { tau: string; r: string; u: string[]; gamma: string[] };
+export type MulBobState = { b: bigint; ote: OtExtReceiverState; otNonce: Uint8Array };
+/** Bob's message: the OT extension, plus his fresh salt. */
+export type MulStart = OtExtMessage & { salt: string };
+/** Alice's reply: τ, the check digest and values, γ, plus her fresh salt. */
+export type MulReply = { tau: string; r: string; u: string[]; gamma: string[]; salt: string };
+
+// Beyond the run's nonce (session and ordered pair), Bob salts the OT-extension PRG and Alice
+// the pad hash, each with fresh randomness: should a session id ever repeat, neither party's
+// fresh secrets are expanded under the same nonce twice.
+const otNonceOf = (nonce: Uint8Array, salt: Uint8Array): Uint8Array => tagged('mul/ot-nonce', [nonce, salt]);
+const padNonceOf = (otNonce: Uint8Array, salt: Uint8Array): Uint8Array => tagged('mul/pad-nonce', [otNonce, salt]);
 
 /** Bob's first message; `b` is his random input (the χ of DKLs23 signing). */
-export function mulStart(setup: OtExtReceiverSetup, nonce: Uint8Array, rng: Rng): { message: OtExtMessage; state: MulBobState } {
+export function mulStart(setup: OtExtReceiverSetup, nonce: Uint8Array, rng: Rng): { message: MulStart; state: MulBobState } {
   const beta = rng(XI / 8);
   const g = gadgetVector();
   let b = 0n;
   for (let j = 0; j < XI; j++) b += g[j]! * BigInt(bitAt(beta, j));
   b = Fn.create(b);
-  const { message, state } = oteReceive(setup, nonce, beta, rng);
+  const salt = rng(16);
+  const otNonce = otNonceOf(nonce, salt);
+  const { message, state } = oteReceive(setup, otNonce, beta, rng);
   beta.fill(0);
-  return { message, state: { b, ote: state } };
+  return { message: { ...message, salt: hex(salt) }, state: { b, ote: state, otNonce } };
 }
 
 function chis(nonce: Uint8Array, message: OtExtMessage, tau: string): { tilde: bigint[]; hat: bigint[] } {
@@ -58,13 +69,16 @@ const rDigest = (nonce: Uint8Array, r: readonly bigint[]): string => hex(tagged(
 
 /** Alice's side: checks Bob's OT extension (blaming him via `fail`), returns her shares and reply. */
 export function mulRespond(setup: OtExtSenderSetup, nonce: Uint8Array, message: unknown, inputs: readonly bigint[], rng: Rng, fail: Fail | Failures): { shares: bigint[]; reply: MulReply } {
-  const rows = oteSend(setup, nonce, message, fail);
-  const m = message as OtExtMessage;
+  const otNonce = otNonceOf(nonce, bytes((message as Partial<MulStart> | null)?.salt, 16, failures(fail).malformed));
+  const rows = oteSend(setup, otNonce, message, fail);
+  const m = message as MulStart;
+  const salt = rng(16);
+  const padNonce = padNonceOf(otNonce, salt);
   const aTilde = Array.from({ length: L }, () => Fn.create(BigInt('0x' + hex(rng(48)))));
   const aHat = Array.from({ length: L }, () => Fn.create(BigInt('0x' + hex(rng(48)))));
-  const { z, tau } = cotSend(nonce, rows, setup.delta, [...aTilde, ...aHat]);
+  const { z, tau } = cotSend(padNonce, rows, setup.delta, [...aTilde, ...aHat]);
   const tauHex = packScalars(tau);
-  const chi = chis(nonce, m, tauHex);
+  const chi = chis(padNonce, m, tauHex);
   const r: bigint[] = [];
   const shares: bigint[] = [];
   const g = gadgetVector();
@@ -79,19 +93,20 @@ export function mulRespond(setup: OtExtSenderSetup, nonce: Uint8Array, message: 
   }
   const u = aTilde.map((at, l) => Fn.add(Fn.mul(chi.tilde[l]!, at), Fn.mul(chi.hat[l]!, aHat[l]!)));
   const gamma = inputs.map((a, l) => Fn.sub(a, aTilde[l]!));
-  return { shares, reply: { tau: tauHex, r: rDigest(nonce, r), u: u.map(encScalar), gamma: gamma.map(encScalar) } };
+  return { shares, reply: { tau: tauHex, r: rDigest(padNonce, r), u: u.map(encScalar), gamma: gamma.map(encScalar), salt: hex(salt) } };
 }
 
 /** Bob's side: checks Alice's reply (blaming her via `fail`) and returns his shares. */
-export function mulFinish(state: MulBobState, nonce: Uint8Array, message: OtExtMessage, value: unknown, onFail: Fail | Failures): bigint[] {
+export function mulFinish(state: MulBobState, message: MulStart, value: unknown, onFail: Fail | Failures): bigint[] {
   const { malformed: fail, check } = failures(onFail);
   const reply = value as Partial<MulReply> | null;
+  const padNonce = padNonceOf(state.otNonce, bytes(reply?.salt, 16, fail));
   const tau = packedScalars(reply?.tau, XI * WIDTH, fail);
   const digest = bytes(reply?.r, 32, fail);
   const u = scalars(reply?.u, L, fail);
   const gamma = scalars(reply?.gamma, L, fail);
-  const z = cotReceive(nonce, state.ote, tau, WIDTH);
-  const chi = chis(nonce, message, reply!.tau as string);
+  const z = cotReceive(padNonce, state.ote, tau, WIDTH);
+  const chi = chis(padNonce, message, reply!.tau as string);
   const r: bigint[] = [];
   const shares: bigint[] = [];
   const g = gadgetVector();
@@ -104,7 +119,7 @@ export function mulFinish(state: MulBobState, nonce: Uint8Array, message: OtExtM
     }
     shares.push(Fn.create(share));
   }
-  if (rDigest(nonce, r) !== hex(digest)) throw check('multiplication consistency check failed');
+  if (rDigest(padNonce, r) !== hex(digest)) throw check('multiplication consistency check failed');
   return shares;
 }
 

@@ -8,8 +8,7 @@ import { groupData, idScalar, publicPackageOf } from '../share.js';
 import type { MultiRounds, RoundIn, RoundOut, Rng, Share } from '../types.js';
 import { bytes, encPoint, encScalar, point, scalar } from './codec.js';
 import { tagged } from './hash.js';
-import { mulFinish, mulRespond, mulStart, mulWipe, type MulBobState } from './multiply.js';
-import type { OtExtMessage } from './ot-extension.js';
+import { mulFinish, mulRespond, mulStart, mulWipe, type MulBobState, type MulStart } from './multiply.js';
 import { decodePair, wipePair, type PairSetup } from './pairwise.js';
 import { asPoint, ecdsaSuite, Fn, Point, type P } from './suite.js';
 
@@ -44,7 +43,7 @@ export type EcdsaSignOptions = {
 /** Checks that end in a ban of the blamed party until the key is refreshed (DESIGN §3). */
 export type BanCheck = 'ot-extension' | 'multiplication' | 'consistency';
 
-type Peer = { pair: PairSetup; asBob: Uint8Array; asAlice: Uint8Array; bob: MulBobState; bobMessage: OtExtMessage; cu?: bigint; cv?: bigint };
+type Peer = { pair: PairSetup; asBob: Uint8Array; asAlice: Uint8Array; bob: MulBobState; bobMessage: MulStart; cu?: bigint; cv?: bigint };
 
 export function signRounds(o: EcdsaSignOptions): MultiRounds<string> {
   const { share, signers, message, sessionId: sid } = o;
@@ -153,7 +152,7 @@ export function signRounds(o: EcdsaSignOptions): MultiRounds<string> {
         malformed: (why: string) => blame('PROTOCOL_MALFORMED', j, `malformed multiplication reply from ${j}: ${why}`),
         check: (why: string) => banned('PROTOCOL_MULTIPLICATION_CHECK', 'multiplication', j, `multiplication reply from ${j}: ${why}`),
       };
-      const [du, dv] = mulFinish(p.bob, p.asBob, p.bobMessage, body?.mul, fail) as [bigint, bigint];
+      const [du, dv] = mulFinish(p.bob, p.bobMessage, body?.mul, fail) as [bigint, bigint];
       // DKLs23 Protocol 3.6 consistency checks: j multiplied with the R_j it committed to and with
       // its own additive key share, not with other values.
       if (!Rj.multiply(p.bob.b).subtract(gammaU).equals(Point.BASE.multiply(du))) {

@@ -32,14 +32,14 @@ test('multiplication: for random inputs the two outputs add to a_l·b (property)
     fc.property(scalar, scalar, fc.uint8Array({ minLength: 32, maxLength: 32 }), (a1, a2, nonce) => {
       const bob = mulStart(pair.bob, nonce, rng);
       const alice = mulRespond(pair.alice, nonce, bob.message, [a1, a2], rng, fail);
-      const shares = mulFinish(bob.state, nonce, bob.message, alice.reply, fail);
+      const shares = mulFinish(bob.state, bob.message, alice.reply, fail);
       return Fn.add(alice.shares[0]!, shares[0]!) === Fn.mul(a1, bob.state.b) && Fn.add(alice.shares[1]!, shares[1]!) === Fn.mul(a2, bob.state.b);
     }),
     { numRuns: 6 },
   );
 });
 
-test('multiplication: a tampered τ, check digest or u fails Bob\'s consistency check', () => {
+test('multiplication: a tampered τ, check digest, u or salt fails Bob\'s consistency check', () => {
   const nonce = rng(32);
   const bob = mulStart(pair.bob, nonce, rng);
   const { reply } = mulRespond(pair.alice, nonce, bob.message, [3n, 4n], rng, fail);
@@ -53,9 +53,10 @@ test('multiplication: a tampered τ, check digest or u fails Bob\'s consistency 
     { ...reply, tau: flipB64(reply.tau, 100) },
     { ...reply, r: flipLast(reply.r) },
     { ...reply, u: [reply.u[0]!, flipLast(reply.u[1]!)] },
+    { ...reply, salt: flipLast(reply.salt) },
   ];
-  for (const bad of cases) assert.throws(() => mulFinish(bob.state, nonce, bob.message, bad, fail), /consistency check|out of range/);
-  assert.throws(() => mulFinish(bob.state, nonce, bob.message, { ...reply, gamma: [reply.gamma[0]] }, fail), /expected 2 scalars/);
+  for (const bad of cases) assert.throws(() => mulFinish(bob.state, bob.message, bad, fail), /consistency check|out of range/);
+  assert.throws(() => mulFinish(bob.state, bob.message, { ...reply, gamma: [reply.gamma[0]] }, fail), /expected 2 scalars/);
 });
 
 test('multiplication: Alice refuses a tampered OT extension message', () => {
@@ -64,4 +65,6 @@ test('multiplication: Alice refuses a tampered OT extension message', () => {
   const t = bob.message.t;
   const bad = { ...bob.message, t: (t[0] === '0' ? '1' : '0') + t.slice(1) };
   assert.throws(() => mulRespond(pair.alice, nonce, bad, [1n, 2n], rng, fail), /OT extension consistency check/);
+  const salted = { ...bob.message, salt: (bob.message.salt[0] === '0' ? '1' : '0') + bob.message.salt.slice(1) };
+  assert.throws(() => mulRespond(pair.alice, nonce, salted, [1n, 2n], rng, fail), /OT extension consistency check/, 'another salt is another PRG nonce');
 });
