@@ -104,7 +104,7 @@ export interface MultiRounds<Out> {
 /** Random source; tests pass a fixed one to reproduce RFC 9591 vectors. */
 export type Rng = (bytesLength?: number) => Uint8Array<ArrayBuffer>;
 
-/** `sessionId` (DESIGN §5) binds an engine's own hashes to the run; the ecdsa engine requires it. */
+/** `sessionId` (docs/ARCHITECTURE.md §5) binds an engine's own hashes to the run; the ecdsa engine requires it. */
 export type DkgOptions = { me: string; parties: string[]; threshold: number; rng?: Rng; sessionId?: string };
 export type SignOptions = {
   share: Share;

@@ -13,7 +13,7 @@ import { withPairwiseSetup } from './setup.js';
 import { signRounds, type BanCheck } from './sign.js';
 import { ECDSA_ENGINE_ID, ECDSA_LABEL, ecdsaSuite } from './suite.js';
 
-// The `ecdsa` engine (DESIGN §3): threshold ECDSA on secp256k1 by DKLs23 (ePrint 2023/765),
+// The `ecdsa` engine (docs/ARCHITECTURE.md §3): threshold ECDSA on secp256k1 by DKLs23 (ePrint 2023/765),
 // keyrite's own implementation on noble — see ECDSA_LABEL. Key generation, refresh and reshare
 // are the project's Feldman/Shamir protocols on secp256k1 (noble's plain secp256k1 FROST DKG,
 // refresh.ts, reshare.ts) with the DKLs23 pairwise OT setup riding along, plus one round for it
@@ -23,7 +23,7 @@ import { ECDSA_ENGINE_ID, ECDSA_LABEL, ecdsaSuite } from './suite.js';
 // v the recovery id 0–3); `verify` takes the same digest, the 33-byte group key and a 65- or
 // 64-byte signature.
 //
-// Bans (DESIGN §3): a signing run that fails an OT-extension, multiplication or consistency check
+// Bans (docs/ARCHITECTURE.md §3): a signing run that fails an OT-extension, multiplication or consistency check
 // throws a protocol error blaming the peer, and `banNoticeOf(error)` says so. The node must record
 // the notice (key id, epoch, party; in its transcript) and pass every party recorded for the key's
 // current epoch as `SignOptions.banned`: the engine then refuses to start a run with them

@@ -21,7 +21,7 @@ import { Fn } from './suite.js';
 //             the sender accepts only if Σ q_j·χ_j = t̃ + x̃·Δ.
 // Then H(j, q_j) and H(j, q_j ⊕ Δ) are the sender's two random messages of OT j, and the
 // receiver's H(j, t_j) is the one it chose. A failed check means the receiver cheated; each
-// failure can leak a bit of Δ, so the caller must ban the receiver (DESIGN §3).
+// failure can leak a bit of Δ, so the caller must ban the receiver (docs/ARCHITECTURE.md §3).
 //
 // G is SHAKE256 keyed by the seed and bound to a per-run nonce (session and ordered pair), so the
 // long-lived base-OT seeds are never expanded twice for the same nonce.

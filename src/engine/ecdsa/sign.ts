@@ -40,7 +40,7 @@ export type EcdsaSignOptions = {
   banned?: readonly string[];
 };
 
-/** Checks that end in a ban of the blamed party until the key is refreshed (DESIGN §3). */
+/** Checks that end in a ban of the blamed party until the key is refreshed (docs/ARCHITECTURE.md §3). */
 export type BanCheck = 'ot-extension' | 'multiplication' | 'consistency';
 
 type Peer = { pair: PairSetup; asBob: Uint8Array; asAlice: Uint8Array; bob: MulBobState; bobMessage: MulStart; cu?: bigint; cv?: bigint };

@@ -8,7 +8,7 @@ import type { GroupPoint, PointOps, Suite } from '../suite.js';
 
 export const ECDSA_ENGINE_ID = 'ecdsa';
 
-/** Printed wherever the engine is offered (issue 12, item 5). */
+/** Printed wherever the engine is offered: keygen's output, README and CEREMONY.md (README, "The `ecdsa` engine is keyrite's own"). */
 export const ECDSA_LABEL =
   'ecdsa: threshold ECDSA on secp256k1 (DKLs23, IACR ePrint 2023/765), implemented by keyrite itself on ' +
   '@noble/curves and @noble/hashes. It is keyrite\'s own implementation of a published protocol and has ' +
