@@ -147,7 +147,7 @@ export class Verifier {
 
   private fail(file: string, line: number, kind: FailureKind, reason: string): void {
     if (this.opts.stopOn?.includes(kind)) {
-      throw new KeyriteError('TRANSCRIPT_DAMAGED', `${this.name(file)}:${line}: ${reason}; run "keyrite audit verify" for the whole report`);
+      throw new KeyriteError('TRANSCRIPT_DAMAGED', `${this.name(file)}:${line}: ${reason}; nothing is decided from a history that does not verify`);
     }
     this.failureCount++;
     if (this.failures.length < (this.opts.maxFailures ?? 1000)) this.failures.push({ file: this.name(file), line, kind, reason });

@@ -2,7 +2,8 @@ import type { Command, Option } from 'commander';
 import { KeyriteError, type ErrorCode } from '../base/errors.js';
 
 // Which flag or command to try next, by error code. The layers below say what is wrong and
-// never name a flag (docs/ARCHITECTURE.md §4): only the CLI knows its flags, so only the CLI hints at them.
+// never name a flag or a command (docs/ARCHITECTURE.md §4): only the CLI knows them, so only the
+// CLI hints at them.
 // The hint follows the message (output.ts says how it is printed); the code and the message
 // stay the lower layer's, so scripts that match on them are unaffected.
 
@@ -31,6 +32,8 @@ const when = (test: (at: CommandLine) => boolean, hint: string): Hint => (at) =>
 
 const HINTS: Partial<Record<ErrorCode, Hint>> = {
   NO_WORKSPACE: always('make one with "keyrite init", or name another with --workspace DIR'),
+  TRANSCRIPT_DAMAGED: always('see every failure with "keyrite audit verify" before anything else'),
+  ROSTER_NOT_SEALED: always('seal it with "keyrite roster seal" (generator and witness)'),
   NOT_ENROLLED: always('enrol them with "keyrite identity new --name NAME --role ROLE"'),
   // The CLI names its own missing inputs; below it, only the witness can be missing (when
   // none or several are enrolled).

@@ -65,7 +65,7 @@ function resume(ws: Workspace): Resume {
       continue;
     }
     if (!tail.last) {
-      throw new KeyriteError('TRANSCRIPT_DAMAGED', `${file} ends in damaged lines that are not a torn write; run "keyrite audit verify" before anything else`);
+      throw new KeyriteError('TRANSCRIPT_DAMAGED', `${file} ends in damaged lines that are not a torn write; nothing more is recorded after them`);
     }
     const closed = CLOSING_STEPS.includes(tail.last.statement.predicate.step);
     const interrupted =

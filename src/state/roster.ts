@@ -91,7 +91,7 @@ export function byFingerprint(roster: Roster, fingerprint: string): PublicIdenti
 /** Nothing custodial happens before the roster is sealed. */
 export function requireSealed(roster: Roster): Roster {
   if (roster.version < 1) {
-    throw new KeyriteError('ROSTER_NOT_SEALED', 'the roster is still open for enrolment; seal it first with "keyrite roster seal" (generator and witness)');
+    throw new KeyriteError('ROSTER_NOT_SEALED', 'the roster is still open for enrolment; nothing custodial happens before the generator and a witness seal it');
   }
   return roster;
 }
