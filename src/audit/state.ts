@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Workspace } from '../fs/workspace.js';
 import { ceremonyFiles } from '../evidence/chain.js';
 import type { CustodyState } from '../state/fold.js';
@@ -16,4 +17,29 @@ export async function loadState(ws: Workspace): Promise<CustodyState> {
   const v = new Verifier({ files: ceremonyFiles(ws.requireExists().transcriptsDir), root: ws.root, artifacts: false, stopOn: UNTRUSTED });
   await v.run();
   return v.state;
+}
+
+/** The transcript files as they are now: names, sizes and times. Any append or new ceremony changes it. */
+function markOf(files: string[]): string {
+  return files.map((f) => {
+    const s = statSync(f);
+    return `${f} ${s.size} ${s.mtimeMs}`;
+  }).join('\n');
+}
+
+const folded = new Map<string, { mark: string; state: CustodyState }>();
+
+/**
+ * loadState for a reader that only reads (a served node answering many requests): the state is
+ * folded again only when the transcript has changed since the last fold. A file rewritten to
+ * the same size and time gains its writer nothing: the node goes on deciding from the history it
+ * verified. Never for a ceremony, whose writer moves the state on.
+ */
+export async function readState(ws: Workspace): Promise<CustodyState> {
+  const mark = markOf(ceremonyFiles(ws.requireExists().transcriptsDir));
+  const hit = folded.get(ws.root);
+  if (hit?.mark === mark) return hit.state;
+  const state = await loadState(ws);
+  folded.set(ws.root, { mark, state });
+  return state;
 }

@@ -9,7 +9,7 @@ import {
   type Envelope, type PartySetup, type ProtocolParty, type Roster as ProtocolRoster, type SessionParams, type Share,
 } from '../engine/index.js';
 import { signEntry, type EntryContent, type EntryDraft } from '../evidence/entry.js';
-import { loadState } from '../audit/state.js';
+import { readState } from '../audit/state.js';
 import type { CustodyState } from '../state/fold.js';
 import { assignmentOf, type KeyRecord } from '../state/key-record.js';
 import { member, requireSealed } from '../state/roster.js';
@@ -89,7 +89,7 @@ export class SigningNode implements NodeClient {
 
   /** The custody state from the workspace's transcript: the only source of the roster and key records. */
   async state(): Promise<CustodyState> {
-    return this.shared?.() ?? loadState(this.ws);
+    return this.shared?.() ?? readState(this.ws);
   }
 
   async holdings(): Promise<Holding[]> {
