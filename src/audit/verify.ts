@@ -186,6 +186,7 @@ export class Verifier {
     if (envelope && statement && payload) signatures = this.checkEntry(file, line, digest, envelope, payload, statement, problems);
     // Resynchronise on this line whatever happened, so one bad line yields one failure, not a cascade.
     this.prev = digest;
+    this.state.chained(digest);
     this.current!.seq = (statement?.predicate.seq ?? this.current!.seq) + 1;
     this.current!.lastLine = line;
     this.last = { file, line };

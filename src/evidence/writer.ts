@@ -208,6 +208,7 @@ export class Ceremony {
     }
     commit();
     const digest = lineDigest(line);
+    this.state.chained(digest);
     this.prev = digest;
     if (CLOSING_STEPS.includes(step)) this.closed = true;
     return { seq: this.seq++, digest };

@@ -19,6 +19,7 @@ import { RUN_LIFETIME_MS } from './lifetime.js';
 import { checkRequest } from './request.js';
 import { SessionLog } from './sessions.js';
 import { BanLog } from './bans.js';
+import { AnchorFile, type Anchor } from './anchor.js';
 import { checkHolding, ShareStore, type Holding } from './store.js';
 
 // A signing node: its identity, its encrypted share store and session log (all in its home
@@ -73,6 +74,7 @@ export class SigningNode implements NodeClient {
     private readonly store: ShareStore,
     private readonly sessions: SessionLog,
     private readonly bans: BanLog,
+    private readonly anchor: AnchorFile,
     private readonly runLifetimeMs: number,
     private readonly shared: (() => CustodyState) | undefined,
   ) {}
@@ -80,16 +82,29 @@ export class SigningNode implements NodeClient {
   static async open(ws: Workspace, id: string, o: NodeOptions = {}): Promise<SigningNode> {
     const home = o.home ?? ws.nodeDir(id);
     const identity = await loadNodeIdentity(home, id);
-    return new SigningNode(ws, identity, new ShareStore(home, identity), SessionLog.of(home), BanLog.of(home), o.runLifetimeMs ?? RUN_LIFETIME_MS, o.state);
+    return new SigningNode(ws, identity, new ShareStore(home, identity), SessionLog.of(home), BanLog.of(home), AnchorFile.of(home), o.runLifetimeMs ?? RUN_LIFETIME_MS, o.state);
   }
 
   get id(): string {
     return this.identity.name;
   }
 
-  /** The custody state from the workspace's transcript: the only source of the roster and key records. */
+  /**
+   * The custody state from the workspace's transcript: the only source of the roster and key
+   * records. It must extend the history this node accepted before (anchor.ts).
+   */
   async state(): Promise<CustodyState> {
-    return this.shared?.() ?? readState(this.ws);
+    const state = this.shared?.() ?? (await readState(this.ws));
+    let anchor: Anchor | null;
+    try {
+      anchor = this.anchor.read();
+    } catch (e) {
+      throw refuse(this.id, 'DAMAGED_FILE', (e as Error).message);
+    }
+    if (anchor && (state.genesis !== anchor.genesis || !state.holdsLine(anchor.head))) {
+      throw refuse(this.id, 'HISTORY_NOT_EXTENDED', `the workspace's history does not extend the one it accepted (genesis ${anchor.genesis.slice(0, 16)}…, head ${anchor.head.slice(0, 16)}…): it was rewound or replaced`);
+    }
+    return state;
   }
 
   async holdings(): Promise<Holding[]> {
@@ -222,7 +237,13 @@ export class SigningNode implements NodeClient {
   private async sign(draft: EntryDraft, content: EntryContent): Promise<Recorded['entry']> {
     const state = await this.state();
     if (draft.roster !== state.rosterDigest) throw refuse(this.id, 'SESSION_MISMATCH', 'the entry it is asked to sign names another roster than the one in force');
-    return signEntry(draft, this.identity, content);
+    // The entry follows a line this node has verified, and from now on it accepts no history without that line.
+    if (draft.prev === null || !state.holdsLine(draft.prev) || state.genesis === null) {
+      throw refuse(this.id, 'SESSION_MISMATCH', 'the entry it is asked to sign does not follow a line of the history it verified');
+    }
+    const entry = signEntry(draft, this.identity, content);
+    this.anchor.write({ genesis: state.genesis, head: draft.prev });
+    return entry;
   }
 
   private begin(kind: ProtocolKind, state: CustodyState, session: SessionParams, make: (setup: PartySetup) => Party): Promise<Envelope[]> {

@@ -52,6 +52,22 @@ export class CustodyState {
   readonly approvals = new ApprovalLedger();
   readonly artifacts = new Map<string, ArtifactState>();
   entries = 0;
+  /** The digest of the first line, and of the last one folded: the history's two ends. */
+  genesis: string | null = null;
+  head: string | null = null;
+  private readonly lines = new Set<string>();
+
+  /** Records that the line with `digest` is the chain's next: the writer after each append, the verifier after each line. */
+  chained(digest: string): void {
+    this.genesis ??= digest;
+    this.head = digest;
+    this.lines.add(digest);
+  }
+
+  /** Whether the line with `digest` is in this history (a node's check that it was not rewound). */
+  holdsLine(digest: string): boolean {
+    return this.lines.has(digest);
+  }
 
   /** The roster in force; refuses before genesis. */
   requireRoster(): Roster {

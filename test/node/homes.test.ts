@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { independentVerify } from '../../src/ceremony/independent-verify.js';
 import { allFiles, tempDir } from '../support/cli.js';
 import { nodesArg, serve, type Served } from '../support/serve.js';
 import { CUSTODIANS, everyone, lifecycleWorkspace, steps } from '../support/lifecycle.js';
-import { ok, type TestWorkspace } from '../support/workspace.js';
+import { ok, refused, type TestWorkspace } from '../support/workspace.js';
 
 // Nodes kept apart from the workspace (docs/ARCHITECTURE.md §2, §6): each node's home — its identity, shares
 // and session log — is a directory of its own outside the workspace, served by its own
 // `keyrite node serve --home DIR` process. The coordinator is never told where the homes are and
 // its workspace holds only the nodes' public identities; every node entry in the transcript is
-// signed by the node itself, and the evidence verifies.
+// signed by the node itself, and the evidence verifies. A node then refuses a workspace whose
+// history does not extend the one it accepted.
 
 describe('nodes with homes outside the workspace', () => {
   let tw: TestWorkspace;
@@ -59,5 +60,26 @@ describe('nodes with homes outside the workspace', () => {
     assert.equal(r.message, message.toString('hex'));
     const v = ok(await tw.kr(['audit', 'verify', '--json']));
     assert.ok(v.entries > 0);
+  });
+});
+
+describe('a node refuses a history that does not extend the one it accepted', () => {
+  test('the workspace rewound to before the key, or replaced by another history around the same node keys', async () => {
+    const tw = await lifecycleWorkspace();
+    const before = tempDir('keyrite-rewound-');
+    cpSync(join(tw.root, 'transcripts'), before, { recursive: true });
+    const servers = [await serve(tw.root, 'node-1'), await serve(tw.root, 'node-2'), await serve(tw.root, 'node-3')];
+    try {
+      const nodes = nodesArg(servers);
+      const k = ok(await tw.kr(['keygen', '--json', '--engine', 'bip340', '--custodians', CUSTODIANS.join(','), '--label', 'anchored', '--export', '--nodes', nodes, ...everyone(tw)]));
+      // Rewind the workspace's transcripts to before the keygen: the nodes have signed lines after that point.
+      rmSync(join(tw.root, 'transcripts'), { recursive: true });
+      cpSync(before, join(tw.root, 'transcripts'), { recursive: true });
+      assert.equal(k.nodesEmpty, undefined);
+      const holds = await tw.kr(['keygen', '--json', '--engine', 'bip340', '--custodians', CUSTODIANS.join(','), '--label', 'again', '--nodes', nodes, ...everyone(tw)]);
+      refused(holds, 1, 'HISTORY_NOT_EXTENDED', ['node-1', 'rewound or replaced']);
+    } finally {
+      for (const s of servers) s.child.kill('SIGTERM');
+    }
   });
 });

@@ -11,7 +11,7 @@ export function signStart(node: NodeClient, x: { session: SessionParams } & Star
   return node.start('sign', x.session, { request: x.request, share: x.share, message: x.message });
 }
 
-/** A draft under the roster in force: what a node needs before it signs an entry. */
+/** A draft after the last line of `state`, under the roster in force: what a node needs before it signs an entry. */
 export function nodeDraft(state: CustodyState, ceremony = '9999-test'): EntryDraft {
-  return { ceremony, seq: 0, prev: null, roster: state.rosterDigest, script: loadScript('sign').digest };
+  return { ceremony, seq: 0, prev: state.head, roster: state.rosterDigest, script: loadScript('sign').digest };
 }
