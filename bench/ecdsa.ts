@@ -25,7 +25,7 @@ async function time<T>(fn: () => Promise<T> | T): Promise<[number, T]> {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // The DKLs23 rounds alone, messages passed in memory: no envelopes, Ed25519 or age. The gap to
-// the authenticated run is the cost of DESIGN §5's signed and sealed messages.
+// the authenticated run is the cost of docs/ARCHITECTURE.md §5's signed and sealed messages.
 function engineOnly(shares: Share[], message: Uint8Array, sessionId: string): string {
   const signers = shares.map((s) => s.party);
   const rounds = shares.map((share) => getEngine('ecdsa').sign({ share, signers, message, sessionId }) as MultiRounds<string>);
