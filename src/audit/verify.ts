@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, normalize, relative } from 'node:path';
+import { basename, isAbsolute, join, normalize, relative } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { Workspace } from '../fs/workspace.js';
@@ -7,8 +7,8 @@ import { shardPathOfRole } from '../custody/shard.js';
 import { CustodyState, prepare } from '../state/fold.js';
 import type { PublicIdentity } from '../state/identity.js';
 import { rosterBytes } from '../state/cache.js';
-import { byCeremonyOrder, ceremonyIdOf, lineDigest, readLines } from '../evidence/chain.js';
-import { pae, parseEnvelope, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
+import { byCeremonyOrder, ceremonyIdOf, lineDigest, LineTooLong, NotRegularFile, readLines, TORN_EXT } from '../evidence/chain.js';
+import { pae, parseLine, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
 import { Verifier as Ed25519Verifier } from '../base/ed25519.js';
 import { CeremonyPolicy } from './policy.js';
 import { scriptsByDigest, type Script } from '../evidence/script.js';
@@ -27,7 +27,7 @@ import { artifactsOf, isRoleName, parseStatement, type Statement } from '../evid
 
 /** What kind of rule a failure breaks: tests assert kinds, the report groups by them. */
 export type FailureKind =
-  | 'form' // not a DSSE envelope of an in-toto statement of a keyrite step
+  | 'form' // not a DSSE envelope of an in-toto statement of a keyrite step, not canonical, too long, not a regular file
   | 'chain' // seq, prev or ceremony id out of order: a line removed, inserted or reordered
   | 'signature' // a signature by no one in the roster in force, or one that does not verify
   | 'roster' // the entry claims another roster than the one in force
@@ -121,6 +121,14 @@ export class Verifier {
   private readonly files: string[];
   private readonly artifactLines = new Map<string, { file: string; line: number }>(); // where each artifact's digest was last recorded
   private last = { file: '', line: 0 };
+  /**
+   * Empty transcripts awaiting their record. The writer never removes a ceremony's file: one
+   * whose only line was torn is kept, empty, beside its .torn file (evidence/torn.ts). Emptiness
+   * is accepted only in that recorded case — the next ceremony opens with ceremony.interrupted,
+   * signed by its actor, listing the .torn file — rather than by writing a placeholder line into
+   * the emptied file, which nobody present at the crash could have signed.
+   */
+  private emptied: string[] = [];
 
   constructor(private readonly opts: VerifyOptions) {
     this.files = byCeremonyOrder(opts.files);
@@ -158,13 +166,20 @@ export class Verifier {
     this.ceremonies++;
     this.current = { id: ceremonyIdOf(file), file, script: undefined, policy: undefined, seq: 0, lastLine: 0 };
     let n = 0;
-    for (const { bytes, complete } of readLines(file)) {
-      n++;
-      if (this.entries % YIELD_EVERY === YIELD_EVERY - 1) await new Promise(setImmediate);
-      if (complete) this.verifyLine(file, n, bytes);
-      else this.fail(file, n, 'torn', 'truncated last line (a torn write: the next keyrite command sets it aside and records ceremony.interrupted)');
+    try {
+      for (const { bytes, complete } of readLines(file)) {
+        n++;
+        if (this.entries % YIELD_EVERY === YIELD_EVERY - 1) await new Promise(setImmediate);
+        if (complete) this.verifyLine(file, n, bytes);
+        else this.fail(file, n, 'torn', 'truncated last line (a torn write: the next keyrite command sets it aside and records ceremony.interrupted)');
+      }
+    } catch (e) {
+      // The rest of such a file is not read: there is no line boundary to resynchronise on.
+      if (e instanceof LineTooLong) return this.fail(file, e.line, 'form', `${e.message}; the rest of the file is not read`);
+      if (e instanceof NotRegularFile) return this.fail(file, 0, 'form', `the transcript is ${e.message}`);
+      throw e;
     }
-    if (n === 0) this.fail(file, 0, 'empty', 'empty transcript');
+    if (n === 0) this.emptied.push(file);
   }
 
   private verifyLine(file: string, line: number, bytes: Buffer): void {
@@ -176,7 +191,7 @@ export class Verifier {
     let statement: Statement | undefined;
     let payload: Buffer | undefined;
     try {
-      envelope = parseEnvelope(text);
+      envelope = parseLine(text);
       payload = Buffer.from(envelope.payload, 'base64');
       statement = parseStatement(payload);
     } catch (e) {
@@ -189,6 +204,7 @@ export class Verifier {
     this.current!.seq = (statement?.predicate.seq ?? this.current!.seq) + 1;
     this.current!.lastLine = line;
     this.last = { file, line };
+    if (line === 1) this.checkEmptied(statement);
     for (const p of problems) this.fail(file, line, p.kind, p.reason);
     this.opts.onEntry?.({ file: this.name(file), line, digest, statement, signatures, failures: problems });
   }
@@ -290,6 +306,16 @@ export class Verifier {
     }
   }
 
+  /** The empty transcripts before this ceremony must be named, by their .torn files, in its opening ceremony.interrupted. */
+  private checkEmptied(first: Statement | undefined): void {
+    const p = first?.predicate;
+    const torn = p?.step === 'ceremony.interrupted' && Array.isArray(p.params.torn) ? (p.params.torn as { file?: unknown }[]) : [];
+    const named = new Set(torn.map((t) => (typeof t?.file === 'string' ? basename(t.file) : '')));
+    for (const f of this.emptied.splice(0)) {
+      if (!named.has(basename(f) + TORN_EXT)) this.fail(f, 0, 'empty', 'empty transcript, and the next ceremony does not record it as interrupted with its torn first line set aside');
+    }
+  }
+
   private closeCeremony(): void {
     const c = this.current;
     if (!c) return;
@@ -301,6 +327,7 @@ export class Verifier {
   private checkEnd(): void {
     const first = this.files[0];
     if (!first) return this.fail('transcripts', 0, 'empty', 'no transcripts to verify');
+    for (const f of this.emptied) this.fail(f, 0, 'empty', 'empty transcript (its first line was torn, and no ceremony has recorded that yet)');
     const u = this.unclosed;
     if (u) this.fail(u.file, u.lastLine, 'unclosed', `ceremony ${u.id} was never sealed (in progress, or interrupted: the next keyrite command records it)`);
     if (this.opts.genesis && this.opts.genesis !== this.genesis) {
