@@ -15,13 +15,16 @@ import { scriptsByDigest, type Script } from '../evidence/script.js';
 import { resolveSigner, signingProblem, type Signer } from '../evidence/signers.js';
 import { foldEntryOf } from '../evidence/fold-entry.js';
 import { artifactsOf, isRoleName, parseStatement, type Statement } from '../evidence/statement.js';
+import { parseReceipt, receiptSignedBy, type SignReceipt } from '../evidence/receipt.js';
 
 // audit verify: reads every transcript line once, in order, holding only the roster in force,
 // the open ceremony's policy state and the last digest, so memory stays flat however long the
 // history. Each line is checked for: envelope and statement form, signatures by keys in the
 // roster in that role at that point, seq and prev (order, deletions, splices), the roster
 // digest it claims, a known ceremony script that allows the step. Then the ceremony's policy,
-// the links between ceremonies, the witnessed genesis and head, and artifacts on disk. Every
+// the links between ceremonies, the witnessed genesis and head (the head must be the last line),
+// the witnessed checkpoints (each an earlier head: it must be some line of the chain), the
+// signers' receipts (their ceremony and seal must be in the chain), and artifacts on disk. Every
 // entry that checks out is applied to the custody state (src/state/fold.ts) exactly as the
 // writer applied it, so the verifier ends holding the state the history yields.
 
@@ -37,7 +40,7 @@ export type FailureKind =
   | 'unclosed' // a ceremony never sealed or aborted
   | 'torn' // a last line without its newline: a crash mid-append
   | 'empty' // no transcript, or an empty one
-  | 'anchor' // the witnessed genesis or head does not match
+  | 'anchor' // the witnessed genesis, head or a checkpoint, or a signer's receipt, does not match the chain
   | 'artifact' // a file on disk differs from the digest the transcript records
   | 'cache'; // roster.json differs from the roster the transcript folds to
 
@@ -76,6 +79,10 @@ export interface VerifyOptions {
   rosterFile?: string; // the workspace roster, which must equal the replayed one
   genesis?: string; // witnessed digest of the first line
   head?: string; // witnessed digest of the last line
+  /** Witnessed digests of earlier heads: each must be the digest of some line of the chain. */
+  checkpoints?: string[];
+  /** Signing receipt files (evidence/receipt.ts): each one's ceremony and seal must be in the chain. */
+  receipts?: string[];
   onEntry?: (e: EntryView) => void;
   /** Stop at the first failure of one of these kinds, throwing it (loading state for a ceremony). */
   stopOn?: readonly FailureKind[];
@@ -96,6 +103,13 @@ export interface VerifyResult {
 
 /** Lines between returns to the event loop, so a spinner (or a memory sampler) keeps running. */
 const YIELD_EVERY = 2048;
+
+/** What a receipt's ceremony showed in the chain: its seal lines (digest → who sealed it, and whether the line verified), its sign.result. */
+interface ReceiptWitness {
+  seen: boolean;
+  seals: Map<string, { actor: PublicIdentity | undefined; ok: boolean }>;
+  result: { keyId: unknown; epoch: unknown; messageDigest: unknown } | undefined;
+}
 
 interface CeremonyState {
   id: string;
@@ -130,11 +144,32 @@ export class Verifier {
    */
   private emptied: string[] = [];
 
+  private readonly checkpoints: Set<string>; // witnessed digests not yet met in the chain
+  private readonly receipts: { file: string; receipt: SignReceipt }[] = [];
+  private readonly receiptCeremonies = new Map<string, ReceiptWitness>();
+  private lineActor: PublicIdentity | undefined; // the current line's first valid signer
+
   constructor(private readonly opts: VerifyOptions) {
     this.files = byCeremonyOrder(opts.files);
+    this.checkpoints = new Set(opts.checkpoints ?? []);
+  }
+
+  /** Reads the receipts given; one that is not a receipt is a failure of its own. */
+  private readReceipts(): void {
+    for (const file of this.opts.receipts ?? []) {
+      try {
+        const receipt = parseReceipt(readFileSync(file, 'utf8'));
+        this.receipts.push({ file, receipt });
+        this.receiptCeremonies.set(receipt.ceremony, { seen: false, seals: new Map(), result: undefined });
+      } catch (e) {
+        const why = (e as NodeJS.ErrnoException).code ? `cannot be read (${(e as NodeJS.ErrnoException).code})` : `is not a signing receipt: ${(e as Error).message}`;
+        this.fail(file, 0, 'anchor', `the receipt ${why}`);
+      }
+    }
   }
 
   async run(): Promise<VerifyResult> {
+    this.readReceipts();
     for (const file of this.files) await this.verifyFile(file);
     this.closeCeremony();
     this.checkEnd();
@@ -198,7 +233,10 @@ export class Verifier {
       problems.push({ kind: 'form', reason: `not a keyrite entry: ${(e as Error).message}` });
     }
     let signatures: SignatureView[] = [];
+    this.lineActor = undefined;
     if (envelope && statement && payload) signatures = this.checkEntry(file, line, digest, envelope, payload, statement, problems);
+    this.checkpoints.delete(digest);
+    if (statement) this.witness(statement, digest, problems.length === 0);
     // Resynchronise on this line whatever happened, so one bad line yields one failure, not a cascade.
     this.prev = digest;
     this.current!.seq = (statement?.predicate.seq ?? this.current!.seq) + 1;
@@ -240,6 +278,7 @@ export class Verifier {
     });
     const valid = signers.filter((x): x is Signer => x !== undefined);
     const signedOk = valid.length === signers.length;
+    this.lineActor = signers[0]?.identity;
     if (script && signedOk) {
       const problem = signingProblem(script, roster, p.step, p.params, p.actor, valid);
       if (problem) problems.push({ kind: 'script', reason: problem });
@@ -248,6 +287,16 @@ export class Verifier {
     if (signedOk && problems.length === 0 && !genesis) this.applyEntry(s, script, problems);
     for (const a of artifactsOf(s)) this.artifactLines.set(a.name, { file, line });
     return views;
+  }
+
+  /** Notes what a receipt's ceremony shows: that it is in the chain, its seals, its result. */
+  private witness(s: Statement, digest: string, ok: boolean): void {
+    const p = s.predicate;
+    const w = this.receiptCeremonies.get(p.ceremony);
+    if (!w || p.ceremony !== this.current!.id) return;
+    w.seen = true;
+    if (p.step === 'ceremony.seal') w.seals.set(digest, { actor: this.lineActor, ok });
+    if (p.step === 'sign.result') w.result = { keyId: p.params.keyId, epoch: p.params.epoch, messageDigest: p.params.messageDigest };
   }
 
   /** Folds an entry that checked out into the custody state; true when the fold accepted it. */
@@ -336,8 +385,28 @@ export class Verifier {
     if (this.opts.head && this.opts.head !== this.prev) {
       this.fail(this.last.file, this.last.line, 'anchor', `head ${this.prev ?? 'none'} is not the witnessed head ${this.opts.head}: history after it was removed, or it was rewritten`);
     }
+    for (const d of this.checkpoints) {
+      this.fail(this.last.file, this.last.line, 'anchor', `the witnessed checkpoint ${d} is not the digest of any line of this chain: history was removed or rewritten`);
+    }
+    this.checkReceipts();
     this.checkArtifacts();
     this.checkRosterFile();
+  }
+
+  /** Each receipt's ceremony, and the seal it names, must be in the chain; its signature by that seal's signer. */
+  private checkReceipts(): void {
+    for (const { file, receipt: r } of this.receipts) {
+      const w = this.receiptCeremonies.get(r.ceremony)!;
+      const seal = w.seals.get(r.head);
+      const fail = (reason: string) => this.fail(file, 0, 'anchor', `${r.signer}'s receipt for ${r.ceremony}: ${reason}`);
+      if (!w.seen) fail(`ceremony ${r.ceremony} is not in the chain: history after it was removed, or rewritten`);
+      else if (!seal) fail(`head ${r.head} is not the seal of ceremony ${r.ceremony} in the chain: its end was removed, or rewritten`);
+      else if (!seal.ok || !seal.actor) fail('the seal it names does not verify');
+      else if (seal.actor.fingerprint !== r.keyid || !receiptSignedBy(r, seal.actor.signingKey)) fail(`it is not signed by ${seal.actor.name}, who sealed the ceremony: it was altered or forged`);
+      else if (!w.result || w.result.keyId !== r.keyId || w.result.epoch !== r.epoch || w.result.messageDigest !== r.messageDigest) {
+        fail(`the ceremony's sign.result does not sign key ${r.keyId} (epoch ${r.epoch}) over message ${r.messageDigest}`);
+      }
+    }
   }
 
   private checkArtifacts(): void {
