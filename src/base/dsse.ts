@@ -57,12 +57,19 @@ export function strictBase64(s: string, what: string): Buffer {
  * signatures must be strict base64 (strictBase64).
  */
 export function parseEnvelope(line: string): Envelope {
-  let e: Partial<Envelope>;
+  return envelopeOf(parseJson(line));
+}
+
+function parseJson(text: string): unknown {
   try {
-    e = JSON.parse(line) as Partial<Envelope>;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new Error('not valid JSON');
   }
+}
+
+function envelopeOf(value: unknown): Envelope {
+  const e = value as Partial<Envelope>;
   if (typeof e !== 'object' || e === null || typeof e.payload !== 'string' || !Array.isArray(e.signatures)) {
     throw new Error('not a DSSE envelope');
   }
@@ -83,7 +90,8 @@ export function parseEnvelope(line: string): Envelope {
  * be a second head for the same history.
  */
 export function parseLine(line: string): Envelope {
-  const e = parseEnvelope(line);
-  if (canonical(JSON.parse(line)) !== line) throw new Error('the line is not its envelope\'s canonical JSON (RFC 8785)');
+  const value = parseJson(line);
+  const e = envelopeOf(value);
+  if (canonical(value) !== line) throw new Error('the line is not its envelope\'s canonical JSON (RFC 8785)');
   return e;
 }
