@@ -109,3 +109,33 @@ test('a receipt that is altered, or is not a receipt, fails', async () => {
   const usage = await keyrite(['--workspace', root, '--json', 'audit', 'verify', '--checkpoint', 'abc']);
   refused(usage, 2, 'USAGE', ['--checkpoint must be a sha256 digest']);
 });
+
+test('sign names each signer\'s receipt in its output, and the receipts verify against the new head', async () => {
+  const root = copyGolden();
+  const pass = ['gen', 'alice', 'carol'].flatMap((n) => ['--passphrase-file', `${n}=${join(PEOPLE, `${n}.pass`)}`]);
+  const r = ok(await keyrite(['--workspace', root, '--json', '--yes', 'sign', '--key', anchors.keyId, '--signer', 'alice', '--signer', 'carol', '--message-hex', 'ab'.repeat(32), ...pass]));
+  assert.deepEqual(r.receipts, [
+    { signer: 'alice', file: `holdings/alice/alice.${r.ceremony}.receipt.json` },
+    { signer: 'carol', file: `holdings/carol/carol.${r.ceremony}.receipt.json` },
+  ]);
+  const receipt = JSON.parse(readFileSync(join(root, r.receipts[0].file), 'utf8'));
+  assert.deepEqual({ ceremony: receipt.ceremony, keyId: receipt.keyId, messageDigest: receipt.messageDigest, signer: receipt.signer }, { ceremony: r.ceremony, keyId: anchors.keyId, messageDigest: r.messageDigest, signer: 'alice' });
+  const v = ok(await verify(root, '--checkpoint', anchors.head, ...r.receipts.flatMap((x: { file: string }) => ['--receipt', join(root, x.file)])));
+  assert.equal(v.head, receipt.head, 'the receipt names the seal that is now the head');
+});
+
+test('a ceremony file whose only line was torn is kept, empty, and passes only because the next ceremony records it', async () => {
+  const root = copyGolden();
+  const emptied = join(root, 'transcripts', '0020-sign.jsonl');
+  writeFileSync(emptied, readLines(join(root, LAST))[0]!.slice(0, 50)); // a crash while writing a ceremony's first line
+  ok(await keyrite(['--workspace', root, '--json', '--yes', 'guardian', 'check', '--guardian', 'gal-1', '--custodian', 'alice', '--passphrase-file', `gal-1=${join(PEOPLE, 'gal-1.pass')}`]));
+  const next = join(root, 'transcripts', '0021-guardian-check.jsonl');
+  assert.equal(readFileSync(emptied).length, 0, 'the file is kept, truncated to its intact lines: none');
+  assert.equal(readFileSync(emptied + '.torn').length, 50);
+  const first = JSON.parse(Buffer.from(JSON.parse(readLines(next)[0]!).payload, 'base64').toString()).predicate;
+  assert.equal(first.step, 'ceremony.interrupted');
+  assert.deepEqual(first.params.torn.map((t: { file: string }) => t.file), ['transcripts/0020-sign.jsonl.torn']);
+  ok(await verify(root, '--checkpoint', anchors.head));
+  rmSync(next);
+  failsWith(await verify(root), (f) => f.kind === 'empty' && f.file === 'transcripts/0020-sign.jsonl');
+});
