@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, normalize, relative } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
@@ -104,6 +104,9 @@ export interface VerifyResult {
 /** Lines between returns to the event loop, so a spinner (or a memory sampler) keeps running. */
 const YIELD_EVERY = 2048;
 
+/** A receipt is a few hundred bytes; anything much larger is not one, and is not read. */
+const MAX_RECEIPT_BYTES = 64 << 10;
+
 /** What a receipt's ceremony showed in the chain: its seal lines (digest → who sealed it, and whether the line verified), its sign.result. */
 interface ReceiptWitness {
   seen: boolean;
@@ -158,6 +161,9 @@ export class Verifier {
   private readReceipts(): void {
     for (const file of this.opts.receipts ?? []) {
       try {
+        const st = statSync(file);
+        if (!st.isFile()) throw new Error('not a regular file');
+        if (st.size > MAX_RECEIPT_BYTES) throw new Error(`longer than ${MAX_RECEIPT_BYTES >> 10} KiB`);
         const receipt = parseReceipt(readFileSync(file, 'utf8'));
         this.receipts.push({ file, receipt });
         this.receiptCeremonies.set(receipt.ceremony, { seen: false, seals: new Map(), result: undefined });
