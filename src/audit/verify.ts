@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, normalize, relative } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, normalize, relative } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { Workspace } from '../fs/workspace.js';
@@ -7,27 +7,30 @@ import { shardPathOfRole } from '../custody/shard.js';
 import { apply, CustodyState } from '../state/fold.js';
 import type { PublicIdentity } from '../state/identity.js';
 import { rosterBytes } from '../state/cache.js';
-import { byCeremonyOrder, ceremonyIdOf, lineDigest, readLines } from '../evidence/chain.js';
-import { pae, parseEnvelope, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
+import { byCeremonyOrder, ceremonyIdOf, lineDigest, LineTooLong, NotRegularFile, readLines, TORN_EXT } from '../evidence/chain.js';
+import { pae, parseLine, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
 import { Verifier as Ed25519Verifier } from '../base/ed25519.js';
 import { CeremonyPolicy } from './policy.js';
 import { scriptsByDigest, type Script } from '../evidence/script.js';
 import { resolveSigner, signingProblem, type Signer } from '../evidence/signers.js';
 import { foldEntryOf } from '../evidence/fold-entry.js';
 import { artifactsOf, isRoleName, parseStatement, type Statement } from '../evidence/statement.js';
+import { parseReceipt, receiptSignedBy, type SignReceipt } from '../evidence/receipt.js';
 
 // audit verify: reads every transcript line once, in order, holding only the roster in force,
 // the open ceremony's policy state and the last digest, so memory stays flat however long the
 // history. Each line is checked for: envelope and statement form, signatures by keys in the
 // roster in that role at that point, seq and prev (order, deletions, splices), the roster
 // digest it claims, a known ceremony script that allows the step. Then the ceremony's policy,
-// the links between ceremonies, the witnessed genesis and head, and artifacts on disk. Every
+// the links between ceremonies, the witnessed genesis and head (the head must be the last line),
+// the witnessed checkpoints (each an earlier head: it must be some line of the chain), the
+// signers' receipts (their ceremony and seal must be in the chain), and artifacts on disk. Every
 // entry that checks out is applied to the custody state (src/state/fold.ts) exactly as the
 // writer applied it, so the verifier ends holding the state the history yields.
 
 /** What kind of rule a failure breaks: tests assert kinds, the report groups by them. */
 export type FailureKind =
-  | 'form' // not a DSSE envelope of an in-toto statement of a keyrite step
+  | 'form' // not a DSSE envelope of an in-toto statement of a keyrite step, not canonical, too long, not a regular file
   | 'chain' // seq, prev or ceremony id out of order: a line removed, inserted or reordered
   | 'signature' // a signature by no one in the roster in force, or one that does not verify
   | 'roster' // the entry claims another roster than the one in force
@@ -37,7 +40,7 @@ export type FailureKind =
   | 'unclosed' // a ceremony never sealed or aborted
   | 'torn' // a last line without its newline: a crash mid-append
   | 'empty' // no transcript, or an empty one
-  | 'anchor' // the witnessed genesis or head does not match
+  | 'anchor' // the witnessed genesis, head or a checkpoint, or a signer's receipt, does not match the chain
   | 'artifact' // a file on disk differs from the digest the transcript records
   | 'cache'; // roster.json differs from the roster the transcript folds to
 
@@ -76,6 +79,10 @@ export interface VerifyOptions {
   rosterFile?: string; // the workspace roster, which must equal the replayed one
   genesis?: string; // witnessed digest of the first line
   head?: string; // witnessed digest of the last line
+  /** Witnessed digests of earlier heads: each must be the digest of some line of the chain. */
+  checkpoints?: string[];
+  /** Signing receipt files (evidence/receipt.ts): each one's ceremony and seal must be in the chain. */
+  receipts?: string[];
   onEntry?: (e: EntryView) => void;
   /** Stop at the first failure of one of these kinds, throwing it (loading state for a ceremony). */
   stopOn?: readonly FailureKind[];
@@ -96,6 +103,16 @@ export interface VerifyResult {
 
 /** Lines between returns to the event loop, so a spinner (or a memory sampler) keeps running. */
 const YIELD_EVERY = 2048;
+
+/** A receipt is a few hundred bytes; anything much larger is not one, and is not read. */
+const MAX_RECEIPT_BYTES = 64 << 10;
+
+/** What a receipt's ceremony showed in the chain: its seal lines (digest → who sealed it, and whether the line verified), its sign.result. */
+interface ReceiptWitness {
+  seen: boolean;
+  seals: Map<string, { actor: PublicIdentity | undefined; ok: boolean }>;
+  result: { keyId: unknown; epoch: unknown; messageDigest: unknown } | undefined;
+}
 
 interface CeremonyState {
   id: string;
@@ -121,12 +138,44 @@ export class Verifier {
   private readonly files: string[];
   private readonly artifactLines = new Map<string, { file: string; line: number }>(); // where each artifact's digest was last recorded
   private last = { file: '', line: 0 };
+  /**
+   * Empty transcripts awaiting their record. The writer never removes a ceremony's file: one
+   * whose only line was torn is kept, empty, beside its .torn file (evidence/torn.ts). Emptiness
+   * is accepted only in that recorded case — the next ceremony opens with ceremony.interrupted,
+   * signed by its actor, listing the .torn file — rather than by writing a placeholder line into
+   * the emptied file, which nobody present at the crash could have signed.
+   */
+  private emptied: string[] = [];
+
+  private readonly checkpoints: Set<string>; // witnessed digests not yet met in the chain
+  private readonly receipts: { file: string; receipt: SignReceipt }[] = [];
+  private readonly receiptCeremonies = new Map<string, ReceiptWitness>();
+  private lineActor: PublicIdentity | undefined; // the current line's first valid signer
 
   constructor(private readonly opts: VerifyOptions) {
     this.files = byCeremonyOrder(opts.files);
+    this.checkpoints = new Set(opts.checkpoints ?? []);
+  }
+
+  /** Reads the receipts given; one that is not a receipt is a failure of its own. */
+  private readReceipts(): void {
+    for (const file of this.opts.receipts ?? []) {
+      try {
+        const st = statSync(file);
+        if (!st.isFile()) throw new Error('not a regular file');
+        if (st.size > MAX_RECEIPT_BYTES) throw new Error(`longer than ${MAX_RECEIPT_BYTES >> 10} KiB`);
+        const receipt = parseReceipt(readFileSync(file, 'utf8'));
+        this.receipts.push({ file, receipt });
+        this.receiptCeremonies.set(receipt.ceremony, { seen: false, seals: new Map(), result: undefined });
+      } catch (e) {
+        const why = (e as NodeJS.ErrnoException).code ? `cannot be read (${(e as NodeJS.ErrnoException).code})` : `is not a signing receipt: ${(e as Error).message}`;
+        this.fail(file, 0, 'anchor', `the receipt ${why}`);
+      }
+    }
   }
 
   async run(): Promise<VerifyResult> {
+    this.readReceipts();
     for (const file of this.files) await this.verifyFile(file);
     this.closeCeremony();
     this.checkEnd();
@@ -158,13 +207,20 @@ export class Verifier {
     this.ceremonies++;
     this.current = { id: ceremonyIdOf(file), file, script: undefined, policy: undefined, seq: 0, lastLine: 0 };
     let n = 0;
-    for (const { bytes, complete } of readLines(file)) {
-      n++;
-      if (this.entries % YIELD_EVERY === YIELD_EVERY - 1) await new Promise(setImmediate);
-      if (complete) this.verifyLine(file, n, bytes);
-      else this.fail(file, n, 'torn', 'truncated last line (a torn write: the next keyrite command sets it aside and records ceremony.interrupted)');
+    try {
+      for (const { bytes, complete } of readLines(file)) {
+        n++;
+        if (this.entries % YIELD_EVERY === YIELD_EVERY - 1) await new Promise(setImmediate);
+        if (complete) this.verifyLine(file, n, bytes);
+        else this.fail(file, n, 'torn', 'truncated last line (a torn write: the next keyrite command sets it aside and records ceremony.interrupted)');
+      }
+    } catch (e) {
+      // The rest of such a file is not read: there is no line boundary to resynchronise on.
+      if (e instanceof LineTooLong) return this.fail(file, e.line, 'form', `${e.message}; the rest of the file is not read`);
+      if (e instanceof NotRegularFile) return this.fail(file, 0, 'form', `the transcript is ${e.message}`);
+      throw e;
     }
-    if (n === 0) this.fail(file, 0, 'empty', 'empty transcript');
+    if (n === 0) this.emptied.push(file);
   }
 
   private verifyLine(file: string, line: number, bytes: Buffer): void {
@@ -176,20 +232,24 @@ export class Verifier {
     let statement: Statement | undefined;
     let payload: Buffer | undefined;
     try {
-      envelope = parseEnvelope(text);
+      envelope = parseLine(text);
       payload = Buffer.from(envelope.payload, 'base64');
       statement = parseStatement(payload);
     } catch (e) {
       problems.push({ kind: 'form', reason: `not a keyrite entry: ${(e as Error).message}` });
     }
     let signatures: SignatureView[] = [];
+    this.lineActor = undefined;
     if (envelope && statement && payload) signatures = this.checkEntry(file, line, digest, envelope, payload, statement, problems);
+    this.checkpoints.delete(digest);
+    if (statement) this.witness(statement, digest, problems.length === 0);
     // Resynchronise on this line whatever happened, so one bad line yields one failure, not a cascade.
     this.prev = digest;
     this.state.chained(digest);
     this.current!.seq = (statement?.predicate.seq ?? this.current!.seq) + 1;
     this.current!.lastLine = line;
     this.last = { file, line };
+    if (line === 1) this.checkEmptied(statement);
     for (const p of problems) this.fail(file, line, p.kind, p.reason);
     this.opts.onEntry?.({ file: this.name(file), line, digest, statement, signatures, failures: problems });
   }
@@ -225,6 +285,7 @@ export class Verifier {
     });
     const valid = signers.filter((x): x is Signer => x !== undefined);
     const signedOk = valid.length === signers.length;
+    this.lineActor = signers[0]?.identity;
     if (script && signedOk) {
       const problem = signingProblem(script, roster, p.step, p.params, p.actor, valid);
       if (problem) problems.push({ kind: 'script', reason: problem });
@@ -233,6 +294,16 @@ export class Verifier {
     if (signedOk && problems.length === 0 && !genesis) this.applyEntry(s, script, problems);
     for (const a of artifactsOf(s)) this.artifactLines.set(a.name, { file, line });
     return views;
+  }
+
+  /** Notes what a receipt's ceremony shows: that it is in the chain, its seals, its result. */
+  private witness(s: Statement, digest: string, ok: boolean): void {
+    const p = s.predicate;
+    const w = this.receiptCeremonies.get(p.ceremony);
+    if (!w || p.ceremony !== this.current!.id) return;
+    w.seen = true;
+    if (p.step === 'ceremony.seal') w.seals.set(digest, { actor: this.lineActor, ok });
+    if (p.step === 'sign.result') w.result = { keyId: p.params.keyId, epoch: p.params.epoch, messageDigest: p.params.messageDigest };
   }
 
   /** Folds an entry that checked out into the custody state; true when the fold accepted it. */
@@ -291,6 +362,16 @@ export class Verifier {
     }
   }
 
+  /** The empty transcripts before this ceremony must be named, by their .torn files, in its opening ceremony.interrupted. */
+  private checkEmptied(first: Statement | undefined): void {
+    const p = first?.predicate;
+    const torn = p?.step === 'ceremony.interrupted' && Array.isArray(p.params.torn) ? (p.params.torn as { file?: unknown }[]) : [];
+    const named = new Set(torn.map((t) => (typeof t?.file === 'string' ? basename(t.file) : '')));
+    for (const f of this.emptied.splice(0)) {
+      if (!named.has(basename(f) + TORN_EXT)) this.fail(f, 0, 'empty', 'empty transcript, and the next ceremony does not record it as interrupted with its torn first line set aside');
+    }
+  }
+
   private closeCeremony(): void {
     const c = this.current;
     if (!c) return;
@@ -302,6 +383,7 @@ export class Verifier {
   private checkEnd(): void {
     const first = this.files[0];
     if (!first) return this.fail('transcripts', 0, 'empty', 'no transcripts to verify');
+    for (const f of this.emptied) this.fail(f, 0, 'empty', 'empty transcript (its first line was torn, and no ceremony has recorded that yet)');
     const u = this.unclosed;
     if (u) this.fail(u.file, u.lastLine, 'unclosed', `ceremony ${u.id} was never sealed (in progress, or interrupted: the next keyrite command records it)`);
     if (this.opts.genesis && this.opts.genesis !== this.genesis) {
@@ -310,8 +392,28 @@ export class Verifier {
     if (this.opts.head && this.opts.head !== this.prev) {
       this.fail(this.last.file, this.last.line, 'anchor', `head ${this.prev ?? 'none'} is not the witnessed head ${this.opts.head}: history after it was removed, or it was rewritten`);
     }
+    for (const d of this.checkpoints) {
+      this.fail(this.last.file, this.last.line, 'anchor', `the witnessed checkpoint ${d} is not the digest of any line of this chain: history was removed or rewritten`);
+    }
+    this.checkReceipts();
     this.checkArtifacts();
     this.checkRosterFile();
+  }
+
+  /** Each receipt's ceremony, and the seal it names, must be in the chain; its signature by that seal's signer. */
+  private checkReceipts(): void {
+    for (const { file, receipt: r } of this.receipts) {
+      const w = this.receiptCeremonies.get(r.ceremony)!;
+      const seal = w.seals.get(r.head);
+      const fail = (reason: string) => this.fail(file, 0, 'anchor', `${r.signer}'s receipt for ${r.ceremony}: ${reason}`);
+      if (!w.seen) fail(`ceremony ${r.ceremony} is not in the chain: history after it was removed, or rewritten`);
+      else if (!seal) fail(`head ${r.head} is not the seal of ceremony ${r.ceremony} in the chain: its end was removed, or rewritten`);
+      else if (!seal.ok || !seal.actor) fail('the seal it names does not verify');
+      else if (seal.actor.fingerprint !== r.keyid || !receiptSignedBy(r, seal.actor.signingKey)) fail(`it is not signed by ${seal.actor.name}, who sealed the ceremony: it was altered or forged`);
+      else if (!w.result || w.result.keyId !== r.keyId || w.result.epoch !== r.epoch || w.result.messageDigest !== r.messageDigest) {
+        fail(`the ceremony's sign.result does not sign key ${r.keyId} (epoch ${r.epoch}) over message ${r.messageDigest}`);
+      }
+    }
   }
 
   private checkArtifacts(): void {

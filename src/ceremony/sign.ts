@@ -1,4 +1,9 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
+import { createFile } from '../fs/atomic.js';
+import type { Identity } from '../custody/identity.js';
+import { makeReceipt, receiptBytes, type ReceiptBody } from '../evidence/receipt.js';
 import { KeyriteError } from '../base/errors.js';
 import { pgpWords } from '../base/pgpwords.js';
 import type { Workspace } from '../fs/workspace.js';
@@ -17,8 +22,11 @@ import { openCustodianShard, type OpenedShard } from './kernel/shards.js';
 // forgets the share; every node then attests that it holds nothing for the key. The result is
 // checked with the engine's verifier before anyone sees it. Records, in order: ceremony.start,
 // the confirmations (each custodian's, with the digest they were shown), sign.intent, one
-// sign.request per custodian, sign.result, one node.attest per node, ceremony.seal. A run that
-// fails records each node's node.attest (with any party it now refuses) before ceremony.abort.
+// sign.request per custodian, sign.result, one node.attest per signing node, ceremony.seal. A run
+// that fails records each node's node.attest (with any party it now refuses) before ceremony.abort.
+// After the seal, each signing custodian gets a receipt signed by the generator naming the
+// ceremony and its head (evidence/receipt.ts), in holdings/<signer>/: `audit verify` given it
+// fails if that ceremony is later erased from the history.
 
 export interface SignInput {
   ws: Workspace;
@@ -40,6 +48,19 @@ export interface SignResult {
   signers: string[];
   nodes: string[];
   ceremony: string;
+  /** Each signer's receipt file, relative to the workspace. */
+  receipts: { signer: string; file: string }[];
+}
+
+/** Writes each signer's receipt for the sealed ceremony; their paths, relative to the workspace. */
+function writeReceipts(ws: Workspace, generator: Identity, body: Omit<ReceiptBody, 'signer'>, signers: string[]): { signer: string; file: string }[] {
+  return signers.map((signer) => {
+    const dir = ws.holdingsDir(signer);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${signer}.${body.ceremony}.receipt.json`);
+    createFile(file, receiptBytes(makeReceipt(generator, { ...body, signer })), 0o644);
+    return { signer, file: ws.relative(file) };
+  });
 }
 
 // BIP-340 and ECDSA sign a 32-byte digest the wallet computed (a sighash, a transaction hash);
@@ -112,6 +133,7 @@ export async function signMessage(i: SignInput): Promise<SignResult> {
       await attestEmpty(c, nodes, r.keyId, 'signing');
       return { signature };
     });
-    return { keyId: r.keyId, engine: r.engine, publicKey: r.publicKey, signature: out.signature, messageDigest: digest, signers, nodes: nodeIds, ceremony: out.ceremony };
+    const receipts = writeReceipts(i.ws, generator, { ceremony: out.ceremony, head: out.sealed.head, keyId: r.keyId, epoch: r.epoch, messageDigest: digest }, signers);
+    return { keyId: r.keyId, engine: r.engine, publicKey: r.publicKey, signature: out.signature, messageDigest: digest, signers, nodes: nodeIds, ceremony: out.ceremony, receipts };
   });
 }

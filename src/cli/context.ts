@@ -169,6 +169,8 @@ export interface KeyShowOptions {
 export interface AuditVerifyOptions {
   genesis?: string;
   head?: string;
+  checkpoint?: string[];
+  receipt?: string[];
 }
 
 export type AuditShowOptions = NoOptions;

@@ -32,7 +32,6 @@ const when = (test: (at: CommandLine) => boolean, hint: string): Hint => (at) =>
 
 const HINTS: Partial<Record<ErrorCode, Hint>> = {
   NO_WORKSPACE: always('make one with "keyrite init", or name another with --workspace DIR'),
-  TRANSCRIPT_DAMAGED: always('see every failure with "keyrite audit verify" before anything else'),
   ROSTER_NOT_SEALED: always('seal it with "keyrite roster seal" (generator and witness)'),
   NOT_ENROLLED: always('enrol them with "keyrite identity new --name NAME --role ROLE"'),
   // The CLI names its own missing inputs; below it, only the witness can be missing (when
@@ -41,6 +40,12 @@ const HINTS: Partial<Record<ErrorCode, Hint>> = {
   QUORUM_NOT_MET: when((at) => at.takes.has('--approvers'), 'name the approving custodians with --approvers A,B'),
   NODE_NOT_EMPTY: when((at) => at.path === 'sign', 'if the key was never exported with deletion, run "keyrite export --key KEY --delete-after-export" first'),
   WRONG_NODE: when((at) => at.gave.has('--nodes'), 'check that --nodes points each node id at that node'),
+  // A history that is damaged, not torn: the auditor's full report, checked against what the
+  // witnesses and signers kept, says whether its tail was erased.
+  TRANSCRIPT_DAMAGED: when(
+    (at) => at.path !== 'audit verify',
+    'run "keyrite audit verify --genesis D --checkpoint D --receipt FILE" with the witnesses\' digests and the signers\' receipts for the whole report',
+  ),
   // Below the CLI, node serve's only usage error is its listen address.
   USAGE: when((at) => at.path === 'node serve', 'give --listen as HOST:PORT, e.g. 127.0.0.1:0'),
 };

@@ -1,3 +1,4 @@
+import { canonical } from '../base/canonical.js';
 import type { Tool } from './tool.js';
 
 // The in-toto Statement v1 each envelope carries (github.com/in-toto/attestation, spec v1).
@@ -47,15 +48,25 @@ export function makeStatement(subjects: Subject[], predicate: Predicate): Statem
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isDigest = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+/** ISO 8601 as the writer stamps it (Date.toISOString, or an explicit offset): a date and time, nothing else. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+const isTime = (v: unknown): v is string => typeof v === 'string' && ISO_8601.test(v) && !Number.isNaN(Date.parse(v));
 
-/** Parses a payload; throws an Error whose message is the reason it is not a keyrite step. */
+/**
+ * Parses a payload; throws an Error whose message is the reason it is not a keyrite step. The
+ * payload must be its statement's RFC 8785 canonical JSON: the signature covers these bytes, so
+ * a second spelling (a duplicate key, whitespace) would say one thing to one parser and another
+ * to the next.
+ */
 export function parseStatement(payload: Buffer): Statement {
   let s: Record<string, unknown>;
+  const text = payload.toString('utf8');
   try {
-    s = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
+    s = JSON.parse(text) as Record<string, unknown>;
   } catch {
     throw new Error('payload is not valid JSON');
   }
+  if (canonical(s) !== text) throw new Error('payload is not its statement\'s canonical JSON (RFC 8785)');
   if (!isObject(s) || s._type !== STATEMENT_TYPE) throw new Error('payload is not an in-toto Statement v1');
   if (s.predicateType !== PREDICATE_TYPE) throw new Error(`predicateType is not ${PREDICATE_TYPE}`);
   if (!Array.isArray(s.subject) || s.subject.length === 0) throw new Error('statement has no subject');
@@ -76,7 +87,7 @@ export function parseStatement(payload: Buffer): Statement {
   if (!isDigest(p.script)) throw bad('script');
   if (!isObject(p.params)) throw bad('params');
   if (!isObject(p.result)) throw bad('result');
-  if (typeof p.time !== 'string') throw bad('time');
+  if (!isTime(p.time)) throw bad('time (ISO 8601)');
   return s as unknown as Statement;
 }
 

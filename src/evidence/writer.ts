@@ -5,7 +5,7 @@ import { appendDurably } from '../fs/atomic.js';
 import type { Workspace } from '../fs/workspace.js';
 import { publicOf, type Identity } from '../custody/identity.js';
 import { pgpWords } from '../base/pgpwords.js';
-import { ceremonyFiles, ceremonyIdOf, lineDigest, nextCeremonyId, readLines, TRANSCRIPT_EXT } from './chain.js';
+import { ceremonyFiles, ceremonyIdOf, lineDigest, nextCeremonyId, NotRegularFile, readLines, TRANSCRIPT_EXT } from './chain.js';
 import { pae, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
 import { verifyRaw } from '../base/ed25519.js';
 import { genesisRoster, prepare, type CustodyState } from '../state/fold.js';
@@ -52,28 +52,31 @@ interface Resume {
 
 function resume(ws: Workspace): Resume {
   const torn: TornInfo[] = [];
-  let emptied: string | undefined; // a ceremony whose only lines were torn, or that crashed before its first line
-  // Newest first, over the list as it is now: a file that holds nothing intact is passed over, never read twice.
-  const files = ceremonyFiles(ws.transcriptsDir);
-  for (let k = files.length - 1; ; k--) {
-    const file = files[k];
-    if (!file) return { prev: null, interrupted: null }; // nothing intact: this is genesis
-    const tail = readTail(file);
-    if (tail.torn) torn.push(setAsideTorn(ws.root, file, tail));
+  let emptied: string | undefined; // a ceremony whose only lines were torn: its file is kept, empty
+  for (const file of ceremonyFiles(ws.transcriptsDir).reverse()) {
+    const name = ws.relative(file);
+    let tail: ReturnType<typeof readTail>;
+    try {
+      tail = readTail(file);
+    } catch (e) {
+      if (e instanceof NotRegularFile) throw new KeyriteError('DAMAGED_FILE', `${name} is ${e.message}, not a regular transcript file; nothing was changed`, { cause: e });
+      throw e;
+    }
+    // Damage is refused before anything is set aside: only a final fragment without its newline is a crash's.
+    if (tail.damaged) throw new KeyriteError('TRANSCRIPT_DAMAGED', `${name} ${tail.damaged}; that is not a torn write, and nothing was changed`);
+    if (tail.torn || tail.intactBytes === 0) torn.push(setAsideTorn(ws.root, file, tail));
     if (tail.intactBytes === 0) {
       emptied = ceremonyIdOf(file);
       continue;
     }
-    if (!tail.last) {
-      throw new KeyriteError('TRANSCRIPT_DAMAGED', `${file} ends in damaged lines that are not a torn write; nothing more is recorded after them`);
-    }
-    const closed = CLOSING_STEPS.includes(tail.last.statement.predicate.step);
+    const closed = CLOSING_STEPS.includes(tail.last!.statement.predicate.step);
     const interrupted =
       closed && torn.length === 0
         ? null
-        : { ceremony: closed && emptied ? emptied : ceremonyIdOf(file), lastSeq: closed && emptied ? null : tail.last.statement.predicate.seq, torn };
-    return { prev: lineDigest(tail.last.line), interrupted };
+        : { ceremony: closed && emptied ? emptied : ceremonyIdOf(file), lastSeq: closed && emptied ? null : tail.last!.statement.predicate.seq, torn };
+    return { prev: lineDigest(tail.last!.line), interrupted };
   }
+  return { prev: null, interrupted: null }; // nothing intact: this is genesis
 }
 
 /** What opens a ceremony. */
@@ -258,7 +261,8 @@ export class Ceremony {
   }
 
   private genesis(): string {
-    for (const { bytes } of readLines(ceremonyFiles(this.ws.transcriptsDir)[0]!)) return lineDigest(bytes);
+    // The first line of the first transcript that has one (an emptied file is kept, empty).
+    for (const file of ceremonyFiles(this.ws.transcriptsDir)) for (const { bytes } of readLines(file)) return lineDigest(bytes);
     throw new KeyriteError('INTERNAL', 'the transcript has no first line');
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Hex } from '../../src/base/canonical.js';
@@ -16,7 +16,9 @@ import { loadScript } from '../../src/evidence/script.js';
 import { PREDICATE_TYPE, STATEMENT_TYPE } from '../../src/evidence/statement.js';
 import { verifyTranscripts } from '../../src/audit/verify.js';
 import { Ceremony, type Opening } from '../../src/evidence/writer.js';
-import { readLines, statementOf } from '../../fixtures/chain-tools.js';
+import { readLines, statementOf, writeLines } from '../../fixtures/chain-tools.js';
+import { setAsideTorn } from '../../src/evidence/torn.js';
+import type { KeyriteError } from '../../src/base/errors.js';
 
 const POLICY = { threshold: 2, parties: 2, guardianThreshold: 2, guardians: 2, approvals: 2 };
 
@@ -134,7 +136,7 @@ test('a torn last line is set aside and the next ceremony records ceremony.inter
   assert.deepEqual((await verify(ws)).failures, []);
 });
 
-test('a ceremony left unsealed without a torn line is recorded as interrupted too; a crash in the first line removes the file', async () => {
+test('a ceremony left unsealed without a torn line is recorded as interrupted too; a crash in the first line keeps the file, empty', async () => {
   const { ws, gen } = await fresh();
   let c = await open(ws, { script: 'export', actor: gen });
   const unsealed = c.id;
@@ -146,8 +148,8 @@ test('a ceremony left unsealed without a torn line is recorded as interrupted to
   // Simulate a crash while writing this ceremony's very first line.
   writeFileSync(path, only.slice(0, 40));
   c = await open(ws, { script: 'export', actor: gen });
-  assert.equal(existsSync(path), false);
-  assert.equal(existsSync(path + '.torn'), true);
+  assert.equal(readFileSync(path).length, 0, 'no ceremony file is ever removed: it is truncated to its intact lines, none');
+  assert.equal(readFileSync(path + '.torn', 'utf8'), only.slice(0, 40));
   const first = statementOf(readLines(join(ws.transcriptsDir, `${c.id}.jsonl`))[0]!).predicate;
   assert.equal(first.step, 'ceremony.interrupted');
   // The chain now ends at the unsealed ceremony, so that is the one named; the torn bytes of the
@@ -156,6 +158,40 @@ test('a ceremony left unsealed without a torn line is recorded as interrupted to
   assert.deepEqual((first.params.torn as { file: string }[]).map((t) => t.file), [`transcripts/${emptied}.jsonl.torn`]);
   await c.seal([gen]);
   assert.deepEqual((await verify(ws)).failures, []);
+  // The empty file is accepted only because the next ceremony records it: without that record it fails.
+  rmSync(join(ws.transcriptsDir, `${c.id}.jsonl`));
+  const v = await verify(ws);
+  assert.ok(v.failures.some((f) => f.file === `transcripts/${emptied}.jsonl` && f.kind === 'empty' && /no ceremony has recorded that/.test(f.reason)), JSON.stringify(v.failures));
+});
+
+test('a newline-terminated last line that does not parse is damage, not a torn write: refused, nothing set aside', async () => {
+  const { ws, gen } = await fresh();
+  const c = await open(ws, { script: 'export', actor: gen });
+  await c.seal([gen]);
+  const path = join(ws.transcriptsDir, `${c.id}.jsonl`);
+  const lines = readLines(path);
+  writeLines(path, [...lines.slice(0, -1), lines.at(-1)!.slice(0, 80)]);
+  const before = readFileSync(path);
+  await assert.rejects(Ceremony.start(ws, { script: 'export', actor: gen, state: new CustodyState() }), (e: KeyriteError) => e.code === 'TRANSCRIPT_DAMAGED' && e.message.includes(`transcripts/${c.id}.jsonl`));
+  assert.deepEqual(readFileSync(path), before);
+  assert.equal(existsSync(path + '.torn'), false);
+});
+
+test('a torn line in a transcript that is a symbolic link is refused: the file it points to is untouched', async () => {
+  const { ws, gen } = await fresh();
+  const c = await open(ws, { script: 'export', actor: gen });
+  await c.seal([gen]);
+  const path = join(ws.transcriptsDir, `${c.id}.jsonl`);
+  const outside = join(mkdtempSync(join(tmpdir(), 'keyrite-outside-')), 'victim.jsonl');
+  writeFileSync(outside, readFileSync(path, 'utf8') + 'a torn fragment');
+  rmSync(path);
+  symlinkSync(outside, path);
+  const before = readFileSync(outside);
+  await assert.rejects(Ceremony.start(ws, { script: 'export', actor: gen, state: new CustodyState() }), (e: KeyriteError) => e.code === 'DAMAGED_FILE' && /symbolic link/.test(e.message));
+  assert.deepEqual(readFileSync(outside), before);
+  assert.equal(existsSync(path + '.torn'), false);
+  assert.throws(() => setAsideTorn(ws.root, path, { last: null, intactBytes: 0, torn: Buffer.from('x') }), /symbolic link/);
+  assert.deepEqual(readFileSync(outside), before);
 });
 
 test('a newcomer enrols themself while the roster is open, and an abort closes a ceremony', async () => {

@@ -2,12 +2,18 @@ import type { Command } from 'commander';
 import type { VerifyOptions } from '../../audit/verify.js';
 import { ceremonyFiles } from '../../evidence/chain.js';
 import { run, type AuditShowOptions, type AuditVerifyOptions, type Context } from '../context.js';
-import { digestLines } from '../format/common.js';
+import { digestLines, printable } from '../format/common.js';
 import { entryLines, entrySummary, verifyFailed, verifySummary } from '../format/audit.js';
 import { cliUsage } from '../hints.js';
+import { collectRepeated } from '../inputs.js';
 
 // audit verify: the offline check of the evidence (docs/ARCHITECTURE.md §6); audit show: the same pass,
 // printed as a timeline a person can read. Both read only; neither takes the workspace lock.
+
+function collectDigests(name: string): (v: string, all: string[] | undefined) => string[] {
+  const one = digestOption(name);
+  return (v, all) => [...(all ?? []), one(v)];
+}
 
 function digestOption(name: string): (v: string) => string {
   return (v) => {
@@ -32,20 +38,23 @@ export function register(program: Command): void {
     .description('verify signatures, chain, roster, policy, anchors and artifacts; exit 0 only if all hold')
     .argument('[file...]', FILES_HELP)
     .option('--genesis <digest>', 'the first line\'s digest, from the witnesses\' paper record', digestOption('--genesis'))
-    .option('--head <digest>', 'the last seal\'s head digest, from the witnesses\' paper record', digestOption('--head'))
+    .option('--head <digest>', 'the last seal\'s head digest, from the witnesses\' paper record: it must be the last line', digestOption('--head'))
+    .option('--checkpoint <digest>', 'an earlier witnessed head that must be a line of the chain (repeat for each)', collectDigests('--checkpoint'))
+    .option('--receipt <file>', 'a signer\'s signing receipt, whose ceremony and seal must be in the chain (repeat for each)', collectRepeated)
     .action(
       run<AuditVerifyOptions>(async (o, ctx, files) => {
         const { verifyTranscripts } = await import('../../audit/verify.js');
-        const r = await verifyTranscripts({ ...sources(ctx, files), genesis: o.genesis, head: o.head });
+        const r = await verifyTranscripts({ ...sources(ctx, files), genesis: o.genesis, head: o.head, checkpoints: o.checkpoint, receipts: o.receipt });
         if (!r.ok) throw verifyFailed(r);
-        const anchored = [o.genesis && 'genesis', o.head && 'head'].filter(Boolean).join(' and ');
+        const count = (n: number | undefined, one: string) => (n ? `${n} ${one}${n > 1 ? 's' : ''}` : undefined);
+        const anchored = [o.genesis && 'genesis', o.head && 'head', count(o.checkpoint?.length, 'checkpoint'), count(o.receipt?.length, 'receipt')].filter(Boolean).join(' and ');
         return {
           data: verifySummary(r),
           lines: [
             `✓ ${r.entries} entries in ${r.ceremonies} ceremonies verify${anchored ? `, and match the witnessed ${anchored}` : ''}.`,
             ...(r.genesis ? digestLines('genesis', r.genesis) : []),
             ...(r.head ? digestLines('head   ', r.head) : []),
-            ...(anchored ? [] : ['Without --genesis and --head this shows only that the history is consistent, not that it is the witnessed one.']),
+            ...(o.genesis && (o.head || o.checkpoint?.length) ? [] : ['Without --genesis and --head (or --checkpoint) this shows only that the history is consistent, not that it is the witnessed one.']),
           ],
         };
       }),
@@ -63,7 +72,7 @@ export function register(program: Command): void {
         const r = await verifyTranscripts({
           ...sources(ctx, files),
           onEntry: (e) => {
-            if (e.file !== file) lines.push('', `── ${(file = e.file)}`);
+            if (e.file !== file) lines.push('', `── ${printable((file = e.file))}`);
             lines.push(...entryLines(e));
             timeline.push(entrySummary(e));
           },
