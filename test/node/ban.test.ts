@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { sha256Hex } from '../../src/base/canonical.js';
-import { loadState } from '../../src/audit/state.js';
-import { unlockIdentity, type Identity } from '../../src/custody/identity.js';
+import type { Identity } from '../../src/custody/identity.js';
 import type { ShardPayload } from '../../src/custody/shard.js';
 import { BROADCAST, openDirect, sealDirect, sessionIdOf, signEnvelope, type Envelope, type SessionParams } from '../../src/engine/index.js';
 import { Workspace } from '../../src/fs/workspace.js';
@@ -14,8 +12,7 @@ import { sealForNode, signRequest, type SignRequest } from '../../src/node/reque
 import type { CustodyState } from '../../src/state/fold.js';
 import { member } from '../../src/state/roster.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { keygen, lifecycleWorkspace, readShard, shardFile } from '../support/lifecycle.js';
-import { nodeDraft, signStart } from '../support/node.js';
+import { nodeDraft, signingWorkspace, signStart } from '../support/node.js';
 import type { TestWorkspace } from '../support/workspace.js';
 
 // The ecdsa ban (docs/ARCHITECTURE.md §3) in real in-process nodes: when node-2 sends node-1 a
@@ -28,20 +25,13 @@ describe('a node bans a party that failed an ecdsa consistency check', () => {
   let ws: Workspace;
   let keyId: string;
   let state: CustodyState;
-  const shards: Record<string, ShardPayload> = {};
-  const people: Record<string, Identity> = {};
+  let shards: Record<string, ShardPayload>;
+  let people: Record<string, Identity>;
   const digest = Buffer.from(sha256Hex('a transaction hash'), 'hex');
   const custodianOf: Record<string, string> = { 'node-1': 'alice', 'node-2': 'bob', 'node-3': 'carol' };
 
   before(async () => {
-    tw = await lifecycleWorkspace();
-    ws = new Workspace(tw.root);
-    keyId = (await keygen(tw, 'ecdsa')).keyId;
-    state = await loadState(ws);
-    for (const c of ['alice', 'bob', 'carol']) {
-      shards[c] = await readShard(tw, c, shardFile(tw, c, keyId));
-      people[c] = await unlockIdentity(readFileSync(tw.identityFile(c)), tw.passphrases[c]!, c);
-    }
+    ({ tw, ws, keyId, state, shards, people } = await signingWorkspace('ecdsa'));
   });
 
   function session(participants: string[], ceremonyId: string): SessionParams {

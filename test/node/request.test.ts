@@ -3,20 +3,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { sha256Hex } from '../../src/base/canonical.js';
-import { unlockIdentity, type Identity } from '../../src/custody/identity.js';
+import type { Identity } from '../../src/custody/identity.js';
 import { sessionIdOf, type SessionParams, type Share } from '../../src/engine/index.js';
 import { Workspace } from '../../src/fs/workspace.js';
 import { drive } from '../../src/node/drive.js';
-import { loadState } from '../../src/audit/state.js';
 import type { CustodyState } from '../../src/state/fold.js';
 import { SigningNode } from '../../src/node/node.js';
 import { sealForNode, signRequest, type SignRequest } from '../../src/node/request.js';
 import type { ShardPayload } from '../../src/custody/shard.js';
 import { identities, runRefresh } from '../support/engine.js';
 import { member } from '../../src/state/roster.js';
-import { nodeDraft, signStart } from '../support/node.js';
+import { nodeDraft, signingWorkspace, signStart } from '../support/node.js';
 import { independentVerify } from '../../src/ceremony/independent-verify.js';
-import { keygen, lifecycleWorkspace, readShard, shardFile } from '../support/lifecycle.js';
 import type { TestWorkspace } from '../support/workspace.js';
 
 // A node's own checks, driven in-process: it signs only for a request signed by the custodian of
@@ -28,19 +26,12 @@ describe('a signing node', () => {
   let ws: Workspace;
   let keyId: string;
   let state: CustodyState;
-  const shards: Record<string, ShardPayload> = {};
-  const people: Record<string, Identity> = {};
+  let shards: Record<string, ShardPayload>;
+  let people: Record<string, Identity>;
   const message = Buffer.from('the message the custodians approved');
 
   before(async () => {
-    tw = await lifecycleWorkspace();
-    ws = new Workspace(tw.root);
-    keyId = (await keygen(tw, 'ed25519')).keyId;
-    state = await loadState(ws);
-    for (const c of ['alice', 'bob', 'carol']) {
-      shards[c] = await readShard(tw, c, shardFile(tw, c, keyId));
-      people[c] = await unlockIdentity(readFileSync(tw.identityFile(c)), tw.passphrases[c]!, c);
-    }
+    ({ tw, ws, keyId, state, shards, people } = await signingWorkspace('ed25519'));
   });
 
   function session(ceremonyId: string): SessionParams {
