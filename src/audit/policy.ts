@@ -38,7 +38,6 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 export class CeremonyPolicy {
   private starter: string | undefined;
   private closedAt: number | undefined;
-  private lastLine = 0;
   private readonly obligations: Obligation[] = [];
   private readonly newcomers = new Map<string, number>(); // fingerprint -> line that introduced it
   readonly failures: PolicyFailure[] = [];
@@ -57,7 +56,6 @@ export class CeremonyPolicy {
     const fail = (reason: string) => this.failures.push({ line: e.line, reason });
     if (this.closedAt !== undefined) fail(`${e.step} after the ceremony closed at line ${this.closedAt}`);
     this.checkOpening(e, fail);
-    this.lastLine = e.line;
     if (e.introduced && e.step !== 'roster.enrol' && e.step !== 'roster.change') this.newcomers.set(e.introduced.fingerprint, e.line);
     const actor = e.actor?.name;
     switch (e.step) {

@@ -2,7 +2,7 @@ import { blame, inputError, malformed } from '../blame.js';
 import { defaultRng } from '../poly.js';
 import type { MultiRounds, RoundIn, RoundOut, Rng, Rounds, Share } from '../types.js';
 import { tagged } from './hash.js';
-import { KAPPA, otCheckSender, otReceive, otSenderKeys, otSenderStart, otWipe, pairContext, partyContext, type OtSenderSecret } from './ot-base.js';
+import { KAPPA, otCheckSender, otReceive, otSenderKeys, otSenderStart, otWipe, pairContext, partyContext } from './ot-base.js';
 import { oteReceive, oteSend, seedPad, type OtExtMessage, type OtExtReceiverState } from './ot-extension.js';
 import { encodePairwise, wipePair, type PairSetup } from './pairwise.js';
 import type { P } from './suite.js';
