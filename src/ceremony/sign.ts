@@ -8,13 +8,15 @@ import { KeyriteError } from '../base/errors.js';
 import { pgpWords } from '../base/pgpwords.js';
 import type { Workspace } from '../fs/workspace.js';
 import { getEngine, sessionIdOf, type SessionParams } from '../engine/index.js';
+import type { Ceremony } from '../evidence/writer.js';
+import type { NodeClient } from '../node/client.js';
 import { drive } from '../node/drive.js';
 import { sealForNode, signerNodes, signRequest, type SignRequest, type SignedRequest } from '../node/request.js';
 import type { KeyRecord } from '../state/key-record.js';
 import { member } from '../state/roster.js';
 import { attestEmpty, inProcess, type NodeConnector } from './kernel/nodes.js';
 import type { Operator } from './kernel/operator.js';
-import { withSession, type IdentityPaths } from './kernel/session.js';
+import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
 import { openCustodianShard, type OpenedShard } from './kernel/shards.js';
 
 // Just-in-time signing (docs/ARCHITECTURE.md §1 step 4): each signing custodian opens their shard and confirms
@@ -77,59 +79,91 @@ function checkSigners(r: KeyRecord, signers: string[]): string[] {
   return nodes;
 }
 
+/** BIP-340 and ECDSA sign a 32-byte digest; refused before anyone unlocks. */
+function checkMessage(r: KeyRecord, message: Uint8Array): void {
+  if (DIGEST_ENGINES.includes(r.engine) && message.length !== 32) {
+    throw new KeyriteError('BAD_MESSAGE', `a ${r.engine} key signs 32-byte messages (a sighash or transaction hash); this message is ${message.length} bytes`);
+  }
+}
+
+/** The signers' nodes, each of which must hold nothing of the key: just in time means the shares come from the shards. */
+async function connectEmpty(s: Session, i: SignInput, r: KeyRecord, nodeIds: string[], generator: Identity): Promise<NodeClient[]> {
+  const connect = i.connect ?? inProcess(i.ws);
+  const nodes = await Promise.all(nodeIds.map((id) => connect(id, generator, s.state)));
+  for (const n of nodes) {
+    if ((await n.holdings()).some((h) => h.keyId === r.keyId)) {
+      throw new KeyriteError('NODE_NOT_EMPTY', `node ${n.id} still holds a share of key ${r.keyId}; it must be exported and deleted before signing just in time`, { node: n.id });
+    }
+  }
+  return nodes;
+}
+
+/** Each signer opens their shard and confirms the digest shown to them, before the ceremony opens. */
+async function openSigners(s: Session, i: SignInput, r: KeyRecord, signers: string[], digest: string): Promise<OpenedShard[]> {
+  const opened: OpenedShard[] = [];
+  for (const name of signers) {
+    const o = await openCustodianShard(s, r, name, { path: i.shards?.get(name), identity: i.identities?.get(name) });
+    await s.checklist('sign', 'sign.request', `${name}: key ${r.label} (${r.keyId}), message sha256 ${digest}, ${pgpWords(digest)}`, o.custodian);
+    opened.push(o);
+  }
+  return opened;
+}
+
+/** Each custodian's sign.request on record, and the request they sign for their node. */
+async function recordRequests(c: Ceremony, opened: OpenedShard[], request: SignRequest): Promise<Map<string, SignedRequest>> {
+  const signed = new Map<string, SignedRequest>();
+  const { keyId, epoch, messageDigest, signers, sessionId } = request;
+  for (const o of opened) {
+    await c.record({ step: 'sign.request', actor: o.custodian, params: { keyId, epoch, messageDigest, signers, sessionId } });
+    signed.set(o.shard.node, signRequest(o.custodian.name, o.custodian.signing, request));
+  }
+  return signed;
+}
+
+/**
+ * The nodes' run: each gets its custodian's share sealed to it and the signed request. A failed
+ * run records every node's signed claim that it dropped the run (naming any party it now refuses,
+ * for ecdsa) before the failure goes on. The signature must verify before anyone sees it.
+ */
+async function runNodes(c: Ceremony, s: Session, i: SignInput, r: KeyRecord, nodes: NodeClient[], session: SessionParams, signed: Map<string, SignedRequest>, opened: OpenedShard[]): Promise<string> {
+  const shareOf = new Map<string, string>();
+  for (const o of opened) shareOf.set(o.shard.node, await sealForNode(member(s.roster, o.shard.node, 'node').recipient, o.shard.share));
+  const message = Buffer.from(i.message).toString('hex');
+  const outputs = await i.operator.progress(`Signing with ${session.participants.join(', ')}`, () =>
+    drive(nodes, sessionIdOf(session), (node) => node.start('sign', session, { request: signed.get(node.id)!, share: shareOf.get(node.id)!, message })),
+  ).catch(async (e: unknown) => {
+    await attestEmpty(c, nodes, r.keyId, 'the failed signing run').catch(() => undefined);
+    throw e;
+  });
+  const signatures = new Set(Object.values(outputs) as string[]);
+  const signature = [...signatures][0]!;
+  if (signatures.size !== 1 || !getEngine(r.engine).verify(r.publicKey, i.message, signature)) {
+    throw new KeyriteError('SIGNATURE_INVALID', `the nodes' signature does not verify under key ${r.keyId}; it is not released`);
+  }
+  return signature;
+}
+
 export async function signMessage(i: SignInput): Promise<SignResult> {
   return withSession({ ws: i.ws, operator: i.operator, label: `sign ${i.keyId}` }, async (s) => {
     const r = s.key(i.keyId);
-    const engine = getEngine(r.engine);
-    if (DIGEST_ENGINES.includes(r.engine) && i.message.length !== 32) {
-      throw new KeyriteError('BAD_MESSAGE', `a ${r.engine} key signs 32-byte messages (a sighash or transaction hash); this message is ${i.message.length} bytes`);
-    }
+    checkMessage(r, i.message);
     const signers = r.parties.filter((p) => i.signers.includes(p.custodian)).map((p) => p.custodian);
     const nodeIds = checkSigners(r, i.signers);
     const generator = await s.unlockSole('generator', { identities: i.identities });
-    const connect = i.connect ?? inProcess(i.ws);
-    const nodes = await Promise.all(nodeIds.map((id) => connect(id, generator, s.state)));
-    for (const n of nodes) {
-      if ((await n.holdings()).some((h) => h.keyId === r.keyId)) {
-        throw new KeyriteError('NODE_NOT_EMPTY', `node ${n.id} still holds a share of key ${r.keyId}; it must be exported and deleted before signing just in time`, { node: n.id });
-      }
-    }
+    const nodes = await connectEmpty(s, i, r, nodeIds, generator);
     const digest = sha256Hex(i.message);
-    const opened: OpenedShard[] = [];
-    for (const name of signers) {
-      const o = await openCustodianShard(s, r, name, { path: i.shards?.get(name), identity: i.identities?.get(name) });
-      await s.checklist('sign', 'sign.request', `${name}: key ${r.label} (${r.keyId}), message sha256 ${digest}, ${pgpWords(digest)}`, o.custodian);
-      opened.push(o);
-    }
-
+    const opened = await openSigners(s, i, r, signers, digest);
     const out = await s.run({ script: 'sign', actor: generator, params: { keyId: r.keyId, epoch: r.epoch } }, async (c) => {
       const session: SessionParams = {
         engine: r.engine, keyId: r.keyId, epoch: r.epoch, participants: nodeIds, t: r.threshold, n: r.parties.length, ceremonyId: c.id, rosterDigest: s.state.rosterDigest,
       };
       const request: SignRequest = { v: 1, keyId: r.keyId, epoch: r.epoch, messageDigest: digest, signers, sessionId: sessionIdOf(session) };
+      const facts = { keyId: r.keyId, epoch: r.epoch, messageDigest: digest, sessionId: request.sessionId };
       // The intent is on record before any custodian signs a request or any node sees a share.
-      await c.record({ step: 'sign.intent', actor: generator, params: { keyId: r.keyId, epoch: r.epoch, messageDigest: digest, signers, nodes: nodeIds, sessionId: request.sessionId } });
-      const signed = new Map<string, SignedRequest>();
-      for (const o of opened) {
-        await c.record({ step: 'sign.request', actor: o.custodian, params: { keyId: r.keyId, epoch: r.epoch, messageDigest: digest, signers, sessionId: request.sessionId } });
-        signed.set(o.shard.node, signRequest(o.custodian.name, o.custodian.signing, request));
-      }
-      const shareOf = new Map<string, string>();
-      for (const o of opened) shareOf.set(o.shard.node, await sealForNode(member(s.roster, o.shard.node, 'node').recipient, o.shard.share));
-      const outputs = await i.operator.progress(`Signing with ${nodeIds.join(', ')}`, () =>
-        drive(nodes, request.sessionId, (node) => node.start('sign', session, { request: signed.get(node.id)!, share: shareOf.get(node.id)!, message: Buffer.from(i.message).toString('hex') })),
-      ).catch(async (e: unknown) => {
-        // Every node dropped the run; their signed claims say so, and name any party they now refuse (ecdsa bans).
-        await attestEmpty(c, nodes, r.keyId, 'the failed signing run').catch(() => undefined);
-        throw e;
-      });
-      shareOf.clear();
-      const signatures = new Set(Object.values(outputs) as string[]);
-      const signature = [...signatures][0]!;
-      if (signatures.size !== 1 || !engine.verify(r.publicKey, i.message, signature)) {
-        throw new KeyriteError('SIGNATURE_INVALID', `the nodes' signature does not verify under key ${r.keyId}; it is not released`);
-      }
-      await c.record({ step: 'sign.result', actor: generator, params: { keyId: r.keyId, epoch: r.epoch, nodes: nodeIds, sessionId: request.sessionId, messageDigest: digest }, result: { signature } });
+      await c.record({ step: 'sign.intent', actor: generator, params: { ...facts, signers, nodes: nodeIds } });
+      const signed = await recordRequests(c, opened, request);
+      const signature = await runNodes(c, s, i, r, nodes, session, signed, opened);
+      await c.record({ step: 'sign.result', actor: generator, params: { ...facts, nodes: nodeIds }, result: { signature } });
       await attestEmpty(c, nodes, r.keyId, 'signing');
       return { signature };
     });
