@@ -2,15 +2,16 @@ import { canonical, sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import { addressesOf, ENGINE_IDS, sessionIdOf, type PublicPackage, type SessionParams } from '../engine/index.js';
-import type { Sealed } from '../evidence/writer.js';
+import type { Ceremony, Sealed } from '../evidence/writer.js';
+import type { NodeClient } from '../node/client.js';
 import { drive } from '../node/drive.js';
 import { keyRecordBytes } from '../state/cache.js';
-import type { KeyRecord } from '../state/key-record.js';
+import type { KeyRecord, PartyAssignment } from '../state/key-record.js';
 import { member } from '../state/roster.js';
 import { exportShares, planExport, type ExportResult } from './export.js';
 import { fromNode, inProcess, saying, type NodeConnector } from './kernel/nodes.js';
 import type { Operator } from './kernel/operator.js';
-import { withSession, type IdentityPaths } from './kernel/session.js';
+import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
 
 // keygen (docs/ARCHITECTURE.md §1 step 1): a t-of-n DKG among the signing nodes over the engine's
 // authenticated protocol, party i on node-i assigned to the i-th custodian named. Records, in
@@ -40,40 +41,55 @@ export interface KeygenResult {
   sealed: Sealed;
 }
 
+/** The parties of a new key on the first n nodes, party i assigned to the i-th custodian, checked against the roster and policy. */
+function planParties(s: Session, i: KeygenInput): { parties: PartyAssignment[]; t: number } {
+  const roster = s.roster;
+  const n = i.custodians.length;
+  const t = i.threshold ?? roster.policy.threshold;
+  for (const c of i.custodians) member(roster, c, 'custodian');
+  if (n > roster.nodes.length) throw new KeyriteError('BAD_POLICY', `${n} custodians but only ${roster.nodes.length} signing nodes`);
+  if (n < 2 || t < 2 || t > n) throw new KeyriteError('BAD_POLICY', `a key needs a threshold from 2 to the number of custodians; got ${t}-of-${n}`);
+  return { parties: roster.nodes.slice(0, n).map((node, k) => ({ party: node.name, node: node.name, custodian: i.custodians[k]! })), t };
+}
+
+/** The DKG among the nodes; every node must finish with the same group key, or none keeps anything. */
+async function runDkg(i: KeygenInput, nodes: NodeClient[], session: SessionParams): Promise<PublicPackage> {
+  const sessionId = sessionIdOf(session);
+  const outputs = await i.operator.progress(`Generating the ${i.engine} key among ${session.participants.join(', ')}`, () =>
+    drive(nodes, sessionId, (node) => node.start('dkg', session, {})));
+  const packages = Object.values(outputs) as PublicPackage[];
+  if (new Set(packages.map((p) => canonical(p))).size !== 1) {
+    await Promise.all(nodes.map((node) => node.abort(sessionId)));
+    throw new KeyriteError('DKG_DISAGREEMENT', 'the nodes finished with different group keys; nothing was kept');
+  }
+  return packages[0]!;
+}
+
+/** Each node keeps its share and signs keygen.share, which must name this key and the node's verifying share. */
+async function keepShares(c: Ceremony, nodes: NodeClient[], sessionId: string, pkg: PublicPackage): Promise<void> {
+  for (const node of nodes) {
+    const expected = saying({ keyId: pkg.keyId, epoch: pkg.epoch, party: node.id, sessionId }, { groupPublicKey: pkg.groupPublicKey, verifyingShare: pkg.verifyingShares[node.id] });
+    await fromNode(c, node, 'keygen.share', (draft) => node.keep(sessionId, draft), expected);
+  }
+}
+
 export async function keygen(i: KeygenInput): Promise<KeygenResult> {
   if (!(ENGINE_IDS as readonly string[]).includes(i.engine)) throw new KeyriteError('USAGE', `unknown engine ${i.engine}; known: ${ENGINE_IDS.join(', ')}`);
   if (i.deleteAfterExport && !i.export) throw new KeyriteError('USAGE', 'deleting after export needs the export');
   return withSession({ ws: i.ws, operator: i.operator, label: `keygen ${i.label}` }, async (s) => {
-    const roster = s.roster;
-    const n = i.custodians.length;
-    const t = i.threshold ?? roster.policy.threshold;
-    for (const c of i.custodians) member(roster, c, 'custodian');
-    if (n > roster.nodes.length) throw new KeyriteError('BAD_POLICY', `${n} custodians but only ${roster.nodes.length} signing nodes`);
-    if (n < 2 || t < 2 || t > n) throw new KeyriteError('BAD_POLICY', `a key needs a threshold from 2 to the number of custodians; got ${t}-of-${n}`);
-    const parties = roster.nodes.slice(0, n).map((node, k) => ({ party: node.name, node: node.name, custodian: i.custodians[k]! }));
+    const { parties, t } = planParties(s, i);
     const nodeIds = parties.map((p) => p.node);
     if (i.export) await planExport(s, i.label, parties, i.deleteAfterExport);
     const generator = await s.unlockSole('generator', { identities: i.identities });
     const witness = await s.unlockSole('witness', { name: i.witness, identities: i.identities });
     const connect = i.connect ?? inProcess(i.ws);
     const nodes = await Promise.all(nodeIds.map((id) => connect(id, generator, s.state)));
-
-    const params = { engine: i.engine, threshold: t, parties: n, custodians: i.custodians, label: i.label };
-    const out = await s.run({ script: 'keygen', actor: generator, params }, async (c) => {
+    const n = parties.length;
+    const out = await s.run({ script: 'keygen', actor: generator, params: { engine: i.engine, threshold: t, parties: n, custodians: i.custodians, label: i.label } }, async (c) => {
       const session: SessionParams = { engine: i.engine, keyId: 'new', epoch: 0, participants: nodeIds, t, n, ceremonyId: c.id, rosterDigest: s.state.rosterDigest };
       const sessionId = sessionIdOf(session);
-      const outputs = await i.operator.progress(`Generating the ${i.engine} key among ${nodeIds.join(', ')}`, () =>
-        drive(nodes, sessionId, (node) => node.start('dkg', session, {})));
-      const packages = Object.values(outputs) as PublicPackage[];
-      if (new Set(packages.map((p) => canonical(p))).size !== 1) {
-        await Promise.all(nodes.map((node) => node.abort(sessionId)));
-        throw new KeyriteError('DKG_DISAGREEMENT', 'the nodes finished with different group keys; nothing was kept');
-      }
-      const pkg = packages[0]!;
-      for (const node of nodes) {
-        const expected = saying({ keyId: pkg.keyId, epoch: pkg.epoch, party: node.id, sessionId }, { groupPublicKey: pkg.groupPublicKey, verifyingShare: pkg.verifyingShares[node.id] });
-        await fromNode(c, node, 'keygen.share', (draft) => node.keep(sessionId, draft), expected);
-      }
+      const pkg = await runDkg(i, nodes, session);
+      await keepShares(c, nodes, sessionId, pkg);
       const record: KeyRecord = {
         v: 1, keyId: pkg.keyId, label: i.label, engine: i.engine, epoch: pkg.epoch, publicKey: pkg.groupPublicKey, threshold: t,
         parties, publicPackage: pkg, addresses: addressesOf(i.engine, pkg.groupPublicKey), status: 'active',
