@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { KeyriteError } from '../base/errors.js';
 import { canonicalPretty } from '../base/canonical.js';
 import { replaceFile } from '../fs/atomic.js';
 import type { Workspace } from '../fs/workspace.js';
@@ -8,7 +9,9 @@ import type { Roster } from './roster.js';
 
 // The workspace's public caches of the fold: roster.json and keys/<keyId>.json, for people and
 // scripts to read. keyrite writes them from the fold after every ceremony and never decides
-// from them (docs/ARCHITECTURE.md, "The fold"); `audit verify` reports a cache that differs.
+// from them (docs/ARCHITECTURE.md, "The fold"). A cache that differs from the fold — edited, or
+// swapped by someone who can write the workspace — is refused, not silently rewritten, so the
+// sign of tampering stays for the operator to see; a missing one is simply written again.
 
 // Canonical key order, so the bytes depend only on the content, however the fold built it.
 export function rosterBytes(r: Roster): string {
@@ -19,22 +22,31 @@ export function keyRecordBytes(r: KeyRecord): string {
   return canonicalPretty(r);
 }
 
-function sameBytes(path: string, text: string): boolean {
-  try {
-    return readFileSync(path, 'utf8') === text;
-  } catch {
-    return false;
+/** The file's text, or null when there is none. */
+function textOf(path: string): string | null {
+  return existsSync(path) ? readFileSync(path, 'utf8') : null;
+}
+
+/** Each cache with the bytes the fold gives it. */
+function cachesOf(ws: Workspace, state: CustodyState): { path: string; text: string; code: 'ROSTER_MISMATCH' | 'KEY_RECORD_MISMATCH' }[] {
+  return [
+    { path: ws.rosterFile, text: rosterBytes(state.requireRoster()), code: 'ROSTER_MISMATCH' as const },
+    ...[...state.keys.values()].map((r) => ({ path: ws.keyFile(r.keyId), text: keyRecordBytes(r), code: 'KEY_RECORD_MISMATCH' as const })),
+  ];
+}
+
+/** Refuses a workspace whose caches differ from what the transcript folds to; a missing cache is fine. */
+export function checkCaches(ws: Workspace, state: CustodyState): void {
+  for (const c of cachesOf(ws, state)) {
+    const text = textOf(c.path);
+    if (text !== null && text !== c.text) {
+      throw new KeyriteError(c.code, `${c.path} is not what the signed transcript says; keyrite decides from the transcript, uses nothing in this file, and will not overwrite it: compare it with the transcript, keep it as evidence elsewhere, then remove it so that keyrite writes it again`);
+    }
   }
 }
 
-function refresh(path: string, text: string): void {
-  if (!sameBytes(path, text)) replaceFile(path, text);
-}
-
-/** Rewrites every cache that differs from the fold (after a crash, say, or an edit by hand). */
+/** Writes every cache that is missing or behind the fold; called by the ceremony kernel after it checked them. */
 export function writeCaches(ws: Workspace, state: CustodyState): void {
-  const roster = state.requireRoster();
-  refresh(ws.rosterFile, rosterBytes(roster));
   if (state.keys.size) ws.mkdirs(ws.keysDir);
-  for (const r of state.keys.values()) refresh(ws.keyFile(r.keyId), keyRecordBytes(r));
+  for (const c of cachesOf(ws, state)) if (textOf(c.path) !== c.text) replaceFile(c.path, c.text);
 }

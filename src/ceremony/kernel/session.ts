@@ -5,7 +5,7 @@ import type { Identity } from '../../custody/identity.js';
 import { loadState } from '../../audit/state.js';
 import { loadScript } from '../../evidence/script.js';
 import { Ceremony, type Opening, type Sealed, type StepInput } from '../../evidence/writer.js';
-import { writeCaches } from '../../state/cache.js';
+import { checkCaches, writeCaches } from '../../state/cache.js';
 import { CustodyState } from '../../state/fold.js';
 import type { KeyRecord } from '../../state/key-record.js';
 import type { Role } from '../../state/roles.js';
@@ -129,6 +129,7 @@ export class Session {
 export function withSession<T>(o: SessionOptions, work: (s: Session) => Promise<T>): Promise<T> {
   return withLock(o.ws.requireExists().root, o.label, async () => {
     const state = await loadState(o.ws);
+    if (state.roster) checkCaches(o.ws, state);
     if (o.sealed !== false) requireSealed(state.requireRoster());
     return work(new Session(o.ws, o.operator, state));
   });
