@@ -100,6 +100,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const key = nextKey(state, e);
   const set = e.step === 'custodian.setup' ? guardianSetOf(e) : undefined;
   const approval = e.step === 'approval' ? approvalOf(e) : undefined;
+  checkExport(state, e);
   return () => {
     if (roster !== state.roster) {
       state.roster = roster;
@@ -192,6 +193,28 @@ function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
     default:
       // recover.result: only an emergency recovery of the private key changes the key.
       return e.params.kind === 'private-key' ? endKey(state.key(String(e.params.keyId)), 'compromised') : undefined;
+  }
+}
+
+/**
+ * An export names exactly the assignment in force: export.intent every custodian of the key in
+ * party order, each export.shard its own node's party, custodian and epoch, signed by that node.
+ * So no entry can move a party's shard to someone else, whoever signs it.
+ */
+function checkExport(state: CustodyState, e: FoldEntry): void {
+  if (e.step !== 'export.intent' && e.step !== 'export.shard') return;
+  const r = state.key(String(e.params.keyId));
+  const wrong = (why: string) => new KeyriteError('BAD_CHANGE', `${e.step} in ${e.ceremony} for key ${r.keyId}: ${why}`);
+  if (e.params.epoch !== r.epoch) throw wrong(`epoch ${String(e.params.epoch)}, but the key is at epoch ${r.epoch}`);
+  if (e.step === 'export.intent') {
+    const named = JSON.stringify(e.params.custodians);
+    if (named !== JSON.stringify(r.parties.map((p) => p.custodian))) throw wrong(`custodians ${named} are not the key's, in party order`);
+    return;
+  }
+  const a = r.parties.find((p) => p.node === e.actor);
+  if (!a) throw wrong(`${e.actor} runs no party of the key`);
+  for (const k of ['party', 'node', 'custodian'] as const) {
+    if (e.params[k] !== a[k]) throw wrong(`${k} ${JSON.stringify(e.params[k])}, but ${e.actor}'s party is assigned ${JSON.stringify(a[k])}`);
   }
 }
 

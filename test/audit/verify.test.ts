@@ -309,3 +309,26 @@ test('a roster file edited outside the transcript', async () => {
   writeFileSync(join(root, 'roster.json'), JSON.stringify(roster));
   expectFailure(await verify(root), { file: 'roster.json', line: 0, kind: 'cache' }, /is not the roster the transcript folds to/);
 });
+
+// Issue 9, finding 4: an export that moves a party's shard to another custodian is refused by
+// the fold, even signed by the real node key and with every line re-linked.
+test('an export.shard re-signed by its node but naming another custodian', async () => {
+  const root = copyGolden();
+  editChain(root, (entries) => {
+    const e = entries[at(entries, '0012-keygen', 'export.shard', 1)]!;
+    e.statement.predicate.params = { ...e.statement.predicate.params, custodian: 'carol' };
+    return entries;
+  });
+  const r = await verify(root);
+  expectFailure(r, { file: file('0012-keygen'), line: lineOf(root, '0012-keygen', 'export.shard', 1), kind: 'transition' }, /export\.shard .*custodian "carol", but node-2's party is assigned "bob"/);
+});
+
+test('an export.intent that names other custodians than the key\'s', async () => {
+  const root = copyGolden();
+  editChain(root, (entries) => {
+    const e = entries[at(entries, '0012-keygen', 'export.intent')]!;
+    e.statement.predicate.params = { ...e.statement.predicate.params, custodians: ['carol', 'bob', 'alice'] };
+    return entries;
+  });
+  expectFailure(await verify(root), { file: file('0012-keygen'), line: lineOf(root, '0012-keygen', 'export.intent'), kind: 'transition' }, /custodians \["carol","bob","alice"\] are not the key's, in party order/);
+});

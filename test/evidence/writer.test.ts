@@ -117,7 +117,7 @@ test('the writer refuses what the verifier would reject, and writes nothing for 
 test('a torn last line is set aside and the next ceremony records ceremony.interrupted first', async () => {
   const { ws, gen } = await fresh();
   let c = await open(ws, { script: 'export', actor: gen });
-  await c.record({ step: 'export.intent', actor: gen, params: { keyId: 'k0' } });
+  await c.record({ step: 'export.result', actor: gen, params: { keyId: 'k0' } });
   const torn = join(ws.transcriptsDir, `${c.id}.jsonl`);
   const partial = readLines(torn)[1]!.slice(0, 99);
   appendFileSync(torn, partial);
