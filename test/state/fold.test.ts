@@ -108,3 +108,13 @@ describe('the custody fold', () => {
     assert.equal(state.entries, 6);
   });
 });
+
+describe('roster policy', () => {
+  test('a policy change that leaves out a field, or adds one, is refused', async () => {
+    const { checkPolicy } = await import('../../src/state/policy.js');
+    const { approvals: _a, ...noApprovals } = POLICY;
+    assert.throws(() => checkPolicy(noApprovals as typeof POLICY), (e: any) => e.code === 'BAD_POLICY' && /approvals/.test(e.message));
+    assert.throws(() => checkPolicy({ ...POLICY, quorum: 1 } as typeof POLICY), (e: any) => e.code === 'BAD_POLICY' && /quorum/.test(e.message));
+    assert.deepEqual(checkPolicy({ ...POLICY }), POLICY);
+  });
+});
