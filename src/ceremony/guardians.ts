@@ -12,6 +12,12 @@ import type { Session } from './kernel/session.js';
 // file counts only if it is the one the transcript recorded for the custodian (its digest),
 // and only if the custodian signed it.
 
+/** A recovery session id is 16 hex digits; anything else is refused before it names a path. */
+export function checkSessionId(session: string): string {
+  if (typeof session !== 'string' || !/^[0-9a-f]{16}$/.test(session)) throw new KeyriteError('BAD_SESSION', `${JSON.stringify(session)} is not a recovery session id (16 hex digits)`);
+  return session;
+}
+
 export function loadSet(ws: Workspace, state: CustodyState, custodian: string): GuardianSet {
   member(state.requireRoster(), custodian, 'custodian');
   const path = ws.guardianSetFile(custodian);

@@ -1,5 +1,6 @@
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
+import { MAX_MESSAGE_BYTES } from '../base/limits.js';
 import { pgpWords } from '../base/pgpwords.js';
 import type { Workspace } from '../fs/workspace.js';
 import { getEngine, sessionIdOf, type SessionParams } from '../engine/index.js';
@@ -55,6 +56,7 @@ export async function signMessage(i: SignInput): Promise<SignResult> {
   return withSession({ ws: i.ws, operator: i.operator, label: `sign ${i.keyId}` }, async (s) => {
     const r = s.key(i.keyId);
     const engine = getEngine(r.engine);
+    if (i.message.length > MAX_MESSAGE_BYTES) throw new KeyriteError('TOO_LARGE', `the message is ${i.message.length} bytes, more than the ${MAX_MESSAGE_BYTES} keyrite signs`);
     if (r.engine === 'bip340' && i.message.length !== 32) {
       throw new KeyriteError('BAD_MESSAGE', `a bip340 key signs 32-byte messages (a sighash); this message is ${i.message.length} bytes`);
     }

@@ -186,7 +186,7 @@ function guardianSetOf(e: FoldEntry): GuardianSetState {
 }
 
 function approvalOf(e: FoldEntry): ApprovalTarget {
-  const { operation, target } = e.params;
+  const { operation, target } = e.params ?? {};
   if (typeof operation !== 'string' || (target !== undefined && typeof target !== 'string')) {
     throw new KeyriteError('BAD_CHANGE', `approval in ${e.ceremony} names no operation`);
   }

@@ -99,6 +99,7 @@ export function requireSealed(roster: Roster): Roster {
 /** The roster after `change`: a new version, never an edit of the old one. */
 export function applyChange(roster: Roster, change: RosterChange): Roster {
   requireSealed(roster);
+  if (typeof change !== 'object' || change === null) throw new KeyriteError('BAD_CHANGE', 'a roster change names no change');
   const next: Roster = structuredClone({ ...roster, version: roster.version + 1 });
   const where = (name: string) => (findMember(next, name)?.role === 'node' ? next.nodes : next.members);
   switch (change.op) {
