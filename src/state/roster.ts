@@ -58,12 +58,6 @@ export function enrol(roster: Roster, pub: PublicIdentity): void {
   (pub.role === 'node' ? roster.nodes : roster.members).push(pub);
 }
 
-/** Every Ed25519 key `name` has held, current first. */
-export function signingKeysOf(roster: Roster, name: string): string[] {
-  const current = findMember(roster, name);
-  return [...(current ? [current.signingKey] : []), ...(roster.formerKeys?.[name] ?? [])];
-}
-
 // ---- Versions -------------------------------------------------------------------------------
 // Version 0 is open enrolment; `roster seal` makes version 1 (generator + witness); every later
 // version is a change signed by the previous version's approval quorum, as TUF rotates its root.
