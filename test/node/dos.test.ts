@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { unlockIdentity, type Identity } from '../../src/custody/identity.js';
@@ -152,6 +152,11 @@ describe('a served node under load from unauthenticated callers', () => {
     const sent = await post(server.url, '/rpc/attest', JSON.stringify(q));
     assert.equal(sent.json.error.code, 'BAD_REQUEST', 'a request sent to another method than it was signed for');
     assert.match(sent.json.error.message, /signed for holdings/);
+  });
+
+  test('the served node cannot dump core: its core-file limit is 0, soft and hard (Linux, with prlimit)', { skip: !existsSync('/usr/bin/prlimit') && !existsSync('/bin/prlimit') }, () => {
+    const line = readFileSync(`/proc/${server.child.pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max core file size'));
+    assert.match(line ?? '', /^Max core file size\s+0\s+0\s+bytes/);
   });
 
   test('a run is aborted only by the caller who started it', async () => {
