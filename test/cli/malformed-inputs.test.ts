@@ -90,6 +90,12 @@ describe('malformed inputs', () => {
     rmSync(path);
     symlinkSync('/dev/zero', path);
     await refusedQuickly(copy, ['shard', 'check', '--custodian', 'alice', '--key', keyId, ...copy.passArgs('alice')], 1, 'NOT_A_FILE', ['the shard of alice', 'a device']);
+    // The auditor's digest check reads it through the same reader: a failure, not a hang.
+    const t0 = Date.now();
+    const r = await copy.kr(['audit', 'verify', '--json']);
+    assert.ok(Date.now() - t0 < SECONDS);
+    const v = refused(r, 1, 'VERIFY_FAILED');
+    assert.ok(v.failures.some((f: any) => f.kind === 'artifact' && /a device/.test(f.reason)), JSON.stringify(v.failures));
   });
 
   test('a 300 MB message is refused before anyone unlocks (no passphrase is even given)', async () => {
