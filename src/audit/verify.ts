@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, normalize, relative } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
-import { Workspace } from '../fs/workspace.js';
+import { readBytes, Workspace } from '../fs/workspace.js';
 import { shardPathOfRole } from '../custody/shard.js';
 import { apply, CustodyState } from '../state/fold.js';
 import type { PublicIdentity } from '../state/identity.js';
@@ -161,10 +161,7 @@ export class Verifier {
   private readReceipts(): void {
     for (const file of this.opts.receipts ?? []) {
       try {
-        const st = statSync(file);
-        if (!st.isFile()) throw new Error('not a regular file');
-        if (st.size > MAX_RECEIPT_BYTES) throw new Error(`longer than ${MAX_RECEIPT_BYTES >> 10} KiB`);
-        const receipt = parseReceipt(readFileSync(file, 'utf8'));
+        const receipt = parseReceipt(readBytes(file, 'the receipt', MAX_RECEIPT_BYTES).toString('utf8'));
         this.receipts.push({ file, receipt });
         this.receiptCeremonies.set(receipt.ceremony, { seen: false, seals: new Map(), result: undefined });
       } catch (e) {
@@ -429,7 +426,13 @@ export class Verifier {
       // A file named by its role is checked where it sits until its holder carries it away.
       const path = isRoleName(name) ? shardPathOfRole(ws, name) : join(root, name);
       if (!path || !existsSync(path)) continue; // carried away: a custodian's shard lives on their medium
-      const actual = sha256Hex(readFileSync(path));
+      let actual: string;
+      try {
+        actual = sha256Hex(readBytes(path, `artifact ${ws.relative(path)}`)); // a regular file, size-capped: never a device
+      } catch (e) {
+        this.fail(rec.file, rec.line, 'artifact', (e as Error).message);
+        continue;
+      }
       const as = isRoleName(name) ? ` as ${name}` : '';
       if (actual !== art.sha256) this.fail(rec.file, rec.line, 'artifact', `artifact ${ws.relative(path)} has sha256 ${actual}, but the transcript records ${art.sha256}${as}`);
     }
@@ -441,7 +444,7 @@ export class Verifier {
     if (!f || !roster) return;
     let onDisk: string;
     try {
-      onDisk = readFileSync(f, 'utf8');
+      onDisk = readBytes(f, 'the roster file').toString('utf8');
     } catch {
       return this.fail(f, 0, 'cache', 'the roster file cannot be read');
     }

@@ -5,7 +5,7 @@ import { KeyriteError } from '../base/errors.js';
 import { createFile } from '../fs/atomic.js';
 import type { Workspace } from '../fs/workspace.js';
 import { releaseShare } from '../custody/release.js';
-import { guardianShareAtHand, loadSet } from './guardians.js';
+import { checkSessionId, guardianShareAtHand, loadSet } from './guardians.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession } from './kernel/session.js';
 
@@ -32,7 +32,7 @@ export function releasedFileName(guardian: string, session: string): string {
 
 export async function releaseGuardianShare(i: ReleaseInput): Promise<{ path: string; index: number }> {
   if (!isRecipient(i.to)) throw new KeyriteError('BAD_RECIPIENT', `"${i.to}" is not an age X25519 recipient (age1…)`);
-  if (!/^[0-9a-f]{16}$/.test(i.session)) throw new KeyriteError('BAD_SESSION', `"${i.session}" is not a recovery session id (16 hex digits)`);
+  checkSessionId(i.session);
   return withSession({ ws: i.ws, operator: i.operator, label: `guardian release ${i.guardian}` }, async (s) => {
     const set = loadSet(i.ws, s.state, i.custodian);
     const { envelope, guardian, what } = await guardianShareAtHand(s, set, i.guardian, { share: i.sharePath, identity: i.identityPath });

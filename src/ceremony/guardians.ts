@@ -5,12 +5,18 @@ import { verifyEnvelope, verifySet, type GuardianSet, type ShareEnvelope } from 
 import type { Identity } from '../custody/identity.js';
 import type { CustodyState } from '../state/fold.js';
 import type { PublicIdentity } from '../state/identity.js';
-import { member, signingKeysOf } from '../state/roster.js';
+import { member } from '../state/roster.js';
 import type { Session } from './kernel/session.js';
 
 // Guardian sets and share envelopes from disk, each checked against the custody state: a set
 // file counts only if it is the one the transcript recorded for the custodian (its digest),
 // and only if the custodian signed it.
+
+/** A recovery session id is 16 hex digits; anything else is refused before it names a path. */
+export function checkSessionId(session: string): string {
+  if (typeof session !== 'string' || !/^[0-9a-f]{16}$/.test(session)) throw new KeyriteError('BAD_SESSION', `${JSON.stringify(session)} is not a recovery session id (16 hex digits)`);
+  return session;
+}
 
 export function loadSet(ws: Workspace, state: CustodyState, custodian: string): GuardianSet {
   member(state.requireRoster(), custodian, 'custodian');
@@ -22,8 +28,18 @@ export function loadSet(ws: Workspace, state: CustodyState, custodian: string): 
     throw new KeyriteError('DAMAGED_FILE', `${custodian}'s guardian set (${path}) is not the one the transcript records; it was changed or replaced`);
   }
   const set = readJson<GuardianSet>(path, `${custodian}'s guardian set`);
-  verifySet(set, custodian, signingKeysOf(state.requireRoster(), custodian), path);
+  // Signed by the key the custodian held when the set was recorded, and no other: a key replaced
+  // since (in a recovery) still vouches for the sets it signed then, never for a later one.
+  if (set?.signingKey !== recorded.signingKey) {
+    throw new KeyriteError('BAD_SIGNATURE', `${custodian}'s guardian set (${path}) is signed with a key ${custodian} did not hold when the set was recorded (roster version ${recorded.rosterVersion})`);
+  }
+  verifySet(set, custodian, [recorded.signingKey], path);
   if (set.setId !== recorded.setId) throw new KeyriteError('DAMAGED_FILE', `${custodian}'s guardian set (${path}) is set ${set.setId}, but the transcript records ${recorded.setId}`);
+  // It splits the custodian's own age key: the one whose recipient the roster in force holds.
+  const onRoster = member(state.requireRoster(), custodian, 'custodian').recipient;
+  if (set.recipient !== onRoster) {
+    throw new KeyriteError('WRONG_CUSTODIAN', `${custodian}'s guardian set (${path}) splits the age key of ${set.recipient}, not ${custodian}'s recipient on record (${onRoster}); it is not ${custodian}'s set`);
+  }
   return set;
 }
 

@@ -11,7 +11,7 @@ import { openReleased, type ReleasedShare } from '../custody/release.js';
 import type { Sealed } from '../evidence/writer.js';
 import type { PublicIdentity } from '../state/identity.js';
 import { member } from '../state/roster.js';
-import { guardianShareAtHand, loadSet } from './guardians.js';
+import { checkSessionId, guardianShareAtHand, loadSet } from './guardians.js';
 import type { Operator } from './kernel/operator.js';
 import { checkIdentityTarget, writePersonIdentity } from './kernel/people.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
@@ -82,6 +82,7 @@ export function startRecovery(i: Common): Promise<RecoveryRequest> {
 
 /** Step 2: k released shares, opened with the session's one-off identity. */
 export function completeRecovery(i: Common & Quorum & { session: string; released: Map<string, string> }): Promise<RecoveryResult> {
+  checkSessionId(i.session);
   return withSession({ ws: i.ws, operator: i.operator, label: `recover custodian ${i.custodian}` }, async (s) => {
     const set = loadSet(i.ws, s.state, i.custodian);
     const request = readJson<RecoveryRequest>(requestFile(i.ws, i.session), `recovery session ${i.session}`);

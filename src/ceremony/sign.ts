@@ -5,6 +5,7 @@ import { createFile } from '../fs/atomic.js';
 import type { Identity } from '../custody/identity.js';
 import { makeReceipt, receiptBytes, type ReceiptBody } from '../evidence/receipt.js';
 import { KeyriteError } from '../base/errors.js';
+import { MAX_MESSAGE_BYTES } from '../base/limits.js';
 import { pgpWords } from '../base/pgpwords.js';
 import type { Workspace } from '../fs/workspace.js';
 import { getEngine, sessionIdOf, type SessionParams } from '../engine/index.js';
@@ -79,8 +80,9 @@ function checkSigners(r: KeyRecord, signers: string[]): string[] {
   return nodes;
 }
 
-/** BIP-340 and ECDSA sign a 32-byte digest; refused before anyone unlocks. */
+/** Refused before anyone unlocks: a message over the cap, or not a 32-byte digest for BIP-340 and ECDSA. */
 function checkMessage(r: KeyRecord, message: Uint8Array): void {
+  if (message.length > MAX_MESSAGE_BYTES) throw new KeyriteError('TOO_LARGE', `the message is ${message.length} bytes, more than the ${MAX_MESSAGE_BYTES} keyrite signs`);
   if (DIGEST_ENGINES.includes(r.engine) && message.length !== 32) {
     throw new KeyriteError('BAD_MESSAGE', `a ${r.engine} key signs 32-byte messages (a sighash or transaction hash); this message is ${message.length} bytes`);
   }

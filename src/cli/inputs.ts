@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { NodeConnector } from '../ceremony/kernel/nodes.js';
 import { ENGINE_IDS, type EngineId } from '../engine/types.js';
+import { readBytes } from '../fs/workspace.js';
 import { CliError, cliUsage } from './hints.js';
 
 // Parsers for the flags' values, so a command's action receives typed options. Per-person
@@ -62,14 +62,11 @@ export function parseNodes(value: string): NodeConnector {
   };
 }
 
+const MAX_PASSPHRASE_FILE = 64 * 1024;
+
 /** First line of a passphrase file; a trailing newline is not part of the passphrase. */
 export function readPassphraseFile(path: string, name: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new CliError('NOT_FOUND', `cannot read the passphrase file for ${name} (${path}): ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  const text = readBytes(path, `the passphrase file for ${name}`, MAX_PASSPHRASE_FILE).toString('utf8');
   const line = text.split(/\r?\n/)[0] ?? '';
   if (line.length === 0) throw new CliError('BAD_PASSPHRASE', `the passphrase file for ${name} (${path}) is empty`);
   return line;

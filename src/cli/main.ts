@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { KeyriteError } from '../base/errors.js';
 import { registerCommands } from './commands/index.js';
+import { disableCoreDumps } from './core-dumps.js';
 import { commandLineOf, hintFor, type CommandLine } from './hints.js';
 import { collectNamed } from './inputs.js';
 import { printError } from './output.js';
@@ -38,6 +39,8 @@ export async function main(argv: string[]): Promise<void> {
   let running: CommandLine | undefined;
   program.hook('preAction', (_program, action) => {
     running = commandLineOf(action);
+    // Before the command can unlock anything (README, honest limits).
+    disableCoreDumps();
   });
   try {
     await program.parseAsync(argv);

@@ -111,9 +111,9 @@ export function body<T extends { sig: string }>(x: T): Omit<T, 'sig'> {
 }
 
 /**
- * The key that signed a set stays valid for it after the custodian gets a new Ed25519 key in
- * recovery (the age key, and so the set, is unchanged): `custodianKeys` lists every key the
- * roster has held for the custodian.
+ * Checks the set is the custodian's, signed by one of `custodianKeys`: the key the custodian held
+ * when the set was recorded (it stays valid for that set after a recovery replaces it, since the
+ * age key, and so the set, is unchanged).
  */
 export function verifySet(set: GuardianSet, custodian: string, custodianKeys: string[], what: string): void {
   if (set?.kind !== 'keyrite/guardian-set' || set.custodian !== custodian || !custodianKeys.includes(set.signingKey) || !verifyObject(set.signingKey, body(set), set.sig)) {

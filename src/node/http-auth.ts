@@ -3,6 +3,7 @@ import { KeyriteError, type ErrorCode } from '../base/errors.js';
 import type { Identity } from '../custody/identity.js';
 import { signObject, verifyObject } from '../base/ed25519.js';
 import { findMember, type Roster } from '../state/roster.js';
+import { NAME } from '../state/identity.js';
 
 // Who may drive a node over HTTP: every request is signed by the key generator or a custodian
 // of the roster, names the node it is for, and carries a fresh nonce and the time. A request
@@ -53,20 +54,23 @@ export class ReplayGuard {
   check(value: unknown, roster: Roster, now = Date.now()): NodeRequest {
     const refuse = (code: ErrorCode, why: string) => new KeyriteError(code, `node ${this.node} refuses the request: ${why}`);
     const q = value as Partial<SignedNodeRequest> | null;
-    if (typeof q !== 'object' || q === null || q.v !== 1 || typeof q.method !== 'string' || typeof q.from !== 'string' ||
-      typeof q.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(q.nonce) || typeof q.time !== 'number' || typeof q.sig !== 'string') {
+    // Everything but the signature is checked first, and cheaply: the signature check
+    // canonicalizes the whole request, which nobody gets for free.
+    if (typeof q !== 'object' || q === null || q.v !== 1 || typeof q.method !== 'string' || !/^[A-Za-z]{1,32}$/.test(q.method) ||
+      typeof q.from !== 'string' || !NAME.test(q.from) || typeof q.node !== 'string' || typeof q.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(q.nonce) ||
+      typeof q.time !== 'number' || !Number.isSafeInteger(q.time) || typeof q.sig !== 'string' || !/^[0-9a-f]{128}$/.test(q.sig)) {
       throw refuse('BAD_REQUEST', 'it is malformed');
     }
     const { sig, ...body } = q as SignedNodeRequest;
+    if (body.node !== this.node) throw refuse('WRONG_NODE', `it is for node ${body.node.slice(0, 64)}`);
+    if (Math.abs(now - body.time) > WINDOW_MS) throw refuse('STALE_REQUEST', 'its time is outside the two-minute window');
+    for (const [n, t] of this.seen) if (now - t > 2 * WINDOW_MS) this.seen.delete(n);
+    if (this.seen.has(body.nonce)) throw refuse('REPLAYED_REQUEST', 'it was seen before (a replay)');
     const caller = findMember(roster, body.from);
     const calls = caller ? CALLERS[caller.role] : undefined;
     if (!caller || !calls) throw refuse('NOT_PERMITTED', `${body.from} is not a key generator or custodian in the roster`);
     if (!verifyObject(caller.signingKey, body, sig)) throw refuse('BAD_SIGNATURE', `its signature is not ${body.from}'s`);
     if (!calls.includes(callOf(body))) throw refuse('NOT_PERMITTED', `${body.from} is a ${caller.role}, who may call ${calls.join(', ')} only, not ${callOf(body)}`);
-    if (body.node !== this.node) throw refuse('WRONG_NODE', `it is for node ${body.node}`);
-    if (Math.abs(now - body.time) > WINDOW_MS) throw refuse('STALE_REQUEST', 'its time is outside the two-minute window');
-    for (const [n, t] of this.seen) if (now - t > 2 * WINDOW_MS) this.seen.delete(n);
-    if (this.seen.has(body.nonce)) throw refuse('REPLAYED_REQUEST', 'it was seen before (a replay)');
     this.seen.set(body.nonce, now);
     return body;
   }

@@ -14,7 +14,7 @@ export class HttpNode implements NodeClient {
   private async call<T>(method: string, params: unknown = null): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(`${this.url}/rpc`, {
+      res = await fetch(`${this.url}/rpc/${method}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(signNodeRequest(this.caller, this.id, method, params)),

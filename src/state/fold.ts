@@ -3,7 +3,7 @@ import { ApprovalLedger, type ApprovalTarget } from './approvals.js';
 import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
-import { applyChange, enrol, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
+import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
 // Custody state as one fold over the transcript (docs/ARCHITECTURE.md, "The fold"): the roster
 // in force, every key record, each custodian's current guardian set, the approvals not yet
@@ -35,6 +35,13 @@ export interface GuardianSetState {
   guardians: string[];
   /** The ceremony that recorded the set. */
   ceremony: string;
+  /** The roster version in force when the set was recorded. */
+  rosterVersion: number;
+  /**
+   * The custodian's Ed25519 key in that roster: the only key that may have signed the set (a key
+   * replaced since counts for the sets recorded while it was current, and for no later one).
+   */
+  signingKey: string;
 }
 
 export interface ArtifactState {
@@ -98,7 +105,7 @@ export class CustodyState {
 export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const roster = nextRoster(state, e);
   const key = nextKey(state, e);
-  const set = e.step === 'custodian.setup' ? guardianSetOf(e) : undefined;
+  const set = e.step === 'custodian.setup' ? guardianSetOf(state, e) : undefined;
   const approval = e.step === 'approval' ? approvalOf(e) : undefined;
   checkExport(state, e);
   return () => {
@@ -228,16 +235,22 @@ function checkAssignment(state: CustodyState, r: KeyRecord, what: string): void 
   }
 }
 
-function guardianSetOf(e: FoldEntry): GuardianSetState {
+function guardianSetOf(state: CustodyState, e: FoldEntry): GuardianSetState {
   const p = e.params;
   const ok = typeof p.custodian === 'string' && typeof p.setId === 'string' && Number.isInteger(p.k) && Number.isInteger(p.m) &&
     Array.isArray(p.guardians) && p.guardians.every((g) => typeof g === 'string') && p.guardians.length === p.m;
   if (!ok) throw new KeyriteError('BAD_CHANGE', `custodian.setup in ${e.ceremony} does not describe a guardian set`);
-  return { custodian: p.custodian as string, setId: p.setId as string, k: p.k as number, m: p.m as number, guardians: [...(p.guardians as string[])], ceremony: e.ceremony };
+  const roster = state.requireRoster();
+  const custodian = findMember(roster, p.custodian as string);
+  if (custodian?.role !== 'custodian') throw new KeyriteError('BAD_CHANGE', `custodian.setup in ${e.ceremony} is for ${String(p.custodian)}, who is not a custodian in roster version ${roster.version}`);
+  return {
+    custodian: custodian.name, setId: p.setId as string, k: p.k as number, m: p.m as number, guardians: [...(p.guardians as string[])], ceremony: e.ceremony,
+    rosterVersion: roster.version, signingKey: custodian.signingKey,
+  };
 }
 
 function approvalOf(e: FoldEntry): ApprovalTarget {
-  const { operation, target } = e.params;
+  const { operation, target } = e.params ?? {};
   if (typeof operation !== 'string' || (target !== undefined && typeof target !== 'string')) {
     throw new KeyriteError('BAD_CHANGE', `approval in ${e.ceremony} names no operation`);
   }

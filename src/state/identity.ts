@@ -15,7 +15,8 @@ export interface PublicIdentity {
   fingerprint: string; // hex, see fingerprintOf
 }
 
-const NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** A person's or node's name: 1-32 lowercase letters, digits or "-", starting with a letter. */
+export const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 export function checkName(name: string, what = 'name'): string {
   if (!NAME.test(name)) {

@@ -58,12 +58,6 @@ export function enrol(roster: Roster, pub: PublicIdentity): void {
   (pub.role === 'node' ? roster.nodes : roster.members).push(pub);
 }
 
-/** Every Ed25519 key `name` has held, current first. */
-export function signingKeysOf(roster: Roster, name: string): string[] {
-  const current = findMember(roster, name);
-  return [...(current ? [current.signingKey] : []), ...(roster.formerKeys?.[name] ?? [])];
-}
-
 // ---- Versions -------------------------------------------------------------------------------
 // Version 0 is open enrolment; `roster seal` makes version 1 (generator + witness); every later
 // version is a change signed by the previous version's approval quorum, as TUF rotates its root.
@@ -99,6 +93,7 @@ export function requireSealed(roster: Roster): Roster {
 /** The roster after `change`: a new version, never an edit of the old one. */
 export function applyChange(roster: Roster, change: RosterChange): Roster {
   requireSealed(roster);
+  if (typeof change !== 'object' || change === null) throw new KeyriteError('BAD_CHANGE', 'a roster change names no change');
   const next: Roster = structuredClone({ ...roster, version: roster.version + 1 });
   const where = (name: string) => (findMember(next, name)?.role === 'node' ? next.nodes : next.members);
   switch (change.op) {

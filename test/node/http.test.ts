@@ -38,7 +38,7 @@ function serve(root: string, node: string, extra: string[] = []): Promise<{ chil
 }
 
 async function post(url: string, body: unknown): Promise<any> {
-  const res = await fetch(`${url}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/rpc/${(body as { method?: string }).method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return res.json();
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { VerifyOptions } from '../../audit/verify.js';
 import { ceremonyFiles } from '../../evidence/chain.js';
+import { requireRegularFile } from '../../fs/workspace.js';
 import { run, type AuditShowOptions, type AuditVerifyOptions, type Context } from '../context.js';
 import { digestLines, printable } from '../format/common.js';
 import { entryLines, entrySummary, verifyFailed, verifySummary } from '../format/audit.js';
@@ -24,9 +25,10 @@ function digestOption(name: string): (v: string) => string {
 
 /** FILE arguments, or else every transcript of the workspace (then its roster file is checked too). */
 function sources(ctx: Context, files: string[]): Pick<VerifyOptions, 'files' | 'root' | 'rosterFile'> {
-  if (files.length > 0) return { files, ...(ctx.ws.exists() ? { root: ctx.ws.root } : {}) };
+  const regular = (list: string[]) => list.map((f) => requireRegularFile(f, 'the transcript'));
+  if (files.length > 0) return { files: regular(files), ...(ctx.ws.exists() ? { root: ctx.ws.root } : {}) };
   const ws = ctx.ws.requireExists();
-  return { files: ceremonyFiles(ws.transcriptsDir), root: ws.root, rosterFile: ws.rosterFile };
+  return { files: regular(ceremonyFiles(ws.transcriptsDir)), root: ws.root, rosterFile: ws.rosterFile };
 }
 
 const FILES_HELP = 'transcript files (default: every transcript in the workspace)';

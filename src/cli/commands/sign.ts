@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { KeyriteError } from '../../base/errors.js';
+import { MAX_MESSAGE_BYTES } from '../../base/limits.js';
+import { readBytes } from '../../fs/workspace.js';
 import { run, type SignOptions } from '../context.js';
 import { digestLines } from '../format/common.js';
-import { CliError, cliUsage } from '../hints.js';
+import { cliUsage } from '../hints.js';
 import { collectNamed, collectRepeated, NODES_HELP, parseNodes } from '../inputs.js';
 
 // keyrite sign: a just-in-time threshold signature over raw message bytes (docs/ARCHITECTURE.md §1 step 4, §7).
@@ -10,14 +12,12 @@ import { collectNamed, collectRepeated, NODES_HELP, parseNodes } from '../inputs
 function readMessage({ messageFile, messageHex }: Pick<SignOptions, 'messageFile' | 'messageHex'>): Uint8Array {
   if (messageHex && !messageFile) {
     if (!/^([0-9a-f]{2})+$/i.test(messageHex)) throw cliUsage('--message-hex must be an even number of hex digits');
+    if (messageHex.length > 2 * MAX_MESSAGE_BYTES) throw new KeyriteError('TOO_LARGE', `the message is larger than the ${MAX_MESSAGE_BYTES} bytes keyrite signs`);
     return Buffer.from(messageHex, 'hex');
   }
   if (!messageFile || messageHex) throw cliUsage('give exactly one of --message-file or --message-hex', 'MISSING_INPUT');
-  try {
-    return readFileSync(messageFile);
-  } catch (e) {
-    throw new CliError('NOT_FOUND', `cannot read the message file ${messageFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
-  }
+  // Capped before anyone is asked to unlock anything: a message over the cap is refused at once.
+  return readBytes(messageFile, 'the message file', MAX_MESSAGE_BYTES);
 }
 
 export function register(program: Command): void {
