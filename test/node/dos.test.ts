@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { unlockIdentity, type Identity } from '../../src/custody/identity.js';
 import { signNodeRequest } from '../../src/node/http-auth.js';
-import { BIN } from '../support/cli.js';
+import { serve, type Served } from '../support/serve.js';
 import { lifecycleWorkspace } from '../support/lifecycle.js';
 import type { TestWorkspace } from '../support/workspace.js';
 
@@ -13,19 +12,6 @@ import type { TestWorkspace } from '../support/workspace.js';
 // authenticated (docs/ARCHITECTURE.md §2, "Over HTTP"): 150 connections each pushing a large
 // body, and JSON nested thousands deep. The node refuses or closes them, its memory stays
 // bounded, it stays up and answers a valid request; and a run can be aborted only by its starter.
-
-function serve(root: string): Promise<{ child: ChildProcess; url: string; port: number }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, '--workspace', root, 'node', 'serve', '--node', 'node-1', '--listen', '127.0.0.1:0'], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(err);
-      if (m) done({ child, url: m[1]!, port: Number(m[2]) });
-    });
-    child.on('exit', (code) => fail(new Error(`node-1 exited (${code}): ${err}`)));
-  });
-}
 
 /** The server's resident memory, in KiB, from /proc (Linux). */
 function rssKiB(pid: number): number {
@@ -43,13 +29,14 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 describe('a served node under load from unauthenticated callers', () => {
   let tw: TestWorkspace;
-  let server: { child: ChildProcess; url: string; port: number };
+  let server: Served & { port: number };
   let generator: Identity;
   let alice: Identity;
 
   before(async () => {
     tw = await lifecycleWorkspace();
-    server = await serve(tw.root);
+    const served = await serve(tw.root, 'node-1');
+    server = { ...served, port: Number(new URL(served.url).port) };
     generator = await unlockIdentity(readFileSync(tw.identityFile('generator')), tw.passphrases.generator!, 'generator');
     alice = await unlockIdentity(readFileSync(tw.identityFile('alice')), tw.passphrases.alice!, 'alice');
   });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
@@ -16,26 +15,14 @@ import { loadState } from '../../src/audit/state.js';
 import { sealForNode, signRequest } from '../../src/node/request.js';
 import { member } from '../../src/state/roster.js';
 import { nodeDraft, signStart } from '../support/node.js';
-import { BIN, keyrite } from '../support/cli.js';
+import { keyrite } from '../support/cli.js';
+import { serve, type Served } from '../support/serve.js';
 import { CUSTODIANS, everyone, keygen, lifecycleWorkspace, nodeShareFiles, readShard, shardFile } from '../support/lifecycle.js';
 import { ok, type TestWorkspace } from '../support/workspace.js';
 
 // Three real `keyrite node serve` processes on 127.0.0.1 carry a keygen and a signature; the
 // nodes refuse forged, replayed and unauthorised requests, a path outside their store, a second
 // signing run on one key, and a signing session used before, also after a restart.
-
-function serve(root: string, node: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, '--workspace', root, 'node', 'serve', '--node', node, '--listen', '127.0.0.1:0', ...extra], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) done({ child, url: m[1]! });
-    });
-    child.on('exit', (code) => fail(new Error(`${node} exited (${code}): ${err}`)));
-  });
-}
 
 async function post(url: string, body: unknown): Promise<any> {
   const res = await fetch(`${url}/rpc/${(body as { method?: string }).method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -51,7 +38,7 @@ test('a node listens on the loopback interface only', async () => {
 describe('nodes over HTTP', () => {
   let tw: TestWorkspace;
   let ws: Workspace;
-  const servers: { child: ChildProcess; url: string }[] = [];
+  const servers: Served[] = [];
   let nodesArg: string;
   let keyId: string;
   let generator: Identity;
