@@ -165,8 +165,8 @@ export class Verifier {
         this.receipts.push({ file, receipt });
         this.receiptCeremonies.set(receipt.ceremony, { seen: false, seals: new Map(), result: undefined });
       } catch (e) {
-        const why = (e as NodeJS.ErrnoException).code ? `cannot be read (${(e as NodeJS.ErrnoException).code})` : `is not a signing receipt: ${(e as Error).message}`;
-        this.fail(file, 0, 'anchor', `the receipt ${why}`);
+        // The reader's own refusal (missing, not a regular file, too large) says what is wrong with the file.
+        this.fail(file, 0, 'anchor', e instanceof KeyriteError ? e.message : `the receipt is not a signing receipt: ${(e as Error).message}`);
       }
     }
   }

@@ -21,7 +21,7 @@ const FIELDS: readonly (keyof Policy)[] = ['threshold', 'parties', 'guardianThre
  */
 export function checkPolicy(p: Policy): Policy {
   const bad = (m: string) => new KeyriteError('BAD_POLICY', m);
-  if (typeof p !== 'object' || p === null) throw bad('a policy must give threshold, parties, guardianThreshold, guardians and approvals');
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw bad('there is no policy (threshold, parties, guardianThreshold, guardians, approvals)');
   const extra = Object.keys(p).filter((k) => !(FIELDS as readonly string[]).includes(k));
   if (extra.length) throw bad(`a policy has no field ${extra.join(', ')}`);
   for (const k of FIELDS) if (!Number.isInteger(p[k]) || p[k] < 1) throw bad(`${k} must be a whole number ≥ 1, not ${String(p[k])}`);

@@ -106,7 +106,7 @@ test('a receipt that is altered, or is not a receipt, fails', async () => {
   failsWith(await verify(root, '--receipt', file), (f) => f.kind === 'anchor' && /not signed by gen, who sealed the ceremony/.test(f.reason));
   writeFileSync(file, '{"v":1}');
   failsWith(await verify(root, '--receipt', file), (f) => f.kind === 'anchor' && /not a signing receipt/.test(f.reason));
-  failsWith(await verify(root, '--receipt', '/dev/zero'), (f) => f.kind === 'anchor' && f.file === '/dev/zero' && /not a regular file/.test(f.reason));
+  failsWith(await verify(root, '--receipt', '/dev/zero'), (f) => f.kind === 'anchor' && f.file === '/dev/zero' && /reads only regular files/.test(f.reason));
   const usage = await keyrite(['--workspace', root, '--json', 'audit', 'verify', '--checkpoint', 'abc']);
   refused(usage, 2, 'USAGE', ['--checkpoint must be a sha256 digest']);
 });
