@@ -1,3 +1,4 @@
+import { shown } from '../base/errors.js';
 import type { ApprovalLedger } from '../state/approvals.js';
 import type { PublicIdentity } from '../state/identity.js';
 import { approvalsNeeded, type Script } from '../evidence/script.js';
@@ -121,6 +122,6 @@ export class CeremonyPolicy {
     const needed = approvalsNeeded(this.script, this.policyApprovals);
     // The fold consumes them once this entry is applied; here they are only counted.
     const found = this.ledger.count({ operation: a.operation, target: str(e.params.target) });
-    if (found < needed) fail(`${e.step} needs ${needed} approvals for ${a.operation}${e.params.target ? ` of ${String(e.params.target)}` : ''}; found ${found}`);
+    if (found < needed) fail(`${e.step} needs ${needed} approvals for ${a.operation}${e.params.target ? ` of ${shown(e.params.target)}` : ''}; found ${found}`);
   }
 }

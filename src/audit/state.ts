@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { requireRegularFile, type Workspace } from '../fs/workspace.js';
+import type { Workspace } from '../fs/workspace.js';
 import { ceremonyFiles } from '../evidence/chain.js';
 import type { CustodyState } from '../state/fold.js';
 import { Verifier, type FailureKind } from './verify.js';
@@ -14,8 +14,8 @@ import { Verifier, type FailureKind } from './verify.js';
 const UNTRUSTED: readonly FailureKind[] = ['form', 'chain', 'signature', 'roster', 'script', 'transition'];
 
 export async function loadState(ws: Workspace): Promise<CustodyState> {
-  const files = ceremonyFiles(ws.requireExists().transcriptsDir).map((f) => requireRegularFile(f, 'the transcript'));
-  const v = new Verifier({ files, root: ws.root, artifacts: false, stopOn: UNTRUSTED });
+  // A transcript that is not a regular file (a directory, a link) is the verifier's 'form' failure, so it stops the load too.
+  const v = new Verifier({ files: ceremonyFiles(ws.requireExists().transcriptsDir), root: ws.root, artifacts: false, stopOn: UNTRUSTED });
   await v.run();
   return v.state;
 }

@@ -166,6 +166,16 @@ export class KeyriteError<C extends ErrorCode = ErrorCode> extends Error {
   }
 }
 
+/** An untrusted value, as a message may show it: a string as it is, anything else as JSON; never throws (String() does, on a `toString` that is not a function). */
+export function shown(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
 // What of an error may leave the process (a script's --json output, a node's HTTP reply). The
 // rest stays inside: a protocol complaint's evidence, say, can hold a decrypted sub-share.
 const PUBLIC_DETAILS = ['missing', 'failures', 'failureCount', 'entries', 'ceremonies', 'genesis', 'head'];

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { canonical } from '../base/canonical.js';
-import { KeyriteError } from '../base/errors.js';
+import { KeyriteError, shown } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import { encryptTo } from '../base/age.js';
 import { publicPackageOf, type Share } from '../engine/index.js';
@@ -48,7 +48,7 @@ export async function sealShard(p: ShardPayload, recipient: string): Promise<Uin
 export async function openShard(bytes: Uint8Array, ageIdentity: string, what: string): Promise<ShardPayload> {
   const p = (await openSealed(ageIdentity, bytes, what)) as Partial<ShardPayload>;
   if (p.v !== 1 || p.kind !== 'keyrite-shard' || typeof p.share !== 'object' || p.share === null) throw new KeyriteError('DAMAGED_FILE', `${what} does not hold a keyrite shard`);
-  const share = readShare(p.share as unknown as Record<string, unknown>, what, String(p.engine));
+  const share = readShare(p.share as unknown as Record<string, unknown>, what, shown(p.engine));
   if (share.keyId !== p.keyId || share.epoch !== p.epoch || share.party !== p.party) throw new KeyriteError('DAMAGED_FILE', `${what}: its label does not match the share inside`);
   return { ...(p as ShardPayload), share };
 }

@@ -67,14 +67,14 @@ export function parsePublicPackage(suite: Suite, value: unknown, what: string): 
   const bad = (why: string) => inputError('SHARE_INVALID', `${what}: ${why}`);
   const v = value as Partial<Share> | null;
   if (typeof v !== 'object' || v === null || v.v !== 1) throw bad('not a version-1 key package');
-  if (v.engine !== suite.id) throw bad(`engine is ${String(v.engine)}, expected ${suite.id}`);
+  if (v.engine !== suite.id) throw bad(`engine is ${JSON.stringify(v.engine)}, expected ${suite.id}`);
   if (!Number.isSafeInteger(v.epoch) || v.epoch! < 1) throw bad('bad epoch');
   const parties = v.parties;
   if (!Array.isArray(parties) || !parties.every((p) => typeof p === 'string' && p !== '') || new Set(parties).size !== parties.length) {
     throw bad('parties must be distinct names');
   }
   const t = v.threshold;
-  if (!Number.isSafeInteger(t) || t! < 2 || t! > parties.length) throw bad(`threshold ${String(t)} does not fit ${parties.length} parties`);
+  if (!Number.isSafeInteger(t) || t! < 2 || t! > parties.length) throw bad(`threshold ${JSON.stringify(t)} does not fit ${parties.length} parties`);
   decodeGroupKey(suite, v.groupPublicKey, bad);
   if (v.keyId !== keyIdOf(suite.id, v.groupPublicKey!)) throw bad('key id does not match the group public key');
   const vs = v.verifyingShares;

@@ -1,4 +1,4 @@
-import { KeyriteError } from '../base/errors.js';
+import { KeyriteError, shown } from '../base/errors.js';
 import { ApprovalLedger, type ApprovalTarget } from './approvals.js';
 import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
@@ -144,12 +144,12 @@ function nextRoster(state: CustodyState, e: FoldEntry): Roster {
       if (r.version !== 0) throw new KeyriteError('ROSTER_SEALED', `roster.seal of a roster already at version ${r.version}`);
       const sealed: Roster = { ...r, version: 1 };
       const digest = rosterDigest(sealed);
-      if (e.params.roster !== digest) throw new KeyriteError('ROSTER_MISMATCH', `roster.seal names roster ${String(e.params.roster)}, but the enrolled roster is ${digest}`);
+      if (e.params.roster !== digest) throw new KeyriteError('ROSTER_MISMATCH', `roster.seal names roster ${shown(e.params.roster)}, but the enrolled roster is ${digest}`);
       return sealed;
     }
     case 'roster.change': {
       const next = applyChange(r, e.params.change as RosterChange);
-      if (e.params.version !== next.version) throw new KeyriteError('ROSTER_MISMATCH', `roster.change names version ${String(e.params.version)}, not ${next.version}`);
+      if (e.params.version !== next.version) throw new KeyriteError('ROSTER_MISMATCH', `roster.change names version ${shown(e.params.version)}, not ${next.version}`);
       return next;
     }
     default:
@@ -196,10 +196,10 @@ function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
       return advanceEpoch(state.key(r.keyId), r);
     }
     case 'key.retire':
-      return endKey(state.key(String(e.params.keyId)), 'retired');
+      return endKey(state.key(shown(e.params.keyId)), 'retired');
     default:
       // recover.result: only an emergency recovery of the private key changes the key.
-      return e.params.kind === 'private-key' ? endKey(state.key(String(e.params.keyId)), 'compromised') : undefined;
+      return e.params.kind === 'private-key' ? endKey(state.key(shown(e.params.keyId)), 'compromised') : undefined;
   }
 }
 
@@ -210,9 +210,9 @@ function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
  */
 function checkExport(state: CustodyState, e: FoldEntry): void {
   if (e.step !== 'export.intent' && e.step !== 'export.shard') return;
-  const r = state.key(String(e.params.keyId));
+  const r = state.key(shown(e.params.keyId));
   const wrong = (why: string) => new KeyriteError('BAD_CHANGE', `${e.step} in ${e.ceremony} for key ${r.keyId}: ${why}`);
-  if (e.params.epoch !== r.epoch) throw wrong(`epoch ${String(e.params.epoch)}, but the key is at epoch ${r.epoch}`);
+  if (e.params.epoch !== r.epoch) throw wrong(`epoch ${shown(e.params.epoch)}, but the key is at epoch ${r.epoch}`);
   if (e.step === 'export.intent') {
     const named = JSON.stringify(e.params.custodians);
     if (named !== JSON.stringify(r.parties.map((p) => p.custodian))) throw wrong(`custodians ${named} are not the key's, in party order`);
@@ -242,7 +242,7 @@ function guardianSetOf(state: CustodyState, e: FoldEntry): GuardianSetState {
   if (!ok) throw new KeyriteError('BAD_CHANGE', `custodian.setup in ${e.ceremony} does not describe a guardian set`);
   const roster = state.requireRoster();
   const custodian = findMember(roster, p.custodian as string);
-  if (custodian?.role !== 'custodian') throw new KeyriteError('BAD_CHANGE', `custodian.setup in ${e.ceremony} is for ${String(p.custodian)}, who is not a custodian in roster version ${roster.version}`);
+  if (custodian?.role !== 'custodian') throw new KeyriteError('BAD_CHANGE', `custodian.setup in ${e.ceremony} is for ${shown(p.custodian)}, who is not a custodian in roster version ${roster.version}`);
   return {
     custodian: custodian.name, setId: p.setId as string, k: p.k as number, m: p.m as number, guardians: [...(p.guardians as string[])], ceremony: e.ceremony,
     rosterVersion: roster.version, signingKey: custodian.signingKey,

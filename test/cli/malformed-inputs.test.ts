@@ -63,8 +63,8 @@ describe('malformed inputs', () => {
     const last = readdirSync(join(dirTranscript.root, 'transcripts')).filter((f) => f.endsWith('.jsonl')).sort().at(-1)!;
     rmSync(join(dirTranscript.root, 'transcripts', last));
     mkdirSync(join(dirTranscript.root, 'transcripts', last));
-    await refusedQuickly(dirTranscript, ['key', 'list'], 1, 'NOT_A_FILE', [last, 'a directory']);
-    await refusedQuickly(dirTranscript, ['audit', 'verify'], 1, 'NOT_A_FILE', [last]);
+    await refusedQuickly(dirTranscript, ['key', 'list'], 1, 'TRANSCRIPT_DAMAGED', [last, 'a directory']);
+    await refusedQuickly(dirTranscript, ['audit', 'verify'], 1, 'VERIFY_FAILED', [last, 'a directory']);
 
     await refusedQuickly(tw, ['shard', 'check', '--custodian', 'alice', '--key', keyId, '--shard', `alice=${tw.base}`, ...tw.passArgs('alice')], 1, 'NOT_A_FILE', ['the shard of alice', 'a directory']);
     await refusedQuickly(tw, ['shard', 'check', '--custodian', 'alice', '--key', keyId, '--passphrase-file', `alice=${tw.base}`], 1, 'NOT_A_FILE', ['passphrase file for alice']);

@@ -27,8 +27,9 @@ function digestOption(name: string): (v: string) => string {
 function sources(ctx: Context, files: string[]): Pick<VerifyOptions, 'files' | 'root' | 'rosterFile'> {
   const regular = (list: string[]) => list.map((f) => requireRegularFile(f, 'the transcript'));
   if (files.length > 0) return { files: regular(files), ...(ctx.ws.exists() ? { root: ctx.ws.root } : {}) };
+  // The workspace's own files go to the verifier as they are: one that is not a regular file is a failure it reports.
   const ws = ctx.ws.requireExists();
-  return { files: regular(ceremonyFiles(ws.transcriptsDir)), root: ws.root, rosterFile: ws.rosterFile };
+  return { files: ceremonyFiles(ws.transcriptsDir), root: ws.root, rosterFile: ws.rosterFile };
 }
 
 const FILES_HELP = 'transcript files (default: every transcript in the workspace)';

@@ -1,4 +1,4 @@
-import { KeyriteError } from '../../base/errors.js';
+import { KeyriteError, shown } from '../../base/errors.js';
 import { pgpWords } from '../../base/pgpwords.js';
 import type { EntryView, VerifyResult } from '../../audit/verify.js';
 import { digestLines, printable as safe } from './common.js';
@@ -35,8 +35,8 @@ export function entryLines(e: EntryView): string[] {
   for (const sub of s.subject.filter((x) => !x.name.startsWith('keyrite:'))) {
     lines.push(`      ${safe(sub.name)}  ${sub.digest.sha256.slice(0, 16)}…  ${pgpWords(sub.digest.sha256.slice(0, 8))}`);
   }
-  if (p.step === 'ceremony.interrupted') lines.push(`      ⚠ ceremony ${safe(String(p.params.ceremony))} was interrupted and never sealed`);
-  if (p.step === 'ceremony.abort') lines.push(`      ⚠ aborted: ${safe(String(p.result.message ?? p.result.code))}`);
+  if (p.step === 'ceremony.interrupted') lines.push(`      ⚠ ceremony ${safe(shown(p.params.ceremony))} was interrupted and never sealed`);
+  if (p.step === 'ceremony.abort') lines.push(`      ⚠ aborted: ${safe(shown(p.result.message ?? p.result.code))}`);
   if (p.step === 'ceremony.seal') lines.push(...digestLines('      head', e.digest));
   return [...lines, ...failures];
 }
