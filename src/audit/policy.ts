@@ -2,6 +2,8 @@ import { shown } from '../base/errors.js';
 import type { ApprovalLedger } from '../state/approvals.js';
 import type { PublicIdentity } from '../state/identity.js';
 import { approvalsNeeded, type Script } from '../evidence/script.js';
+import type { KeyRecord } from '../state/key-record.js';
+import { SignRules } from './sign-rules.js';
 
 // The rules a ceremony must follow beyond each entry's own signatures (docs/ARCHITECTURE.md §1, §6):
 //  - it opens with ceremony.start (after ceremony.interrupted, if the one before never closed),
@@ -11,7 +13,8 @@ import { approvalsNeeded, type Script } from '../evidence/script.js';
 //    come from earlier `approve` ceremonies; the fold's ledger counts each once, for the act it
 //    precedes);
 //  - every node that deleted key K, and every node that took part in signing with K, attests
-//    afterwards, in the same ceremony, that it holds nothing for K.
+//    afterwards, in the same ceremony, that it holds nothing for K;
+//  - a signature is backed by the intent and t custodians' requests (sign-rules.ts).
 
 export interface PolicyFailure {
   line: number;
@@ -43,11 +46,16 @@ export class CeremonyPolicy {
   private readonly newcomers = new Map<string, number>(); // fingerprint -> line that introduced it
   readonly failures: PolicyFailure[] = [];
 
+  private readonly sign: SignRules;
+
   constructor(
     private readonly script: Script,
     private readonly policyApprovals: number,
     private readonly ledger: ApprovalLedger,
-  ) {}
+    keyOf: (keyId: string) => KeyRecord | undefined,
+  ) {
+    this.sign = new SignRules(keyOf);
+  }
 
   get closed(): boolean {
     return this.closedAt !== undefined;
@@ -66,8 +74,15 @@ export class CeremonyPolicy {
       case 'node.delete':
         if (actor) this.oblige(actor, str(e.params.keyId), e.line, 'deleted its share of', fail);
         break;
+      case 'sign.intent':
+        this.problem(this.sign.intended(e.params), fail);
+        break;
+      case 'sign.request':
+        if (actor) this.problem(this.sign.requested(actor, e.params), fail);
+        break;
       case 'sign.result':
-        for (const node of Array.isArray(e.params.nodes) ? e.params.nodes : []) this.oblige(String(node), str(e.params.keyId), e.line, 'signed with', fail);
+        this.problem(this.sign.result(e.params, e.result), fail);
+        for (const node of Array.isArray(e.params.nodes) ? e.params.nodes : []) this.oblige(shown(node), str(e.params.keyId), e.line, 'signed with', fail);
         break;
       case 'node.attest':
         if (actor) this.discharge(actor, e.result.holds);
@@ -92,6 +107,10 @@ export class CeremonyPolicy {
       this.failures.push({ line, reason: `signed by newcomer ${fingerprint}, whom this ceremony never enrols` });
     }
     return this.failures;
+  }
+
+  private problem(why: string | null, fail: (reason: string) => void): void {
+    if (why) fail(why);
   }
 
   private checkOpening(e: Observed, fail: (reason: string) => void): void {

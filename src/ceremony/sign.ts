@@ -162,7 +162,8 @@ export async function signMessage(i: SignInput): Promise<SignResult> {
       const request: SignRequest = { v: 1, keyId: r.keyId, epoch: r.epoch, messageDigest: digest, signers, sessionId: sessionIdOf(session) };
       const facts = { keyId: r.keyId, epoch: r.epoch, messageDigest: digest, sessionId: request.sessionId };
       // The intent is on record before any custodian signs a request or any node sees a share.
-      await c.record({ step: 'sign.intent', actor: generator, params: { ...facts, signers, nodes: nodeIds } });
+      // The message itself is public, and on record so that an auditor can check the signature.
+      await c.record({ step: 'sign.intent', actor: generator, params: { ...facts, signers, nodes: nodeIds, message: Buffer.from(i.message).toString('hex') } });
       const signed = await recordRequests(c, opened, request);
       const signature = await runNodes(c, s, i, r, nodes, session, signed, opened);
       await c.record({ step: 'sign.result', actor: generator, params: { ...facts, nodes: nodeIds }, result: { signature } });

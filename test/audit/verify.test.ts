@@ -332,3 +332,32 @@ test('an export.intent that names other custodians than the key\'s', async () =>
   });
   expectFailure(await verify(root), { file: file('0012-keygen'), line: lineOf(root, '0012-keygen', 'export.intent'), kind: 'transition' }, /custodians \["carol","bob","alice"\] are not the key's, in party order/);
 });
+
+// Issue 9, finding 8: a signature on record must be one t custodians asked for, over the message
+// the intent carries, and it must verify.
+test('a sign ceremony without its custodians\' requests', async () => {
+  const root = copyGolden();
+  editChain(root, (entries) => entries.filter((e) => !(e.ceremony === '0013-sign' && e.statement.predicate.step === 'sign.request')));
+  expectFailure(await verify(root), { file: file('0013-sign'), line: lineOf(root, '0013-sign', 'sign.result'), kind: 'policy' }, /sign\.result for key k[0-9a-f]+ is backed by 0 custodians' requests \(none\); the key needs 2/);
+});
+
+test('a sign request for another message does not count', async () => {
+  const root = copyGolden();
+  editChain(root, (entries) => {
+    const e = entries[at(entries, '0013-sign', 'sign.request', 1)]!;
+    e.statement.predicate.params = { ...e.statement.predicate.params, messageDigest: 'ab'.repeat(32) };
+    return entries;
+  });
+  expectFailure(await verify(root), { file: file('0013-sign'), line: lineOf(root, '0013-sign', 'sign.result'), kind: 'policy' }, /backed by 1 custodians' requests \(alice\); the key needs 2/);
+});
+
+test('a sign.result whose signature does not verify, re-signed by the generator', async () => {
+  const root = copyGolden();
+  editChain(root, (entries) => {
+    const e = entries[at(entries, '0013-sign', 'sign.result')]!;
+    const sig = e.statement.predicate.result.signature as string;
+    e.statement.predicate.result = { signature: (sig[0] === '0' ? '1' : '0') + sig.slice(1) };
+    return entries;
+  });
+  expectFailure(await verify(root), { file: file('0013-sign'), line: lineOf(root, '0013-sign', 'sign.result'), kind: 'policy' }, /the signature in sign\.result does not verify under key/);
+});

@@ -39,7 +39,7 @@ describe('sign', () => {
     ]);
     const req = s[2]!.params;
     assert.deepEqual(req, { keyId: ed.keyId, epoch: 1, messageDigest: sha256Hex(message), signers: ['alice', 'carol'], sessionId: req.sessionId });
-    assert.deepEqual(s[1]!.params, { ...req, nodes: ['node-1', 'node-3'] }, 'the intent names what is about to be signed, and by which nodes');
+    assert.deepEqual(s[1]!.params, { ...req, nodes: ['node-1', 'node-3'], message: message.toString('hex') }, 'the intent names what is about to be signed, the message itself, and by which nodes');
     assert.deepEqual(s[4]!.params.nodes, ['node-1', 'node-3']);
     for (const a of s.filter((x) => x.step === 'node.attest')) assert.deepEqual(a.result.holds, []);
   });
