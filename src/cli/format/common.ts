@@ -14,9 +14,9 @@ export function identityLines(pub: PublicIdentity): string[] {
   return [`${pub.name} (${pub.role})`, `  recipient:   ${pub.recipient}`, `  signing key: ${pub.signingKey}`, ...digestLines('  fingerprint', pub.fingerprint)];
 }
 
-/** What the witness writes down at a seal. */
+/** What is written down at a seal: the head digest, which the witness keeps on paper. */
 export function sealLines(sealed: Sealed): string[] {
-  return ['Ceremony sealed. Witness, write down the head digest:', ...digestLines('  head', sealed.head)];
+  return ['Ceremony sealed. The head digest, for the paper record the witness keeps:', ...digestLines('  head', sealed.head)];
 }
 
 /**
