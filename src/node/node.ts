@@ -237,9 +237,10 @@ export class SigningNode implements NodeClient {
   private async sign(draft: EntryDraft, content: EntryContent): Promise<Recorded['entry']> {
     const state = await this.state();
     if (draft.roster !== state.rosterDigest) throw refuse(this.id, 'SESSION_MISMATCH', 'the entry it is asked to sign names another roster than the one in force');
-    // The entry follows a line this node has verified, and from now on it accepts no history without that line.
-    if (draft.prev === null || !state.holdsLine(draft.prev) || state.genesis === null) {
-      throw refuse(this.id, 'SESSION_MISMATCH', 'the entry it is asked to sign does not follow a line of the history it verified');
+    // The entry goes right after the newest line this node has verified — one place in the chain,
+    // never a future one — and from now on it accepts no history without that line.
+    if (draft.prev === null || draft.prev !== state.head || state.genesis === null) {
+      throw refuse(this.id, 'SESSION_MISMATCH', 'the entry it is asked to sign does not follow the last line of the history it verified');
     }
     const entry = signEntry(draft, this.identity, content);
     this.anchor.write({ genesis: state.genesis, head: draft.prev });
