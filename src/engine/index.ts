@@ -9,6 +9,8 @@ export { ENGINE_IDS } from './types.js';
 export { engineNotice, getEngine } from './registry.js';
 export { keyIdOf, serializeShare, publicPackageOf } from './share.js';
 export { solanaAddress, taprootAddress, ethereumAddress, p2wpkhAddress, addressesOf } from './address.js';
+export { taprootOutputKey } from './taproot.js';
+export { descriptorChecksum, taprootDescriptors, type TaprootDescriptors } from './descriptor.js';
 export { ECDSA_ENGINE_ID, ECDSA_LABEL, banNoticeOf, recoverableParts } from './ecdsa/engine.js';
 export type { BanNotice, BanCheck } from './ecdsa/engine.js';
 export type { SessionParams, Envelope, UnsignedEnvelope, DirectStatement, Sealed } from './envelope.js';
