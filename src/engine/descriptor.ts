@@ -1,5 +1,5 @@
-// Output script descriptors for a bip340 key, so a standard wallet can watch it (README, "Keys
-// in other wallets"). The checksum is BIP-380's "Checksum" section: a BCH code over the
+// Output script descriptors for a bip340 key, so a standard wallet can watch it (CEREMONY.md,
+// Key generator, step 5). The checksum is BIP-380's "Checksum" section: a BCH code over the
 // descriptor's characters (an error-detecting code like bech32's, not a hash), written out
 // here because no dependency of ours carries it.
 
@@ -52,7 +52,7 @@ export const withChecksum = (descriptor: string): string => `${descriptor}#${des
 export interface TaprootDescriptors {
   /** BIP-386 `tr(x(P))`: the internal key, key path only, no script tree; what a BIP-86-style wallet imports. */
   tr: string;
-  /** Bitcoin Core's `rawtr(x(Q))`: the output key itself, no tweak applied. */
+  /** `rawtr(x(Q))` (Bitcoin Core 24.0 and later; in no BIP): the output key itself, no tweak applied. */
   rawtr: string;
 }
 

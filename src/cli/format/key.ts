@@ -4,7 +4,7 @@ import type { KeyRecord } from '../../state/key-record.js';
 
 // How keys and their shards are shown: to the people at the table, and to scripts.
 
-/** bip340: the wallet descriptors of the key (CEREMONY.md, "Using a bip340 key in a wallet"). */
+/** bip340: the wallet descriptors of the key (CEREMONY.md, Key generator, step 5). */
 const descriptorsOf = (k: KeyRecord): TaprootDescriptors | undefined => (k.internalKey === undefined ? undefined : taprootDescriptors(k.internalKey, k.publicKey));
 
 function taprootLines(k: KeyRecord): string[] {
