@@ -46,7 +46,7 @@ export function descriptorChecksum(descriptor: string): string {
 }
 
 /** `descriptor#checksum` (BIP-380). */
-export const withChecksum = (descriptor: string): string => `${descriptor}#${descriptorChecksum(descriptor)}`;
+const withChecksum = (descriptor: string): string => `${descriptor}#${descriptorChecksum(descriptor)}`;
 
 /** The two descriptors of one P2TR output, both giving the same address. */
 export interface TaprootDescriptors {
