@@ -19,4 +19,5 @@ export type { PartyKeys, Member, Roster, Stage } from './protocol.js';
 export { ProtocolParty } from './protocol.js';
 export type { PartySetup } from './party.js';
 export { dkgParty, signParty, refreshParty, reshareParty } from './party.js';
+export { repairParty, type RepairOptions } from './repair.js';
 export type { ProtocolCode } from './blame.js';

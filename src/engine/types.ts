@@ -98,7 +98,7 @@ export interface Rounds<Out> {
  * and returns the result (null when not a receiver). Inputs are untrusted, as in `Rounds`.
  */
 export interface MultiRounds<Out> {
-  readonly protocol: 'dkg' | 'sign' | 'refresh' | 'reshare';
+  readonly protocol: 'dkg' | 'sign' | 'refresh' | 'reshare' | 'repair';
   readonly me: string;
   readonly plan: readonly RoundPlan[];
   send(round: number, received: RoundIn): RoundOut | null;
