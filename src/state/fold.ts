@@ -62,18 +62,24 @@ export class CustodyState {
   /** The digest of the first line, and of the last one folded: the history's two ends. */
   genesis: string | null = null;
   head: string | null = null;
-  private readonly lines = new Set<string>();
+  /**
+   * Every line's digest (64 hex digits each), in order, as one string: a history of 100k lines
+   * is kept, snapshotted and revived (src/state/snapshot.ts) as one value, not 100k of them.
+   */
+  private lines = '';
 
   /** Records that the line with `digest` is the chain's next: the writer after each append, the verifier after each line. */
   chained(digest: string): void {
     this.genesis ??= digest;
     this.head = digest;
-    this.lines.add(digest);
+    this.lines += digest;
   }
 
   /** Whether the line with `digest` is in this history (a node's check that it was not rewound). */
   holdsLine(digest: string): boolean {
-    return this.lines.has(digest);
+    if (!/^[0-9a-f]{64}$/.test(digest)) return false;
+    for (let i = this.lines.indexOf(digest); i >= 0; i = this.lines.indexOf(digest, i + 1)) if (i % 64 === 0) return true;
+    return false;
   }
 
   /** The roster in force; refuses before genesis. */
