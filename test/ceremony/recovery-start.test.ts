@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { pgpWords } from '../../src/base/pgpwords.js';
 import { verifyObject } from '../../src/base/ed25519.js';
-import { newIdentity, publicOf, unlockIdentity } from '../../src/custody/identity.js';
+import { newIdentity, publicOf, unlockIdentity, type Identity } from '../../src/custody/identity.js';
 import { releaseShare } from '../../src/custody/release.js';
 import { recipientFingerprint } from '../../src/state/recovery.js';
-import { loadFixtureKeys, readChain, readLines, writeChain, writeLines } from '../../fixtures/chain-tools.js';
+import { loadFixtureKeys, readChain, readLines, writeChain, writeLines, type ChainEntry } from '../../fixtures/chain-tools.js';
 import { keyrite, snapshot, tempDir, type Run } from '../support/cli.js';
 import { steps } from '../support/lifecycle.js';
 import { finish, release, releaseArgs, startRecovery, type Started } from '../support/recovery.js';
@@ -29,6 +29,9 @@ before(async () => {
   newPass = w.extraPassphrase('alice', 'new');
   S = await startRecovery(w, 'alice', newPass);
 });
+
+/** keyrite on another workspace directory than `w`'s (a device's copy), as `w.kr` runs it. */
+const krAt = (root: string, args: string[]) => keyrite(['--workspace', root, FAST, '--yes', ...args]);
 
 /** Runs `args` and checks that nothing at all changed in the workspace, transcripts included. */
 async function untouched(args: string[], ...more: string[]): Promise<Run> {
@@ -72,15 +75,42 @@ describe('the start', { concurrency: 1 }, () => {
   });
 });
 
+/** A copy of the workspace whose chain `edit` changed, re-linked and re-signed with the real keys. */
+async function tamperedCopy(edit: (chain: ChainEntry[]) => ChainEntry[], extra: Identity[] = []): Promise<string> {
+  const root = join(tempDir('keyrite-recovery-tampered-'), 'ws');
+  cpSync(w.root, root, { recursive: true });
+  const keys = await loadFixtureKeys(root, w.secretsDir);
+  for (const id of extra) keys.set(publicOf(id).fingerprint, id);
+  writeChain(root, edit(readChain(root, keys)));
+  return root;
+}
+
+const inStart = (e: ChainEntry) => e.ceremony === S.ceremony;
+
+describe('a crafted start', { concurrency: 1 }, () => {
+  test('without its approvals: the guardian refuses it, the audit names the missing quorum', async () => {
+    const root = await tamperedCopy((chain) => chain.filter((e) => !(inStart(e) && e.statement.predicate.step === 'approval')));
+    const before = snapshot(root);
+    refused(await krAt(root, releaseArgs(w, 'g1', 'alice', S.session, S.recipient)), 1, 'TRANSCRIPT_DAMAGED', ['recover.start', 'needs 2 approvals before the start; found 0']);
+    assert.deepEqual(snapshot(root), before, 'nothing written');
+    const report = JSON.parse((await krAt(root, ['audit', 'verify', '--json'])).stdout);
+    assert.ok(report.failures.some((f: any) => f.kind === 'transition' && /needs 2 approvals before the start/.test(f.reason)), JSON.stringify(report.failures));
+  });
+
+  test('sealed without the witness: the guardian refuses it, the audit names the missing co-signature', async () => {
+    const root = await tamperedCopy((chain) => chain.map((e) => (inStart(e) && e.statement.predicate.step === 'ceremony.seal' ? { ...e, signers: e.signers.slice(0, 1) } : e)));
+    refused(await krAt(root, releaseArgs(w, 'g1', 'alice', S.session, S.recipient)), 1, 'TRANSCRIPT_DAMAGED', ['witness']);
+    const report = JSON.parse((await krAt(root, ['audit', 'verify', '--json'])).stdout);
+    assert.ok(report.failures.some((f: any) => f.kind === 'script' && /recover-start seal needs co-signatures by witness/.test(f.reason)), JSON.stringify(report.failures));
+  });
+});
+
 /** The guardian's device: a copy of the workspace's public files and the guardian's own holdings. */
 function device(guardian: string): string {
   const root = join(tempDir('keyrite-guardian-device-'), 'ws');
   for (const part of ['transcripts', 'guardians', 'identities', 'roster.json', join('holdings', guardian)]) cpSync(join(w.root, part), join(root, part), { recursive: true });
   return root;
 }
-
-/** keyrite on another workspace directory than `w`'s (a device's copy), as `w.kr` runs it. */
-const krAt = (root: string, args: string[]) => keyrite(['--workspace', root, FAST, '--yes', ...args]);
 
 const rel: Record<string, string> = {}; // guardian → release for S, made on the guardian's device
 
@@ -208,15 +238,13 @@ describe('the finish', { concurrency: 1 }, () => {
   });
 
   test('audit verify fails when a release entry is removed from the transcript', async () => {
-    const root = join(tempDir('keyrite-recovery-audit-'), 'ws');
-    cpSync(w.root, root, { recursive: true });
-    const keys = await loadFixtureKeys(root, w.secretsDir);
     const outs = readdirSync(w.base).filter((d) => d.startsWith('out-finish-ok-'));
     const recovered = await unlockIdentity(readFileSync(join(w.base, outs[0]!, 'alice.identity.age')), readFileSync(newPass, 'utf8').trim(), 'alice');
-    keys.set(publicOf(recovered).fingerprint, recovered);
-    const chain = readChain(root, keys);
-    const i = chain.findIndex((e) => e.statement.predicate.step === 'recover.release');
-    writeChain(root, chain.filter((_, j) => j !== i)); // re-linked and re-signed: only the release is missing
+    // Re-linked and re-signed: only the release is missing.
+    const root = await tamperedCopy((chain) => {
+      const i = chain.findIndex((e) => e.statement.predicate.step === 'recover.release');
+      return chain.filter((_, j) => j !== i);
+    }, [recovered]);
     const r = await krAt(root, ['audit', 'verify', '--json']);
     const report = JSON.parse(r.stdout);
     assert.equal(r.code, 1);
