@@ -8,7 +8,7 @@ import { createFile, removeFile } from '../fs/atomic.js';
 import { readBytes, readJson, type Workspace } from '../fs/workspace.js';
 import { checkQuorum, openShare, rebuildAgeKey, type GuardianSet } from '../custody/guardian-share.js';
 import { newIdentity, parseSecret, serializeSecret, type Identity } from '../custody/identity.js';
-import { openReleased, statementOf, type ReleasedShare } from '../custody/release.js';
+import { openReleased, releaseStatementOf, type ReleasedShare } from '../custody/release.js';
 import type { Ceremony, Sealed } from '../evidence/writer.js';
 import type { PublicIdentity } from '../state/identity.js';
 import { checkRelease, recipientFingerprint, RECOVERY_OPERATION, type ReleaseStatement } from '../state/recovery.js';
@@ -104,7 +104,7 @@ export function completeRecovery(i: Common & Quorum & { session: string; release
     for (const [guardian, path] of i.released) {
       const what = `the released share of ${guardian} (${path})`;
       const file = readJson<ReleasedShare>(path, `the released share of ${guardian}`);
-      const statement = checkRelease(statementOf(file, what), guardian, session, s.state.guardianSets.get(i.custodian), s.roster, what);
+      const statement = checkRelease(releaseStatementOf(file, what), guardian, session, s.state.guardianSets.get(i.custodian), s.roster, what);
       releases.push({ guardian, file, statement, what });
     }
     checkQuorum(set, [...i.released.keys()]);

@@ -48,7 +48,7 @@ export async function openReleased(r: ReleasedShare, oneOff: Identity, set: Guar
 }
 
 /** A release file's statement, or a refusal naming the file. */
-export function statementOf(r: unknown, what: string): unknown {
+export function releaseStatementOf(r: unknown, what: string): unknown {
   const x = r as Partial<ReleasedShare> | null;
   if (typeof x !== 'object' || x === null || x.kind !== 'keyrite/released-share' || x.v !== 2 || !x.envelope) {
     throw new KeyriteError('DAMAGED_FILE', `${what} is not a released guardian share`);
