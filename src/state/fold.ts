@@ -3,6 +3,7 @@ import { ApprovalLedger, type ApprovalTarget } from './approvals.js';
 import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
+import { prepareRecovery, type RecoverySession } from './recovery.js';
 import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
 // Custody state as one fold over the transcript (docs/ARCHITECTURE.md, "The fold"): the roster
@@ -57,6 +58,8 @@ export class CustodyState {
   readonly keys = new Map<string, KeyRecord>();
   readonly guardianSets = new Map<string, GuardianSetState>();
   readonly approvals = new ApprovalLedger();
+  /** Custodian recovery sessions by id: recorded, open once their start is sealed, then finished (recovery.ts). */
+  readonly recoveries = new Map<string, RecoverySession>();
   readonly artifacts = new Map<string, ArtifactState>();
   entries = 0;
   /** The digest of the first line, and of the last one folded: the history's two ends. */
@@ -114,6 +117,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const set = e.step === 'custodian.setup' ? guardianSetOf(state, e) : undefined;
   const approval = e.step === 'approval' ? approvalOf(e) : undefined;
   checkExport(state, e);
+  const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, approvals: state.approvals, consumes: e.consumes });
   return () => {
     if (roster !== state.roster) {
       state.roster = roster;
@@ -122,6 +126,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     if (key) state.keys.set(key.keyId, key);
     if (set) state.guardianSets.set(set.custodian, set);
     if (approval) state.approvals.add(approval, e.actor);
+    recovery?.();
     if (e.consumes) state.approvals.consume(e.consumes);
     for (const s of e.subjects) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     state.entries++;
