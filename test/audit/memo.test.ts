@@ -15,9 +15,9 @@ import { tempDir } from '../support/cli.js';
 // only when every byte it covers is unchanged and the memo is this build's; the state it yields
 // is the state a full fold yields; what is new is verified as always.
 
-process.env.XDG_STATE_HOME = tempDir('keyrite-memo-state-');
-
+/** A copy of the golden workspace, and a memo directory of its own (so the test's memo is the only one). */
 function goldenCopy(): { ws: Workspace; files: () => string[] } {
+  process.env.XDG_STATE_HOME = tempDir('keyrite-memo-state-');
   const root = join(tempDir(), 'ws');
   cpSync(GOLDEN, root, { recursive: true });
   const ws = new Workspace(root);
@@ -32,7 +32,8 @@ async function fullFold(root: string, files: string[]) {
 
 const memoFile = (): string => {
   const dir = join(process.env.XDG_STATE_HOME!, 'keyrite', 'verified');
-  const [f] = readdirSync(dir);
+  const [f, ...more] = readdirSync(dir);
+  assert.equal(more.length, 0, 'one memo');
   return join(dir, f!);
 };
 
