@@ -18,3 +18,5 @@ export { ProtocolParty } from './protocol.js';
 export type { PartySetup } from './party.js';
 export { dkgParty, signParty, refreshParty, reshareParty } from './party.js';
 export type { ProtocolCode } from './blame.js';
+export type { Accusation, Bench, Verdict, ShareProtocol } from './accusation.js';
+export { ACCUSABLE, judgeAccusation, shareProtocolOf } from './accusation.js';
