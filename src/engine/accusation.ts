@@ -58,6 +58,40 @@ export type Verdict =
   | { verified: true; culprit: string; by: string; code: string; why: string; digest: string }
   | { verified: false; by: string; against: string | undefined; code: string | undefined; why: string };
 
+/** A proved fault, as ceremony.abort records it (`result.blame`): the evidence is carried, so an auditor can judge it again. */
+export interface ProvedBlame {
+  verified: true;
+  culprit: string;
+  by: string;
+  code: string;
+  why: string;
+  protocol: string;
+  session: SessionParams;
+  evidence: Accusation['evidence'];
+  /** sha256 of the evidence's RFC 8785 form. */
+  digest: string;
+}
+
+/** A fault one party claimed of another that its evidence does not prove (`result.claim`). */
+export interface UnverifiedClaim {
+  verified: false;
+  by: string;
+  against: string;
+  code: string;
+  why: string;
+}
+
+/** Judges a recorded blame again, as the coordinator did: null when it stands, else why not. */
+export function recheckBlame(value: unknown, bench: Bench): string | null {
+  const b = (typeof value === 'object' && value !== null ? value : {}) as Partial<ProvedBlame>;
+  if (b.verified !== true || typeof b.by !== 'string') return 'a blame that is not marked verified, or names no accuser';
+  const accusation: Accusation = { v: 1, code: String(b.code), by: b.by, against: String(b.culprit), protocol: String(b.protocol), session: b.session!, evidence: b.evidence ?? {} };
+  const v = judgeAccusation(accusation, b.by, bench);
+  if (!v.verified) return `its evidence does not prove ${String(b.culprit)} at fault: ${v.why}`;
+  if (v.digest !== b.digest) return `its evidence digest ${String(b.digest)} is not that of the evidence it carries`;
+  return null;
+}
+
 /** The protocol a share-making session runs, from its shape (what an auditor has to go on). */
 export function shareProtocolOf(session: SessionParams): ShareProtocol {
   if (session.keyId === 'new') return 'dkg';

@@ -18,5 +18,5 @@ export { ProtocolParty } from './protocol.js';
 export type { PartySetup } from './party.js';
 export { dkgParty, signParty, refreshParty, reshareParty } from './party.js';
 export type { ProtocolCode } from './blame.js';
-export type { Accusation, Bench, Verdict, ShareProtocol } from './accusation.js';
-export { ACCUSABLE, judgeAccusation, shareProtocolOf } from './accusation.js';
+export type { Accusation, Bench, Verdict, ShareProtocol, ProvedBlame, UnverifiedClaim } from './accusation.js';
+export { ACCUSABLE, judgeAccusation, recheckBlame, shareProtocolOf } from './accusation.js';
