@@ -12,6 +12,7 @@ import { rosterBytes } from '../state/cache.js';
 import { byCeremonyOrder, ceremonyIdOf, lineDigest, LineTooLong, NotRegularFile, readLines, TORN_EXT } from '../evidence/chain.js';
 import { pae, parseLine, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
 import { Verifier as Ed25519Verifier } from '../base/ed25519.js';
+import { abortProblem } from './blame-rules.js';
 import { CeremonyPolicy } from './policy.js';
 import { scriptsByDigest, type Script } from '../evidence/script.js';
 import { resolveSigner, signingProblem, type Signer } from '../evidence/signers.js';
@@ -401,6 +402,11 @@ export class Verifier {
     if (actor && !actor.enrolled) introduced = actor.identity;
     if (p.step === 'roster.enrol' && actor) introduced = actor.identity;
     c.policy?.observe({ line, step: p.step, actor: actor?.identity, introduced, params: p.params, result: p.result });
+    if (p.step === 'ceremony.abort' && this.state.roster) {
+      // A culprit named in an abort is judged again from the evidence it carries (blame-rules.ts).
+      const why = abortProblem(p.result, { ceremony: p.ceremony, roster: this.state.roster, rosterDigest: this.state.rosterDigest, keyOf: (k) => this.state.keys.get(k) });
+      if (why) problems.push({ kind: 'policy', reason: why });
+    }
   }
 
   /** A ceremony that never closed must be followed by one that opens with ceremony.interrupted naming it. */

@@ -46,18 +46,7 @@ export function dkgRounds(suite: Suite, o: DkgOptions): Rounds<Share> {
     },
 
     finish(round2) {
-      const subShares = others.map((p) => {
-        const s = decodeScalar(suite, (round2[p] as { share?: unknown } | undefined)?.share, () => malformed(p, 'DKG sub-share'));
-        const signingShare = suite.Fn.toBytes(s);
-        // Check each dealer's sub-share against its own commitment first, so a bad one names its
-        // dealer (noble's round3 would only say that some share is invalid).
-        try {
-          frost.validateSecret({ identifier: id(me), signingShare }, { signers, commitments: received[p]!.commitment, verifyingShares: {} });
-        } catch {
-          throw blame('PROTOCOL_INVALID_SHARE', p, `DKG sub-share from ${p} to ${me} fails the Feldman check against ${p}'s commitment`);
-        }
-        return { identifier: id(p), signingShare };
-      });
+      const subShares = others.map((p) => ({ identifier: id(p), signingShare: checkDkgSubShare(suite, o, p, received[p]!.commitment, round2[p]) }));
       const key = frost.DKG.round3(state.secret, others.map((p) => received[p]!), subShares);
       const constants = [state.public.commitment[0]!, ...others.map((p) => received[p]!.commitment[0]!)];
       return toShare(suite, o, key, constants);
@@ -77,7 +66,24 @@ function checkSetup(parties: string[], threshold: number, me: string): void {
   if (!parties.includes(me)) throw inputError('NOT_A_HOLDER', `${me} is not one of the parties ${parties.join(', ')}`);
 }
 
-function decodeRound1(suite: Suite, t: number, party: string, identifier: string, payload: unknown): NobleRound1 {
+/**
+ * `dealer`'s sub-share to `o.me` (its round-2 body), checked against the dealer's commitment
+ * before noble's round 3, so a bad one names its dealer (round 3 would only say that some share
+ * is invalid). The coordinator runs the same check on an accusation's evidence (accusation.ts).
+ */
+export function checkDkgSubShare(suite: Suite, o: Pick<DkgOptions, 'me' | 'parties' | 'threshold'>, dealer: string, commitment: Uint8Array[], body: unknown): Uint8Array {
+  const s = decodeScalar(suite, (body as { share?: unknown } | undefined)?.share, () => malformed(dealer, 'DKG sub-share'));
+  const signingShare = suite.Fn.toBytes(s);
+  const signers = { min: o.threshold, max: o.parties.length };
+  try {
+    suite.frost.validateSecret({ identifier: idHex(suite, o.parties, o.me), signingShare }, { signers, commitments: commitment, verifyingShares: {} });
+  } catch {
+    throw blame('PROTOCOL_INVALID_SHARE', dealer, `DKG sub-share from ${dealer} to ${o.me} fails the Feldman check against ${dealer}'s commitment`);
+  }
+  return signingShare;
+}
+
+export function decodeRound1(suite: Suite, t: number, party: string, identifier: string, payload: unknown): NobleRound1 {
   const p = payload as { commitment?: unknown; proofOfKnowledge?: unknown } | undefined;
   const fail = () => malformed(party, 'DKG round-1 broadcast');
   const commitment = decodePoints(suite, p?.commitment, t, fail).map((c) => c.toBytes());

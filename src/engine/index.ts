@@ -21,3 +21,5 @@ export type { PartySetup } from './party.js';
 export { dkgParty, signParty, refreshParty, reshareParty } from './party.js';
 export { repairParty, type RepairOptions } from './repair.js';
 export type { ProtocolCode } from './blame.js';
+export type { Accusation, Bench, Verdict, ShareProtocol, ProvedBlame, UnverifiedClaim } from './accusation.js';
+export { ACCUSABLE, judgeAccusation, recheckBlame, shareProtocolOf } from './accusation.js';
