@@ -15,6 +15,7 @@ import { checkSessionId, guardianShareAtHand, loadSet } from './guardians.js';
 import type { Operator } from './kernel/operator.js';
 import { checkIdentityTarget, writePersonIdentity } from './kernel/people.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
+import { gatherApprovals, recordApprovals } from './approve.js';
 import { recordChange } from './roster-steps.js';
 
 // Custodian recovery: k guardians' shares rebuild the custodian's age key (so their shards
@@ -169,10 +170,9 @@ async function finish(
   const opening = { script: 'recover-custodian', actor: generator, params: { custodian: i.custodian, setId: set.setId } };
   for (const step of ['ceremony.start', 'recover.intent', 'roster.change']) await s.checklist(opening.script, step);
   return s.run(opening, async (c) => {
-    for (const a of approvers) {
-      await s.step(c, { step: 'approval', actor: a, params: { operation: 'recover-custodian', target: i.custodian } });
-    }
-    await c.record({ step: 'recover.intent', actor: generator, params: { target: i.custodian, setId: set.setId, guardians } });
+    const approved = gatherApprovals(s, 'recover-custodian', { target: i.custodian, parameters: { setId: set.setId } }, { inRoom: approvers });
+    await recordApprovals(s, c, approved.approvals);
+    await c.record({ step: 'recover.intent', actor: generator, params: { target: i.custodian, setId: set.setId, guardians, request: approved.digest } });
     const written = await i.operator.progress(`Locking ${i.custodian}'s new identity (scrypt)`, () => writePersonIdentity(i.ws, id, passphrase, i.logN, dir));
     await c.record({
       step: 'recover.result',
@@ -182,7 +182,7 @@ async function finish(
       result: { recipient: written.pub.recipient, fingerprint: written.pub.fingerprint },
     });
     // The new signing key enters the roster under the approvers' quorum, co-signed by the new key itself.
-    await recordChange(c, { op: 'rekey', name: i.custodian, identity: written.pub }, approvers, id);
+    await recordChange(c, { op: 'rekey', name: i.custodian, identity: written.pub }, { approvers, witness, holder: id });
     return { custodian: i.custodian, file: written.file, pub: written.pub, guardians };
   }, [witness]);
 }
