@@ -54,8 +54,11 @@ export function signingProblem(script: Script, roster: Roster, step: string, par
   if (!rule.roles.includes(first.identity.role)) return `${actor} is ${first.identity.role}, but ${step} in ${script.name} needs ${rule.roles.join(' or ')}`;
   const problem = stepProblem(script, roster, step, params, signers);
   if (problem) return problem;
-  const names = new Set(signers.map((s) => s.identity.name));
-  return names.size === signers.length ? null : 'the same identity signed twice';
+  // One signature per key, and per enrolled person: a re-keyed member may sign with both their
+  // old key (enrolled: consent) and their new one (introduced: possession), never twice with one.
+  const enrolled = signers.filter((s) => s.enrolled);
+  const unique = new Set(signers.map((s) => s.identity.fingerprint)).size === signers.length && new Set(enrolled.map((s) => s.identity.name)).size === enrolled.length;
+  return unique ? null : 'the same identity signed twice';
 }
 
 /** Co-signatures particular steps need: witnesses on seals, the approvers' quorum on changes. */
