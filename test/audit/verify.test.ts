@@ -248,7 +248,7 @@ test('a missing approval', async () => {
   const root = copyGolden();
   editChain(root, (entries) => entries.filter((_, i) => i !== at(entries, '0018-recover-custodian', 'approval')));
   const r = await verify(root);
-  expectFailure(r, { file: file('0018-recover-custodian'), line: lineOf(root, '0018-recover-custodian', 'recover.intent'), kind: 'policy' }, /recover.intent needs 2 approvals for recover-custodian of alice; found 1/);
+  expectFailure(r, { file: file('0018-recover-custodian'), line: lineOf(root, '0018-recover-custodian', 'recover.intent'), kind: 'transition' }, /needs 2 approvals for recover-custodian of alice; found 1/);
 });
 
 test('a missing node-empty attestation after a JIT sign', async () => {
