@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   WRONG_CUSTODIAN: refused('a share or shard belongs to another custodian'),
   WRONG_GUARDIAN: refused('a guardian share belongs to another guardian'),
   WRONG_SESSION: refused('a release belongs to another recovery session'),
+  WRONG_RECIPIENT: refused('a release names another recipient than the one its recovery session recorded'),
+  SESSION_NOT_RECORDED: refused('no open recovery session with this id is recorded in the transcript'),
   TOO_FEW_SHARES: refused('fewer guardian shares than the set needs'),
   DUPLICATE_SHARE: refused('the same guardian share was given twice'),
   RECOVERY_MISMATCH: refused('the rebuilt key does not derive the recipient on record'),

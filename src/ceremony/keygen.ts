@@ -90,8 +90,10 @@ export async function keygen(i: KeygenInput): Promise<KeygenResult> {
       const sessionId = sessionIdOf(session);
       const pkg = await runDkg(i, nodes, session);
       await keepShares(c, nodes, sessionId, pkg);
+      // bip340: the internal key x(P) beside Q, so the record (and keygen.result) shows there is no script path.
+      const internal = pkg.internalKey === undefined ? {} : { internalKey: pkg.internalKey };
       const record: KeyRecord = {
-        v: 1, keyId: pkg.keyId, label: i.label, engine: i.engine, epoch: pkg.epoch, publicKey: pkg.groupPublicKey, threshold: t,
+        v: 1, keyId: pkg.keyId, label: i.label, engine: i.engine, epoch: pkg.epoch, publicKey: pkg.groupPublicKey, ...internal, threshold: t,
         parties, publicPackage: pkg, addresses: addressesOf(i.engine, pkg.groupPublicKey), status: 'active',
       };
       await c.record({

@@ -1,6 +1,6 @@
 import { fromHex, hex } from '../base/canonical.js';
 import { blame, inputError, malformed } from './blame.js';
-import { decodePoint, decodePoints, decodeScalar } from './codec.js';
+import { decodePoint, decodePoints, decodeScalar, encodeGroupKey } from './codec.js';
 import { defaultRng } from './poly.js';
 import { buildShare, idHex } from './share.js';
 import type { GroupPoint, Suite } from './suite.js';
@@ -59,7 +59,8 @@ export function dkgRounds(suite: Suite, o: DkgOptions): Rounds<Share> {
         return { identifier: id(p), signingShare };
       });
       const key = frost.DKG.round3(state.secret, others.map((p) => received[p]!), subShares);
-      return toShare(suite, o, key);
+      const constants = [state.public.commitment[0]!, ...others.map((p) => received[p]!.commitment[0]!)];
+      return toShare(suite, o, key, constants);
     },
 
     wipe: () => frost.DKG.clean(state.secret),
@@ -106,7 +107,8 @@ function findBadProof(suite: Suite, o: DkgOptions, received: Record<string, Nobl
 
 type NobleKey = { public: { commitments: Uint8Array[]; verifyingShares: Record<string, Uint8Array> }; secret: { signingShare: Uint8Array } };
 
-function toShare(suite: Suite, o: DkgOptions, key: NobleKey): Share {
+// `constants`: every dealer's round-1 C₀ (own included), whose sum is the untweaked group key P.
+function toShare(suite: Suite, o: DkgOptions, key: NobleKey, constants: Uint8Array[]): Share {
   const fail = (why: string) => new Error(`DKG output: ${why}`);
   let groupKey = decodePoint(suite, hex(key.public.commitments[0]!), fail);
   let secret = suite.Fn.fromBytes(key.secret.signingShare);
@@ -120,5 +122,15 @@ function toShare(suite: Suite, o: DkgOptions, key: NobleKey): Share {
     secret = suite.Fn.neg(secret);
     verifyingShares = Object.fromEntries(Object.entries(verifyingShares).map(([p, v]) => [p, v.negate()]));
   }
-  return buildShare(suite, { epoch: 1, groupKey, verifyingShares, threshold: o.threshold, parties: o.parties }, o.me, secret);
+  const internalKey = suite.outputKeyOf && internalKeyOf(suite, constants, encodeGroupKey(suite, groupKey));
+  return buildShare(suite, { epoch: 1, groupKey, internalKey, verifyingShares, threshold: o.threshold, parties: o.parties }, o.me, secret);
+}
+
+// bip340: x(P) for P = Σ C₀, the key before noble's TapTweak. Its BIP-341 key-path-only tweak
+// must be the Q noble gave, or this is not the key a `tr(x(P))` wallet would derive.
+function internalKeyOf(suite: Suite, constants: Uint8Array[], outputKey: string): string {
+  const P = constants.map((c) => suite.Point.fromBytes(c)).reduce((a, b) => a.add(b));
+  const internalKey = hex(P.toBytes().subarray(1)); // compressed SEC1 without its parity byte: BIP-340's bytes(P)
+  if (suite.outputKeyOf!(internalKey) !== outputKey) throw new Error('DKG output: the group key is not the BIP-341 output key of the internal key');
+  return internalKey;
 }

@@ -17,14 +17,14 @@ export type SessionParams = {
   keyId: string;
   /** Epoch of the key state the run starts from: 0 for DKG, the shares' epoch otherwise. */
   epoch: number;
-  /** Holders taking part; for reshare the new holders. */
+  /** Holders taking part; for reshare the new holders; for repair the one holder whose share is rebuilt. */
   participants: string[];
   /** Threshold and holder count of the key used or produced (reshare: the new ones). */
   t: number;
   n: number;
   ceremonyId: string;
   rosterDigest: string;
-  /** Reshare only: the old holders who deal. */
+  /** Reshare: the old holders who deal; repair: the helpers. */
   dealers?: string[];
 };
 

@@ -8,7 +8,8 @@ import type { RefreshOptions, Rounds, Share } from './types.js';
 // Proactive refresh, as frost-core's refresh.rs: every holder deals a random polynomial of
 // degree t−1 with constant term 0 and Feldman-commits to coefficients 1..t−1 only (committing
 // to no constant term is what forces it to be zero). Adding everyone's sub-shares changes every
-// share but not the secret, so the group key stays and old shares stop combining with new ones.
+// share but not the secret, so the group key (and bip340's internal key) stays and old shares
+// stop combining with new ones.
 
 export function refreshRounds(suite: Suite, o: RefreshOptions): Rounds<Share> {
   const { share } = o;
@@ -53,7 +54,7 @@ export function refreshRounds(suite: Suite, o: RefreshOptions): Rounds<Share> {
       );
       const secret = Fn.add(decodeScalar(suite, share.secret, (why) => new Error(why)), delta);
       if (!Point.BASE.multiply(secret).equals(verifyingShares[me]!)) throw new Error('refresh: own new share does not match its verifying share');
-      return buildShare(suite, { keyId: share.keyId, epoch: share.epoch + 1, groupKey: old.groupKey, verifyingShares, threshold: t, parties }, me, secret);
+      return buildShare(suite, { keyId: share.keyId, epoch: share.epoch + 1, groupKey: old.groupKey, internalKey: share.internalKey, verifyingShares, threshold: t, parties }, me, secret);
     },
 
     wipe: () => wipeScalars(poly),

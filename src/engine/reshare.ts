@@ -5,7 +5,8 @@ import { buildShare, groupData, idScalar, samePackage, publicPackageOf } from '.
 import type { GroupPoint, Suite } from './suite.js';
 import type { ReshareOptions, Rounds, Share } from './types.js';
 
-// Reshare t-of-n → t'-of-n' (new threshold, new or replaced holders), same group key.
+// Reshare t-of-n → t'-of-n' (new threshold, new or replaced holders), same group key (and, for
+// bip340, the same internal key).
 // Each dealer i (an old holder) deals λᵢ·sᵢ, its Lagrange-weighted share within the dealer set,
 // with a fresh polynomial of degree t'−1. Since Σ λᵢ·sᵢ is the group secret, the new holders'
 // sums are shares of the same secret. A dealer's C₀ must equal λᵢ·(its old verifying share):
@@ -52,7 +53,7 @@ export function reshareRounds(suite: Suite, o: ReshareOptions): Rounds<Share> {
       const summed = commitments[dealers[0]!]!.map((_, k) => dealers.reduce((acc, d) => acc.add(commitments[d]![k]!), Point.ZERO));
       if (!summed[0]!.equals(oldData.groupKey)) throw new Error('reshare: dealt commitments do not add up to the group key');
       const verifyingShares = Object.fromEntries(holders.map((h) => [h, evaluateCommitment(summed, newX(h))]));
-      return buildShare(suite, { keyId: old.keyId, epoch: old.epoch + 1, groupKey: oldData.groupKey, verifyingShares, threshold: t2, parties: holders }, me, secret);
+      return buildShare(suite, { keyId: old.keyId, epoch: old.epoch + 1, groupKey: oldData.groupKey, internalKey: old.internalKey, verifyingShares, threshold: t2, parties: holders }, me, secret);
     },
 
     wipe: () => wipeScalars(poly),

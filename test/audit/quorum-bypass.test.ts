@@ -111,13 +111,13 @@ async function recoveryRequest(ws: Workspace): Promise<ApprovalRequest> {
 
 const approvalBy = (who: Identity, r: ApprovalRequest) => ({ approval: signApproval(r, publicOf(who), who.signing, new Date()) });
 
-/** A recovery of alice that names request `r`, with `approvers` recorded in it. */
+/** A recovery drill of alice that names request `r`, with `approvers` recorded in it. */
 function recoveryLines(r: ApprovalRequest, approvers: Identity[]): Line[] {
   const { gen, wit } = people;
   return [
     { step: 'ceremony.start', signers: [gen], params: { custodian: 'alice', script: 'recover-custodian' } },
     ...approvers.map((a) => ({ step: 'approval', signers: [a], params: approvalBy(a, r) })),
-    { step: 'recover.intent', signers: [gen], params: { target: 'alice', setId: 'set-1', guardians: [], request: requestDigest(r) } },
+    { step: 'recover.drill', signers: [gen], params: { target: 'alice', setId: 'set-1', guardians: [], request: requestDigest(r) } },
     { step: 'ceremony.seal', signers: [gen, wit], params: { entries: approvers.length + 3 } },
   ];
 }
