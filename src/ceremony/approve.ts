@@ -66,11 +66,11 @@ const ctxOf = (state: CustodyState) => ({ roster: state.requireRoster(), holdsLi
  * Tries `approvals` on a copy of the fold's ledger, by the fold's own rules, as if recorded now;
  * and, when `act` is given, the act that consumes them. Throws what the writer would.
  */
-function tryOnLedger(state: CustodyState, approvals: Approval[], act?: { operation: string; digest: string; params: Record<string, unknown>; needed: number }): void {
+function tryOnLedger(state: CustodyState, approvals: Approval[], act?: { step: string; ceremony: string; operation: string; digest: string; params: Record<string, unknown>; needed: number }): void {
   const ledger = state.approvals.copy();
   const now = new Date().toISOString();
   for (const a of approvals) ledger.admit(ctxOf(state), a, now)();
-  if (act) ledger.take(ctxOf(state), { operation: act.operation, request: act.digest, params: act.params, time: now, needed: act.needed });
+  if (act) ledger.take(ctxOf(state), { step: act.step, ceremony: act.ceremony, operation: act.operation, request: act.digest, params: act.params, time: now, needed: act.needed });
 }
 
 /**
@@ -92,7 +92,7 @@ export function gatherApprovals(s: Session, script: string, act: ActInput, from:
     }
   }
   const needed = rule.count === 'policy' ? s.roster.policy.approvals : rule.count;
-  tryOnLedger(s.state, approvals.map((g) => g.approval), { operation: rule.operation, digest, params: { target: act.target, ...act.parameters }, needed });
+  tryOnLedger(s.state, approvals.map((g) => g.approval), { step: rule.before, ceremony: `the ${script} ceremony`, operation: rule.operation, digest, params: { target: act.target, ...act.parameters }, needed });
   return { request, digest, approvals };
 }
 

@@ -27,6 +27,9 @@ export interface ApprovalContext {
 
 /** A sensitive act, as its ceremony script and entry describe it. */
 export interface ApprovalAct {
+  /** The act's step, and its ceremony, to name it. */
+  step: string;
+  ceremony: string;
   operation: string;
   /** The digest the act names (its params.request). */
   request: string | undefined;
@@ -116,7 +119,7 @@ export class ApprovalLedger {
    */
   take(ctx: ApprovalContext, act: ApprovalAct): () => void {
     const d = act.request;
-    const needs = `the act needs ${act.needed} approvals for ${act.operation}`;
+    const needs = `${act.step} in ${act.ceremony} needs ${act.needed} approvals for ${act.operation}`;
     if (!d) throw new KeyriteError('WRONG_REQUEST', `${needs}, and names no approval request (params.request)`);
     if (this.consumed.has(d)) throw new KeyriteError('APPROVAL_USED', `request ${d.slice(0, 16)}… was already consumed by an earlier act`);
     const p = this.pending.get(d);

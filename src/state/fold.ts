@@ -274,5 +274,5 @@ function approvalsOf(state: CustodyState, e: FoldEntry): (() => void) | undefine
   const roster = state.requireRoster();
   const needed = e.consumes.count === 'policy' ? roster.policy.approvals : e.consumes.count;
   const request = typeof e.params.request === 'string' ? e.params.request : undefined;
-  return state.approvals.take(ctx(), { operation: e.consumes.operation, request, params: e.params, time: e.time, needed });
+  return state.approvals.take(ctx(), { step: e.step, ceremony: e.ceremony, operation: e.consumes.operation, request, params: e.params, time: e.time, needed });
 }
