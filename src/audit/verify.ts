@@ -394,7 +394,7 @@ export class Verifier {
   private observe(line: number, s: Statement, actor: Signer | undefined, problems: Problem[]): void {
     const c = this.current!;
     if (!c.policy && c.script && this.state.roster) {
-      c.policy = new CeremonyPolicy(c.script, this.state.roster.policy.approvals, this.state.approvals, (keyId) => this.state.keys.get(keyId));
+      c.policy = new CeremonyPolicy((keyId) => this.state.keys.get(keyId));
       this.checkLink(s);
     }
     const p = s.predicate;

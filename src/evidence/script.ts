@@ -108,9 +108,3 @@ export function stepRule(script: Script, step: string): StepRule | undefined {
   const wildcard = Object.keys(script.steps).find((k) => k.endsWith('.*') && step.startsWith(k.slice(0, -1)));
   return wildcard ? script.steps[wildcard] : undefined;
 }
-
-/** The number of approvals the script needs under `policyApprovals`, or 0 when it needs none. */
-export function approvalsNeeded(script: Script, policyApprovals: number): number {
-  if (!script.approvals) return 0;
-  return script.approvals.count === 'policy' ? policyApprovals : script.approvals.count;
-}

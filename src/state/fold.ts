@@ -1,5 +1,6 @@
 import { KeyriteError, shown } from '../base/errors.js';
-import { ApprovalLedger, type ApprovalTarget } from './approvals.js';
+import { checkApproval } from './approval-request.js';
+import { ApprovalLedger } from './approvals.js';
 import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
@@ -24,8 +25,10 @@ export interface FoldEntry {
   result: Record<string, unknown>;
   /** Artifact subjects (name → sha256), without the roster placeholder. */
   subjects: { name: string; sha256: string }[];
-  /** The approvals this step consumes, when its script makes it a sensitive act. */
-  consumes?: ApprovalTarget;
+  /** The entry's time (ISO 8601): approvals expire against it. */
+  time: string;
+  /** The operation whose approvals this step consumes, when its script makes it a sensitive act, and how many it needs. */
+  consumes?: { operation: string; count: number | 'policy' };
 }
 
 export interface GuardianSetState {
@@ -115,9 +118,9 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const roster = nextRoster(state, e);
   const key = nextKey(state, e);
   const set = e.step === 'custodian.setup' ? guardianSetOf(state, e) : undefined;
-  const approval = e.step === 'approval' ? approvalOf(e) : undefined;
+  const approvals = approvalsOf(state, e);
   checkExport(state, e);
-  const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, approvals: state.approvals, consumes: e.consumes });
+  const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
   return () => {
     if (roster !== state.roster) {
       state.roster = roster;
@@ -125,9 +128,8 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     }
     if (key) state.keys.set(key.keyId, key);
     if (set) state.guardianSets.set(set.custodian, set);
-    if (approval) state.approvals.add(approval, e.actor);
+    approvals?.();
     recovery?.();
-    if (e.consumes) state.approvals.consume(e.consumes);
     for (const s of e.subjects) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     state.entries++;
   };
@@ -260,10 +262,17 @@ function guardianSetOf(state: CustodyState, e: FoldEntry): GuardianSetState {
   };
 }
 
-function approvalOf(e: FoldEntry): ApprovalTarget {
-  const { operation, target } = e.params ?? {};
-  if (typeof operation !== 'string' || (target !== undefined && typeof target !== 'string')) {
-    throw new KeyriteError('BAD_CHANGE', `approval in ${e.ceremony} names no operation`);
-  }
-  return { operation, target: target as string | undefined };
+/**
+ * What an entry does to the approval ledger (src/state/approvals.ts): an `approval` adds one
+ * custodian's signed approval of a request; a sensitive act consumes the quorum of the request
+ * it names. Checked against the roster in force now; undefined for any other entry.
+ */
+function approvalsOf(state: CustodyState, e: FoldEntry): (() => void) | undefined {
+  const ctx = () => ({ roster: state.requireRoster(), holdsLine: (d: string) => state.holdsLine(d) });
+  if (e.step === 'approval') return state.approvals.admit(ctx(), checkApproval(e.params.approval, `the approval in ${e.ceremony}`), e.time);
+  if (!e.consumes) return undefined;
+  const roster = state.requireRoster();
+  const needed = e.consumes.count === 'policy' ? roster.policy.approvals : e.consumes.count;
+  const request = typeof e.params.request === 'string' ? e.params.request : undefined;
+  return state.approvals.take(ctx(), { step: e.step, ceremony: e.ceremony, operation: e.consumes.operation, request, params: e.params, time: e.time, needed });
 }
