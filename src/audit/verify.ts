@@ -511,7 +511,7 @@ export class Verifier {
   /**
    * Where an artifact sits in the workspace: a public record at its name; a shard or a current
    * set's guardian share, named by role, in its holder's holdings while they have not carried it
-   * away. A share of a set since replaced, or a released share, has no place to check.
+   * away. A share of a set since replaced has no place to check.
    */
   private placeOf(ws: Workspace, a: Artifact): string | undefined {
     switch (a.kind) {
@@ -527,8 +527,6 @@ export class Verifier {
         const set = [...this.state.guardianSets.values()].find((g) => g.setId === a.setId && g.guardians.includes(a.guardian));
         return set && ws.guardianShareFile(a.guardian, set.custodian);
       }
-      case 'released-share':
-        return undefined;
     }
   }
 

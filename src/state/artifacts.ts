@@ -11,7 +11,7 @@ import { KEY_ID } from './key-record.js';
 // by the fold for the writer and the verifier alike. So a guardian's drill cannot re-record
 // the digest of a key record, and a tampered record then fails audit.
 
-export const ARTIFACT_KINDS = ['key-record', 'public-identity', 'guardian-set', 'guardian-share', 'shard', 'released-share'] as const;
+export const ARTIFACT_KINDS = ['key-record', 'public-identity', 'guardian-set', 'guardian-share', 'shard'] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
 /** A subject name, parsed: its kind and what the name says. */
@@ -20,8 +20,7 @@ export type Artifact =
   | { kind: 'public-identity'; name: string } // identities/<name>.pub.json
   | { kind: 'guardian-set'; custodian: string } // guardians/<custodian>/set.json
   | { kind: 'guardian-share'; guardian: string; setId: string } // keyrite:share/<guardian>/<setId>
-  | { kind: 'shard'; custodian: string; keyId: string; epoch: number } // keyrite:shard/<custodian>/<keyId>/e<epoch>
-  | { kind: 'released-share'; guardian: string; session: string }; // <guardian>.release-<session>.json
+  | { kind: 'shard'; custodian: string; keyId: string; epoch: number }; // keyrite:shard/<custodian>/<keyId>/e<epoch>
 
 /** What a script step may do with each kind (ceremonies/*.json, a step's `artifacts`). */
 export interface ArtifactRule {
@@ -36,7 +35,6 @@ export interface ArtifactRule {
 const name = NAME.source.slice(1, -1);
 const keyId = KEY_ID.source.slice(1, -1);
 const SET_ID = '[0-9a-f]{32}'; // hex of 16 random bytes (splitAgeKey)
-const SESSION = '[0-9a-f]{16}'; // a recovery session id (checkSessionId)
 
 const SPELLINGS: { re: RegExp; of: (m: string[]) => Artifact }[] = [
   { re: new RegExp(`^keys/(${keyId})\\.json$`), of: (m) => ({ kind: 'key-record', keyId: m[1]! }) },
@@ -44,7 +42,6 @@ const SPELLINGS: { re: RegExp; of: (m: string[]) => Artifact }[] = [
   { re: new RegExp(`^guardians/(${name})/set\\.json$`), of: (m) => ({ kind: 'guardian-set', custodian: m[1]! }) },
   { re: new RegExp(`^keyrite:share/(${name})/(${SET_ID})$`), of: (m) => ({ kind: 'guardian-share', guardian: m[1]!, setId: m[2]! }) },
   { re: new RegExp(`^keyrite:shard/(${name})/(${keyId})/e([1-9][0-9]{0,8})$`), of: (m) => ({ kind: 'shard', custodian: m[1]!, keyId: m[2]!, epoch: Number(m[3]) }) },
-  { re: new RegExp(`^(${name})\\.release-(${SESSION})\\.json$`), of: (m) => ({ kind: 'released-share', guardian: m[1]!, session: m[2]! }) },
 ];
 
 /** The artifact a subject name stands for, or undefined when it is no kind of keyrite artifact. */

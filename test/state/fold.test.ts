@@ -124,8 +124,7 @@ describe('the custody fold', () => {
     assert.deepEqual(artifactOf('guardians/alice/set.json'), { kind: 'guardian-set', custodian: 'alice' });
     assert.deepEqual(artifactOf(shareRoleName('g1', setId)), { kind: 'guardian-share', guardian: 'g1', setId });
     assert.deepEqual(artifactOf(shardRoleName('bob', 'k0123456789abcdef', 2)), { kind: 'shard', custodian: 'bob', keyId: 'k0123456789abcdef', epoch: 2 });
-    assert.deepEqual(artifactOf('g1.release-0123456789abcdef.json'), { kind: 'released-share', guardian: 'g1', session: '0123456789abcdef' });
-    for (const bad of ['keyrite:roster', '../keys/k0123456789abcdef.json', '/etc/passwd', 'keys/K.json', 'keyrite:share/g1/../x', `keyrite:share/G1/${setId}`, 'keyrite:shard/bob/k0123456789abcdef/e0', 'holdings/g1/g1.share-of-alice.json']) {
+    for (const bad of ['keyrite:roster', '../keys/k0123456789abcdef.json', '/etc/passwd', 'keys/K.json', 'keyrite:share/g1/../x', `keyrite:share/G1/${setId}`, 'keyrite:shard/bob/k0123456789abcdef/e0', 'holdings/g1/g1.share-of-alice.json', 'g1.release-0123456789abcdef.json']) {
       assert.equal(artifactOf(bad), undefined, bad);
     }
   });
