@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   ROSTER_MISMATCH: refused('a roster, or roster.json, does not match its history'),
   KEY_RECORD_MISMATCH: refused('a key record file does not match what the transcript says'),
   BAD_CHANGE: refused('a roster change is impossible'),
+  ARTIFACT_NOT_ALLOWED: refused('a step names an artifact its ceremony script does not let it create, replace or check'),
   BAD_IDENTITY: refused('a public identity is malformed or its fingerprint does not match its keys'),
   BAD_GENESIS: refused('the genesis entry does not carry a valid opening roster'),
   QUORUM_NOT_MET: refused('fewer approvers than the policy asks'),

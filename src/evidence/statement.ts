@@ -12,7 +12,7 @@ export const PREDICATE_TYPE = 'https://keyrite.dev/step/v1';
 export const ROSTER_SUBJECT = 'keyrite:roster';
 
 export interface Subject {
-  name: string; // artifact path relative to the workspace, or a keyrite: name for non-files
+  name: string; // an artifact name of one of the kinds in src/state/artifacts.ts
   sha256: string;
 }
 
@@ -90,14 +90,9 @@ export function parseStatement(payload: Buffer): Statement {
 }
 
 /**
- * The artifact subjects of a statement (without the roster placeholder): workspace paths, and
- * carried-away files named by role (keyrite:shard/<custodian>/<keyId>/e<epoch>).
+ * The artifact subjects of a statement (without the roster placeholder): public records by their
+ * workspace path, carried-away files by role (src/state/artifacts.ts).
  */
 export function artifactsOf(s: Statement): Subject[] {
   return s.subject.filter((x) => x.name !== ROSTER_SUBJECT).map((x) => ({ name: x.name, sha256: x.digest.sha256 }));
-}
-
-/** A carried-away file's subject name: by its role, never by a local path (docs/ARCHITECTURE.md §6). */
-export function isRoleName(name: string): boolean {
-  return name.startsWith('keyrite:');
 }

@@ -1,6 +1,7 @@
 import { KeyriteError, shown } from '../base/errors.js';
 import { checkApproval } from './approval-request.js';
 import { ApprovalLedger } from './approvals.js';
+import { admitArtifacts, type ArtifactRule, type RecordedArtifact } from './artifacts.js';
 import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
@@ -9,7 +10,8 @@ import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type
 
 // Custody state as one fold over the transcript (docs/ARCHITECTURE.md, "The fold"): the roster
 // in force, every key record, each custodian's current guardian set, the approvals not yet
-// consumed and the last digest recorded for each artifact. The writer applies each entry before
+// consumed and the last digest recorded for each artifact (by a step its script lets create or
+// replace it: src/state/artifacts.ts). The writer applies each entry before
 // it appends it (so it refuses what the fold rejects), the verifier applies each entry it
 // checked, ceremonies and nodes decide from the state it yields — one `apply` for all of them,
 // so they cannot drift apart. The files in the workspace (roster.json, keys/*.json) are caches
@@ -29,6 +31,8 @@ export interface FoldEntry {
   time: string;
   /** The operation whose approvals this step consumes, when its script makes it a sensitive act, and how many it needs. */
   consumes?: { operation: string; count: number | 'policy' };
+  /** Which artifact kinds the step's script lets it create, replace or check; none when absent. */
+  artifacts?: ArtifactRule;
 }
 
 export interface GuardianSetState {
@@ -48,12 +52,6 @@ export interface GuardianSetState {
   signingKey: string;
 }
 
-export interface ArtifactState {
-  sha256: string;
-  ceremony: string;
-  step: string;
-}
-
 export class CustodyState {
   /** Undefined until the genesis entry is applied. */
   roster: Roster | undefined;
@@ -63,7 +61,7 @@ export class CustodyState {
   readonly approvals = new ApprovalLedger();
   /** Custodian recovery sessions by id: recorded, open once their start is sealed, then finished (recovery.ts). */
   readonly recoveries = new Map<string, RecoverySession>();
-  readonly artifacts = new Map<string, ArtifactState>();
+  readonly artifacts = new Map<string, RecordedArtifact>();
   entries = 0;
   /** The digest of the first line, and of the last one folded: the history's two ends. */
   genesis: string | null = null;
@@ -121,6 +119,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const approvals = approvalsOf(state, e);
   checkExport(state, e);
   const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
+  const changed = admitArtifacts({ ceremony: e.ceremony, step: e.step, subjects: e.subjects, rule: e.artifacts }, (name) => state.artifacts.get(name));
   return () => {
     if (roster !== state.roster) {
       state.roster = roster;
@@ -130,7 +129,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     if (set) state.guardianSets.set(set.custodian, set);
     approvals?.();
     recovery?.();
-    for (const s of e.subjects) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
+    for (const s of changed) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     state.entries++;
   };
 }
