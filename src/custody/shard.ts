@@ -27,10 +27,8 @@ export function shardPath(ws: Workspace, custodian: string, keyId: string, epoch
   return join(ws.holdingsDir(custodian), `${custodian}.${keyId}.e${epoch}.shard.age`);
 }
 
-/** How the transcript names a shard (docs/ARCHITECTURE.md §6): by its role, since the custodian carries it away. */
-export function shardRoleName(custodian: string, keyId: string, epoch: number): string {
-  return `keyrite:shard/${custodian}/${keyId}/e${epoch}`;
-}
+// The fold names shards too (a receipt names the one its node exported), so the name lives in state/.
+export { shardRoleName } from '../state/receipts.js';
 
 const ROLE_NAME = /^keyrite:shard\/([a-z][a-z0-9-]{0,31})\/(k[0-9a-f]{16})\/e([1-9][0-9]*)$/;
 

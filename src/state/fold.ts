@@ -3,6 +3,7 @@ import { ApprovalLedger, type ApprovalTarget } from './approvals.js';
 import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
+import { receiptOf, receiptSlot, type ShardReceipt } from './receipts.js';
 import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
 // Custody state as one fold over the transcript (docs/ARCHITECTURE.md, "The fold"): the roster
@@ -58,6 +59,13 @@ export class CustodyState {
   readonly guardianSets = new Map<string, GuardianSetState>();
   readonly approvals = new ApprovalLedger();
   readonly artifacts = new Map<string, ArtifactState>();
+  /**
+   * The shard each export.shard recorded, by role name: what a receipt must name, whatever a
+   * later step (a drill) records for the same name.
+   */
+  readonly exports = new Map<string, ArtifactState>();
+  /** Custodians' export.receipt entries, by key, epoch and party (receipts.ts). */
+  readonly receipts = new Map<string, ShardReceipt>();
   entries = 0;
   /** The digest of the first line, and of the last one folded: the history's two ends. */
   genesis: string | null = null;
@@ -89,6 +97,11 @@ export class CustodyState {
     return r;
   }
 
+  /** The custodian's receipt for `party`'s shard of `keyId` at `epoch`, if one is recorded. */
+  receipt(keyId: string, epoch: number, party: string): ShardReceipt | undefined {
+    return this.receipts.get(receiptSlot(keyId, epoch, party));
+  }
+
   /** Which custodian each guardian serves, from the current sets. */
   servedBy(): Map<string, string> {
     const served = new Map<string, string>();
@@ -108,6 +121,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const set = e.step === 'custodian.setup' ? guardianSetOf(state, e) : undefined;
   const approval = e.step === 'approval' ? approvalOf(e) : undefined;
   checkExport(state, e);
+  const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
   return () => {
     if (roster !== state.roster) {
       state.roster = roster;
@@ -116,8 +130,10 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     if (key) state.keys.set(key.keyId, key);
     if (set) state.guardianSets.set(set.custodian, set);
     if (approval) state.approvals.add(approval, e.actor);
+    if (receipt) state.receipts.set(receiptSlot(receipt.keyId, receipt.epoch, receipt.party), receipt);
     if (e.consumes) state.approvals.consume(e.consumes);
     for (const s of e.subjects) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
+    if (e.step === 'export.shard') for (const s of e.subjects) state.exports.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     state.entries++;
   };
 }
@@ -205,7 +221,8 @@ function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
 
 /**
  * An export names exactly the assignment in force: export.intent every custodian of the key in
- * party order, each export.shard its own node's party, custodian and epoch, signed by that node.
+ * party order, each export.shard its own node's party, custodian, pinned recipient and epoch,
+ * signed by that node.
  * So no entry can move a party's shard to someone else, whoever signs it.
  */
 function checkExport(state: CustodyState, e: FoldEntry): void {
@@ -220,18 +237,24 @@ function checkExport(state: CustodyState, e: FoldEntry): void {
   }
   const a = r.parties.find((p) => p.node === e.actor);
   if (!a) throw wrong(`${e.actor} runs no party of the key`);
-  for (const k of ['party', 'node', 'custodian'] as const) {
+  for (const k of ['party', 'node', 'custodian', 'recipient'] as const) {
     if (e.params[k] !== a[k]) throw wrong(`${k} ${JSON.stringify(e.params[k])}, but ${e.actor}'s party is assigned ${JSON.stringify(a[k])}`);
   }
 }
 
-/** Each party runs on the node of its name, and is assigned to a custodian, both in the roster in force. */
+/**
+ * Each party runs on the node of its name, and is assigned to a custodian, both in the roster in
+ * force; the custodian's recipient and fingerprint it pins are that member's own.
+ */
 function checkAssignment(state: CustodyState, r: KeyRecord, what: string): void {
   const roster = state.requireRoster();
   for (const p of r.parties) {
     if (p.party !== p.node) throw new KeyriteError('BAD_CHANGE', `${what}: party ${p.party} runs on node ${p.node}; a party runs on the node of its name`);
     member(roster, p.node, 'node');
-    member(roster, p.custodian, 'custodian');
+    const c = member(roster, p.custodian, 'custodian');
+    if (p.recipient !== c.recipient || p.fingerprint !== c.fingerprint) {
+      throw new KeyriteError('RECIPIENT_MISMATCH', `${what}: party ${p.party} pins custodian ${p.custodian} to recipient ${p.recipient} (fingerprint ${p.fingerprint}), but roster version ${roster.version} holds ${c.recipient} (fingerprint ${c.fingerprint})`);
+    }
   }
 }
 
