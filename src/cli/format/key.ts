@@ -8,7 +8,7 @@ export function keyLines(k: KeyRecord): string[] {
     `${k.label}: key ${k.keyId} (${k.engine}, ${k.threshold}-of-${k.parties.length}, epoch ${k.epoch}, ${k.status})`,
     `  public key: ${k.publicKey}`,
     ...Object.entries(k.addresses).map(([kind, a]) => `  ${kind} address: ${a}`),
-    ...k.parties.map((p) => `  party ${p.party} on ${p.node}: custodian ${p.custodian}`),
+    ...k.parties.map((p) => `  party ${p.party} on ${p.node}: custodian ${p.custodian} (fingerprint ${p.fingerprint})`),
   ];
 }
 
