@@ -157,7 +157,7 @@ async function takeReceipts(c: Ceremony, r: KeyRecord, parties: PartyAssignment[
 /** One party: the node's shard written (temp, fsync, link, fsync of the directory) and read back before its entry is recorded. */
 async function exportOne(c: Ceremony, node: NodeClient, r: KeyRecord, p: PartyAssignment): Promise<ShardOut> {
   const ws = c.ws;
-  const out = await node.exportShard({ keyId: r.keyId, epoch: r.epoch }, c.draft());
+  const out = await node.exportShard({ keyId: r.keyId, epoch: r.epoch }, p.recipient, c.draft());
   if (out.custodian !== p.custodian) throw new KeyriteError('WRONG_CUSTODIAN', `node ${p.node} exported to ${out.custodian}, but the key record assigns ${p.custodian}`, { node: p.node });
   const bytes = Buffer.from(out.shard, 'base64');
   const path = shardPath(ws, p.custodian, r.keyId, r.epoch);

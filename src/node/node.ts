@@ -192,15 +192,19 @@ export class SigningNode implements NodeClient {
     if (run.kind === 'sign') this.signing.delete(run.keyId);
   }
 
-  async exportShard(given: Holding, draft: EntryDraft): Promise<Recorded & { custodian: string; shard: string }> {
+  async exportShard(given: Holding, to: string, draft: EntryDraft): Promise<Recorded & { custodian: string; shard: string }> {
     const h = checkHolding(given, this.id);
     const state = await this.state();
     const record = state.key(h.keyId);
     if (record.epoch !== h.epoch) throw refuse(this.id, 'WRONG_EPOCH', `key ${h.keyId} is at epoch ${record.epoch}, not ${h.epoch}`);
     const a = assignmentOf(record, { node: this.id });
     // Only to the recipient the key record pins for the party (docs/ARCHITECTURE.md §6, "Key
-    // records"), and only while the roster in force still holds it for that custodian.
+    // records"): never another one the caller names, and only while the roster in force still
+    // holds it for that custodian.
     const enrolled = member(state.requireRoster(), a.custodian, 'custodian');
+    if (to !== a.recipient) {
+      throw refuse(this.id, 'RECIPIENT_MISMATCH', `party ${a.party} of key ${h.keyId} is pinned to custodian ${a.custodian}'s recipient ${a.recipient}, not ${to} as asked; nothing was encrypted`);
+    }
     if (enrolled.recipient !== a.recipient) {
       throw refuse(this.id, 'RECIPIENT_MISMATCH', `party ${a.party} of key ${h.keyId} is pinned to custodian ${a.custodian}'s recipient ${a.recipient}, but the roster in force holds ${enrolled.recipient} for ${a.custodian}; nothing was encrypted`);
     }

@@ -78,7 +78,8 @@ test('the static swap: refused by every command, and a node never reads the file
   s.files.forEach((f, i) => writeFileSync(f, s.forged[i]!));
   const ws = new Workspace(tw.root);
   const node = await SigningNode.open(ws, 'node-1');
-  const out = await node.exportShard({ keyId: k.keyId, epoch: 1 }, nodeDraft(await loadState(ws), '9999-export'));
+  const pinned = JSON.parse(s.genuine[1]!).parties[0].recipient;
+  const out = await node.exportShard({ keyId: k.keyId, epoch: 1 }, pinned, nodeDraft(await loadState(ws), '9999-export'));
   const file = join(tw.freshDir('shard'), 'alice.shard.age');
   writeFileSync(file, Buffer.from(out.shard, 'base64'));
   const keys = await ageKeys(tw);
@@ -86,16 +87,17 @@ test('the static swap: refused by every command, and a node never reads the file
   assert.equal(ageOpens(keys.bob!, file), null, 'and not with bob\'s, whose recipient the files gave');
 });
 
-test('a node refuses to export when the roster in force holds another recipient than the key pins', async () => {
+test('a node refuses to export to any recipient but the pinned one: asked by the coordinator, or held by the roster in force', async () => {
   const tw = await lifecycleWorkspace();
   const k = await keygen(tw, 'ed25519', []);
   const ws = new Workspace(tw.root);
-  // The fold itself never gives this (keygen.result pins the roster's recipient); a node checks anyway.
   const state = await loadState(ws);
-  const roster = state.requireRoster();
-  roster.members.find((m) => m.name === 'alice')!.recipient = roster.members.find((m) => m.name === 'bob')!.recipient;
-  const node = await SigningNode.open(ws, 'node-1', { state: () => state });
-  await assert.rejects(node.exportShard({ keyId: k.keyId, epoch: 1 }, nodeDraft(state)), (e: any) => e.code === 'RECIPIENT_MISMATCH' && /party node-1 .* custodian alice/.test(e.message));
+  const [alice, bob] = [0, 1].map((i) => k.parties[i].recipient);
+  const genuine = await SigningNode.open(ws, 'node-1', { state: () => state });
+  await assert.rejects(genuine.exportShard({ keyId: k.keyId, epoch: 1 }, bob, nodeDraft(state)), (e: any) => e.code === 'RECIPIENT_MISMATCH' && /party node-1 .* custodian alice's recipient .* not age1/.test(e.message));
+  // The fold itself never gives this (keygen.result pins the roster's recipient); a node checks anyway.
+  state.requireRoster().members.find((m) => m.name === 'alice')!.recipient = bob;
+  await assert.rejects(genuine.exportShard({ keyId: k.keyId, epoch: 1 }, alice, nodeDraft(state)), (e: any) => e.code === 'RECIPIENT_MISMATCH' && /party node-1 .* custodian alice/.test(e.message) && e.message.includes('roster in force'));
   assert.equal(nodeShareFiles(tw).length, 3);
 });
 
