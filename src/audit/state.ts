@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Workspace } from '../fs/workspace.js';
-import { ceremonyFiles } from '../evidence/chain.js';
+import { byCeremonyOrder, ceremonyFiles } from '../evidence/chain.js';
+import { recall, remember } from './memo.js';
 import type { CustodyState } from '../state/fold.js';
 import { Verifier, type FailureKind } from './verify.js';
 
@@ -14,9 +15,11 @@ import { Verifier, type FailureKind } from './verify.js';
 const UNTRUSTED: readonly FailureKind[] = ['form', 'chain', 'signature', 'roster', 'script', 'transition'];
 
 export async function loadState(ws: Workspace): Promise<CustodyState> {
+  const files = byCeremonyOrder(ceremonyFiles(ws.requireExists().transcriptsDir));
   // A transcript that is not a regular file (a directory, a link) is the verifier's 'form' failure, so it stops the load too.
-  const v = new Verifier({ files: ceremonyFiles(ws.requireExists().transcriptsDir), root: ws.root, artifacts: false, stopOn: UNTRUSTED });
+  const v = new Verifier({ files, root: ws.root, artifacts: false, stopOn: UNTRUSTED, resume: recall(ws.root, files) });
   await v.run();
+  remember(ws.root, v.resumable);
   return v.state;
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, normalize, relative } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
@@ -5,11 +6,13 @@ import { KeyriteError } from '../base/errors.js';
 import { readBytes, Workspace } from '../fs/workspace.js';
 import { shardPathOfRole } from '../custody/shard.js';
 import { apply, CustodyState } from '../state/fold.js';
+import { snapshotOf, stateFrom } from '../state/snapshot.js';
 import type { PublicIdentity } from '../state/identity.js';
 import { rosterBytes } from '../state/cache.js';
 import { byCeremonyOrder, ceremonyIdOf, lineDigest, LineTooLong, NotRegularFile, readLines, TORN_EXT } from '../evidence/chain.js';
 import { pae, parseLine, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
 import { Verifier as Ed25519Verifier } from '../base/ed25519.js';
+import { abortProblem } from './blame-rules.js';
 import { CeremonyPolicy } from './policy.js';
 import { scriptsByDigest, type Script } from '../evidence/script.js';
 import { resolveSigner, signingProblem, type Signer } from '../evidence/signers.js';
@@ -89,6 +92,29 @@ export interface VerifyOptions {
   /** Check artifacts on disk against their recorded digests (default true; needs `root`). */
   artifacts?: boolean;
   maxFailures?: number; // failures kept in the result (the count is always exact); default 1000
+  /** Go on from a remembered verification of the leading files (src/audit/memo.ts); loading state only. */
+  resume?: Resume;
+}
+
+export interface FileMark {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Where a verification of the first `files` transcripts (in ceremony order) ended: each of them
+ * closed, nothing failed, so the next line is checked exactly as if they had just been read.
+ */
+export interface Resume {
+  files: number;
+  marks: FileMark[]; // the bytes read of each of those files, to tell whether they are still the same
+
+  state: Uint8Array; // snapshotOf the custody state (src/state/snapshot.ts)
+  genesis: string | null;
+  prev: string | null;
+  entries: number;
+  ceremonies: number;
 }
 
 export interface VerifyResult {
@@ -124,11 +150,13 @@ interface CeremonyState {
 }
 
 export class Verifier {
-  readonly state = new CustodyState();
+  readonly state: CustodyState;
   private prev: string | null = null; // digest of the last line read
   private genesis: string | null = null;
   private entries = 0;
   private ceremonies = 0;
+  private resumeAt: Resume | undefined;
+  private readonly marks: FileMark[];
   private current: CeremonyState | undefined;
   private unclosed: CeremonyState | undefined; // the previous ceremony, if it never closed
   private readonly checker = new Ed25519Verifier();
@@ -155,6 +183,24 @@ export class Verifier {
   constructor(private readonly opts: VerifyOptions) {
     this.files = byCeremonyOrder(opts.files);
     this.checkpoints = new Set(opts.checkpoints ?? []);
+    const r = opts.resume;
+    // The artifact and receipt checks need every line's place, which a Resume does not keep.
+    if (r && (opts.artifacts !== false || opts.receipts?.length || opts.checkpoints?.length)) throw new Error('a Resume is for loading state only');
+    this.state = r ? stateFrom(r.state) : new CustodyState();
+    this.marks = r ? [...r.marks] : [];
+    if (r) ({ genesis: this.genesis, prev: this.prev, entries: this.entries, ceremonies: this.ceremonies } = r);
+  }
+
+  /**
+   * The latest point a later load may resume from: after the last file if its ceremony closed,
+   * else before it (a crash leaves the last ceremony open); undefined when something failed.
+   */
+  get resumable(): Resume | undefined {
+    return this.resumeAt;
+  }
+
+  private takeResume(files: number): void {
+    this.resumeAt = { files, marks: this.marks.slice(0, files), state: snapshotOf(this.state), genesis: this.genesis, prev: this.prev, entries: this.entries, ceremonies: this.ceremonies };
   }
 
   /** Reads the receipts given; one that is not a receipt is a failure of its own. */
@@ -173,8 +219,14 @@ export class Verifier {
 
   async run(): Promise<VerifyResult> {
     this.readReceipts();
-    for (const file of this.files) await this.verifyFile(file);
-    this.closeCeremony();
+    const from = this.opts.resume?.files ?? 0;
+    for (const [i, file] of this.files.entries()) {
+      if (i < from) continue;
+      // Before the last file, in case its ceremony is the one still open.
+      if (i === this.files.length - 1 && i > from) this.closeCeremony(i);
+      await this.verifyFile(file);
+    }
+    this.closeCeremony(this.files.length);
     this.checkEnd();
     return {
       ok: this.failureCount === 0,
@@ -204,9 +256,12 @@ export class Verifier {
     this.ceremonies++;
     this.current = { id: ceremonyIdOf(file), file, script: undefined, policy: undefined, seq: 0, lastLine: 0 };
     let n = 0;
+    const read = { hash: createHash('sha256'), size: 0 };
     try {
       for (const { bytes, complete } of readLines(file)) {
         n++;
+        read.hash.update(bytes).update(complete ? '\n' : '');
+        read.size += bytes.length + (complete ? 1 : 0);
         if (this.entries % YIELD_EVERY === YIELD_EVERY - 1) await new Promise(setImmediate);
         if (complete) this.verifyLine(file, n, bytes);
         else this.fail(file, n, 'torn', 'truncated last line (a torn write: the next keyrite command sets it aside and records ceremony.interrupted)');
@@ -218,6 +273,7 @@ export class Verifier {
       throw e;
     }
     if (n === 0) this.emptied.push(file);
+    this.marks.push({ name: basename(file), size: read.size, sha256: read.hash.digest('hex') });
   }
 
   private verifyLine(file: string, line: number, bytes: Buffer): void {
@@ -346,6 +402,11 @@ export class Verifier {
     if (actor && !actor.enrolled) introduced = actor.identity;
     if (p.step === 'roster.enrol' && actor) introduced = actor.identity;
     c.policy?.observe({ line, step: p.step, actor: actor?.identity, introduced, params: p.params, result: p.result });
+    if (p.step === 'ceremony.abort' && this.state.roster) {
+      // A culprit named in an abort is judged again from the evidence it carries (blame-rules.ts).
+      const why = abortProblem(p.result, { ceremony: p.ceremony, roster: this.state.roster, rosterDigest: this.state.rosterDigest, keyOf: (k) => this.state.keys.get(k) });
+      if (why) problems.push({ kind: 'policy', reason: why });
+    }
   }
 
   /** A ceremony that never closed must be followed by one that opens with ceremony.interrupted naming it. */
@@ -369,12 +430,16 @@ export class Verifier {
     }
   }
 
-  private closeCeremony(): void {
+  /** Ends the ceremony being read; `files`, when given, is how many files that leaves read, a point to resume from. */
+  private closeCeremony(files?: number): void {
     const c = this.current;
     if (!c) return;
     this.current = undefined;
     for (const f of c.policy?.close() ?? []) this.fail(c.file, f.line, 'policy', f.reason);
     if (c.policy && !c.policy.closed) this.unclosed = c;
+    // Only a point where nothing has failed and nothing waits on the next ceremony (an unclosed
+    // one to be recorded as interrupted, an emptied file) is one to resume from.
+    if (files !== undefined && this.failureCount === 0 && !this.unclosed && this.emptied.length === 0) this.takeResume(files);
   }
 
   private checkEnd(): void {

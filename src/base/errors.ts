@@ -61,6 +61,8 @@ export const ERROR_CODES = {
   WRONG_CUSTODIAN: refused('a share or shard belongs to another custodian'),
   WRONG_GUARDIAN: refused('a guardian share belongs to another guardian'),
   WRONG_SESSION: refused('a release belongs to another recovery session'),
+  WRONG_RECIPIENT: refused('a release names another recipient than the one its recovery session recorded'),
+  SESSION_NOT_RECORDED: refused('no open recovery session with this id is recorded in the transcript'),
   TOO_FEW_SHARES: refused('fewer guardian shares than the set needs'),
   DUPLICATE_SHARE: refused('the same guardian share was given twice'),
   RECOVERY_MISMATCH: refused('the rebuilt key does not derive the recipient on record'),
@@ -85,6 +87,7 @@ export const ERROR_CODES = {
   PROTOCOL_INCONSISTENT_MULTIPLICATION: refused('an ecdsa multiplication does not match the party\'s key share or instance key; the party is named and banned until refresh'),
   PROTOCOL_INVALID_DECOMMITMENT: refused('a decommitment does not open its commitment; the party is named'),
   PROTOCOL_INVALID_SIGNATURE: refused('the combined signature does not verify; the party is named'),
+  PROTOCOL_UNVERIFIED_CLAIM: refused('a node claimed another party is at fault, and its evidence does not prove it; the node is named, the accused is not blamed'),
   PROTOCOL_ABORTED: refused('the protocol run was aborted'),
   PROTOCOL_NOT_DONE: refused('a protocol result was asked for before the run finished'),
   PROTOCOL_NOT_STARTED: refused('a protocol run received messages before it started'),
@@ -178,8 +181,10 @@ export function shown(v: unknown): string {
 }
 
 // What of an error may leave the process (a script's --json output, a node's HTTP reply). The
-// rest stays inside: a protocol complaint's evidence, say, can hold a decrypted sub-share.
-const PUBLIC_DETAILS = ['missing', 'failures', 'failureCount', 'entries', 'ceremonies', 'genesis', 'head'];
+// rest stays inside: an ecdsa complaint's evidence, say, can hold a decrypted multiplication
+// message. An accusation leaves, for the coordinator to check: the only secret it holds is the
+// accused dealer's sub-share of a run that is aborted (docs/ARCHITECTURE.md §5, "Blame").
+const PUBLIC_DETAILS = ['missing', 'failures', 'failureCount', 'entries', 'ceremonies', 'genesis', 'head', 'accusation'];
 
 export function publicDetails(e: KeyriteError): Record<string, unknown> {
   const kept = Object.entries(e.details).filter(([k]) => PUBLIC_DETAILS.includes(k));

@@ -115,15 +115,18 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
   for (const g of GUARDIANS.alice!) await checkGuardianShare({ ws, guardian: g, custodian: 'alice', operator });
   record('guardian check', `alice's five guardians each opened their share`);
 
-  // alice loses her identity: three of her guardians release to a one-off recipient.
-  const request = await startRecovery({ ws, custodian: 'alice', operator, logN });
+  // alice loses her identity: bob and carol approve a recovery session, witnessed; three of
+  // her guardians release to its recorded one-off recipient.
+  const quorum = { approvers: ['bob', 'carol'], identities: new Map<string, string>() };
+  const request = await startRecovery({ ws, custodian: 'alice', operator, logN, ...quorum });
+  record('recover start', `bob and carol approved session ${request.session}; one-off recipient fingerprint ${request.fingerprint.slice(0, 16)}`);
   const released = new Map<string, string>();
   for (const g of ['ana', 'ayla', 'aiko']) {
     const r = await releaseGuardianShare({ ws, guardian: g, custodian: 'alice', session: request.session, to: request.recipient, operator });
     released.set(g, r.path);
   }
   const out = join(ws.holdingsDir('alice'), `recovered-${request.session}`);
-  const rec = await completeRecovery({ ws, custodian: 'alice', operator, logN, out, session: request.session, released, approvers: ['bob', 'carol'], identities: new Map() });
+  const rec = await completeRecovery({ ws, custodian: 'alice', operator, logN, out, session: request.session, released, ...quorum });
   record('recover custodian', `alice's age key rebuilt from ${rec.guardians.join(', ')}; new identity ${rec.pub.fingerprint.slice(0, 16)}`);
   const audit = await verifyTranscripts({ files: ceremonyFiles(ws.transcriptsDir), root: ws.root, rosterFile: ws.rosterFile });
   if (!audit.ok) throw new KeyriteError('VERIFY_FAILED', `the demo's own evidence does not verify: ${JSON.stringify(audit.failures.slice(0, 3))}`);

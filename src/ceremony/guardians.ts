@@ -5,6 +5,7 @@ import { verifyEnvelope, verifySet, type GuardianSet, type ShareEnvelope } from 
 import type { Identity } from '../custody/identity.js';
 import type { CustodyState } from '../state/fold.js';
 import type { PublicIdentity } from '../state/identity.js';
+import { openSession, SESSION_ID, type RecoverySession } from '../state/recovery.js';
 import { member } from '../state/roster.js';
 import type { Session } from './kernel/session.js';
 
@@ -14,8 +15,22 @@ import type { Session } from './kernel/session.js';
 
 /** A recovery session id is 16 hex digits; anything else is refused before it names a path. */
 export function checkSessionId(session: string): string {
-  if (typeof session !== 'string' || !/^[0-9a-f]{16}$/.test(session)) throw new KeyriteError('BAD_SESSION', `${JSON.stringify(session)} is not a recovery session id (16 hex digits)`);
+  if (typeof session !== 'string' || !SESSION_ID.test(session)) throw new KeyriteError('BAD_SESSION', `${JSON.stringify(session)} is not a recovery session id (16 hex digits)`);
   return session;
+}
+
+/**
+ * The open recovery session `id`, as the transcript recorded it, for `custodian`, and the
+ * custodian's guardian set, which must still be the one the session recovers.
+ */
+export function recordedSession(ws: Workspace, state: CustodyState, id: string, custodian: string): { session: RecoverySession; set: GuardianSet } {
+  const session = openSession(state.recoveries, checkSessionId(id));
+  if (session.custodian !== custodian) throw new KeyriteError('WRONG_SESSION', `recovery session ${id} recovers ${session.custodian}, not ${custodian}`);
+  const set = loadSet(ws, state, custodian);
+  if (set.setId !== session.setId) {
+    throw new KeyriteError('WRONG_SET', `recovery session ${id} recovers ${custodian}'s guardian set ${session.setId.slice(0, 8)}…, but the set on record is now ${set.setId.slice(0, 8)}…; start a new session`);
+  }
+  return { session, set };
 }
 
 export function loadSet(ws: Workspace, state: CustodyState, custodian: string): GuardianSet {

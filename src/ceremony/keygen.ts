@@ -10,6 +10,7 @@ import { keyRecordBytes } from '../state/cache.js';
 import type { KeyRecord, PartyAssignment } from '../state/key-record.js';
 import { member } from '../state/roster.js';
 import { exportShares, planExport, receiptSigners, type ExportResult } from './export.js';
+import { benchFor } from '../audit/blame-rules.js';
 import { fromNode, inProcess, saying, type NodeConnector } from './kernel/nodes.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
@@ -64,10 +65,10 @@ function planParties(s: Session, i: KeygenInput): { parties: PartyAssignment[]; 
 }
 
 /** The DKG among the nodes; every node must finish with the same group key, or none keeps anything. */
-async function runDkg(i: KeygenInput, nodes: NodeClient[], session: SessionParams): Promise<PublicPackage> {
+async function runDkg(i: KeygenInput, s: Session, nodes: NodeClient[], session: SessionParams): Promise<PublicPackage> {
   const sessionId = sessionIdOf(session);
   const outputs = await i.operator.progress(`Generating the ${i.engine} key among ${session.participants.join(', ')}`, () =>
-    drive(nodes, sessionId, (node) => node.start('dkg', session, {})));
+    drive(nodes, benchFor(s.roster, session, 'dkg'), (node) => node.start('dkg', session, {})));
   const packages = Object.values(outputs) as PublicPackage[];
   if (new Set(packages.map((p) => canonical(p))).size !== 1) {
     await Promise.all(nodes.map((node) => node.abort(sessionId)));
@@ -100,10 +101,12 @@ export async function keygen(i: KeygenInput): Promise<KeygenResult> {
     const out = await s.run({ script: 'keygen', actor: generator, params: { engine: i.engine, threshold: t, parties: n, custodians: i.custodians, label: i.label } }, async (c) => {
       const session: SessionParams = { engine: i.engine, keyId: 'new', epoch: 0, participants: nodeIds, t, n, ceremonyId: c.id, rosterDigest: s.state.rosterDigest };
       const sessionId = sessionIdOf(session);
-      const pkg = await runDkg(i, nodes, session);
+      const pkg = await runDkg(i, s, nodes, session);
       await keepShares(c, nodes, sessionId, pkg);
+      // bip340: the internal key x(P) beside Q, so the record (and keygen.result) shows there is no script path.
+      const internal = pkg.internalKey === undefined ? {} : { internalKey: pkg.internalKey };
       const record: KeyRecord = {
-        v: 1, keyId: pkg.keyId, label: i.label, engine: i.engine, epoch: pkg.epoch, publicKey: pkg.groupPublicKey, threshold: t,
+        v: 1, keyId: pkg.keyId, label: i.label, engine: i.engine, epoch: pkg.epoch, publicKey: pkg.groupPublicKey, ...internal, threshold: t,
         parties, publicPackage: pkg, addresses: addressesOf(i.engine, pkg.groupPublicKey), status: 'active',
       };
       await c.record({

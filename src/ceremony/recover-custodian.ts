@@ -3,36 +3,49 @@ import { randomBytes } from 'node:crypto';
 import { decryptWithPassphrase, encryptWithPassphrase } from '../base/age.js';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
+import { pgpWords } from '../base/pgpwords.js';
 import { createFile, removeFile } from '../fs/atomic.js';
 import { readBytes, readJson, type Workspace } from '../fs/workspace.js';
 import { checkQuorum, openShare, rebuildAgeKey, type GuardianSet } from '../custody/guardian-share.js';
 import { newIdentity, parseSecret, serializeSecret, type Identity } from '../custody/identity.js';
-import { openReleased, type ReleasedShare } from '../custody/release.js';
-import type { Sealed } from '../evidence/writer.js';
+import { openReleased, releaseStatementOf, type ReleasedShare } from '../custody/release.js';
+import type { Ceremony, Sealed } from '../evidence/writer.js';
 import type { PublicIdentity } from '../state/identity.js';
-import { member } from '../state/roster.js';
-import { checkSessionId, guardianShareAtHand, loadSet } from './guardians.js';
+import { checkRelease, recipientFingerprint, RECOVERY_OPERATION, type ReleaseStatement } from '../state/recovery.js';
+import { guardianShareAtHand, loadSet, recordedSession } from './guardians.js';
 import type { Operator } from './kernel/operator.js';
 import { checkIdentityTarget, writePersonIdentity } from './kernel/people.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
 import { recordChange } from './roster-steps.js';
 
-// Custodian recovery: k guardians' shares rebuild the custodian's age key (so their shards
-// open again), and the custodian gets a new identity around it with a new Ed25519 key, since
-// the old one is presumed lost. Two ways in: released shares for a one-off recipient (the
-// guardians' identities never touch this laptop), or, for a drill, the guardians' own files.
-// The start writes the session's one-off identity and request and records nothing. The finish
-// records, in order: ceremony.start, the checklist confirmations, one approval per approver,
-// recover.intent, recover.result, roster.change (rekey: the approvers, co-signed by the new
-// key), ceremony.seal (the generator and the witness).
+// Custodian recovery (CEREMONY.md, "Custodian recovery"): k guardians' shares rebuild the
+// custodian's age key (so their shards open again), and the custodian gets a new identity
+// around it with a new Ed25519 key, since the old one is presumed lost.
+//
+// From released shares, in two ceremonies:
+//  - the start (script recover-start), run by the generator: ceremony.start, the confirmations,
+//    one approval per approver (never the custodian recovered), recover.start (session id,
+//    custodian, guardian set, one-off recipient and its fingerprint), ceremony.seal (generator
+//    and witness). Its approvals are what authorise exposing the age key; the one-off identity
+//    is written locked under the custodian's new passphrase.
+//  - the finish (script recover-custodian), once k guardians released on their own devices:
+//    ceremony.start, the confirmations, one recover.release per release used (the guardian's
+//    signed statement), recover.intent, recover.result, roster.change (rekey, signed by the
+//    approvers and the new key), ceremony.seal (generator and witness). No approvals: the
+//    start's were consumed by the act they authorised; the approvers sign the roster change.
+// As a drill on one laptop, with the guardians' own files, in one ceremony (recover-custodian):
+//    ceremony.start, the confirmations, the approvals, recover.drill, recover.result,
+//    roster.change, ceremony.seal.
 
 export interface RecoveryRequest {
-  v: 1;
-  kind: 'keyrite/recovery-request';
   session: string;
   custodian: string;
   setId: string;
   recipient: string; // one-off age recipient the guardians release to
+  fingerprint: string; // recipientFingerprint: read aloud to each guardian
+  words: string;
+  sealed: Sealed;
+  ceremony: string;
 }
 
 interface Common {
@@ -43,7 +56,7 @@ interface Common {
   out?: string;
 }
 
-/** Who must be there to finish a recovery: the quorum that approves it and the witness who seals it. */
+/** Who must be there: the approvers (the policy's quorum) and the witness who seals, with the generator. */
 interface Quorum {
   approvers: string[];
   witness?: string;
@@ -59,56 +72,65 @@ export interface RecoveryResult {
   ceremony: string;
 }
 
-const requestFile = (ws: Workspace, session: string) => join(ws.recoveryDir(session), 'request.json');
 const oneOffFile = (ws: Workspace, session: string) => join(ws.recoveryDir(session), 'one-off.identity.age');
 
-/**
- * Step 1 of a recovery: a one-off identity for this session, locked under the custodian's new
- * passphrase. Guardians release their shares to its recipient.
- */
-export function startRecovery(i: Common): Promise<RecoveryRequest> {
+/** The start: approved by the quorum, witnessed, recording the session and its one-off recipient. */
+export function startRecovery(i: Omit<Common, 'out'> & Quorum): Promise<RecoveryRequest> {
   return withSession({ ws: i.ws, operator: i.operator, label: `recover custodian ${i.custodian}` }, async (s) => {
     const set = loadSet(i.ws, s.state, i.custodian);
-    const session = randomBytes(8).toString('hex');
+    const people = await unlockQuorum(s, i);
     const passphrase = await i.operator.passphrase(i.custodian, 'new');
+    const session = randomBytes(8).toString('hex');
     const oneOff = await newIdentity(`recovery-${session.slice(0, 8)}`, 'custodian');
-    const request: RecoveryRequest = { v: 1, kind: 'keyrite/recovery-request', session, custodian: i.custodian, setId: set.setId, recipient: oneOff.recipient };
-    i.ws.mkdirs(i.ws.recoveryDir(session));
-    createFile(oneOffFile(i.ws, session), await encryptWithPassphrase(serializeSecret(oneOff), passphrase, i.logN));
-    createFile(requestFile(i.ws, session), JSON.stringify(request, null, 2) + '\n', 0o644);
-    return request;
+    const fingerprint = recipientFingerprint(session, i.custodian, oneOff.recipient);
+    const locked = await encryptWithPassphrase(serializeSecret(oneOff), passphrase, i.logN);
+    const opening = { script: 'recover-start', actor: people.generator, params: { custodian: i.custodian, setId: set.setId } };
+    await s.checklist(opening.script, 'recover.start', `session ${session}, fingerprint ${fingerprint}`);
+    return s.run(opening, async (c) => {
+      await recordApprovals(s, c, people.approvers, i.custodian);
+      await c.record({ step: 'recover.start', actor: people.generator, params: { target: i.custodian, session, setId: set.setId, recipient: oneOff.recipient, fingerprint } });
+      i.ws.mkdirs(i.ws.recoveryDir(session));
+      createFile(oneOffFile(i.ws, session), locked);
+      return { session, custodian: i.custodian, setId: set.setId, recipient: oneOff.recipient, fingerprint, words: pgpWords(fingerprint) };
+    }, [people.witness]);
   });
 }
 
-/** Step 2: k released shares, opened with the session's one-off identity. */
+/** The finish: k released shares for the recorded session, opened with its one-off identity. */
 export function completeRecovery(i: Common & Quorum & { session: string; released: Map<string, string> }): Promise<RecoveryResult> {
-  checkSessionId(i.session);
   return withSession({ ws: i.ws, operator: i.operator, label: `recover custodian ${i.custodian}` }, async (s) => {
-    const set = loadSet(i.ws, s.state, i.custodian);
-    const request = readJson<RecoveryRequest>(requestFile(i.ws, i.session), `recovery session ${i.session}`);
-    if (request.custodian !== i.custodian || request.setId !== set.setId) {
-      throw new KeyriteError('WRONG_SESSION', `recovery session ${i.session} is for ${request.custodian}'s set ${request.setId.slice(0, 8)}…, not ${i.custodian}'s current set`);
+    const { session, set } = recordedSession(i.ws, s.state, i.session, i.custodian);
+    const releases: { guardian: string; file: ReleasedShare; statement: ReleaseStatement; what: string }[] = [];
+    for (const [guardian, path] of i.released) {
+      const what = `the released share of ${guardian} (${path})`;
+      const file = readJson<ReleasedShare>(path, `the released share of ${guardian}`);
+      const statement = checkRelease(releaseStatementOf(file, what), guardian, session, s.state.guardianSets.get(i.custodian), s.roster, what);
+      releases.push({ guardian, file, statement, what });
     }
     checkQuorum(set, [...i.released.keys()]);
     const target = checkTarget(i);
     const people = await unlockQuorum(s, i);
     const passphrase = await i.operator.passphrase(i.custodian, 'unlock');
     const oneOffPath = oneOffFile(i.ws, i.session);
-    const oneOff = await parseSecret(await decryptWithPassphrase(readBytes(oneOffPath, `the one-off identity of session ${i.session}`), passphrase, `the one-off identity of session ${i.session} (it was locked with ${i.custodian}'s new passphrase)`), oneOffPath);
+    const what = `the one-off identity of session ${i.session}`;
+    const oneOff = await parseSecret(await decryptWithPassphrase(readBytes(oneOffPath, what), passphrase, `${what} (it was locked with ${i.custodian}'s new passphrase)`), oneOffPath);
+    if (oneOff.recipient !== session.recipient) throw new KeyriteError('WRONG_RECIPIENT', `${oneOffPath} is not the one-off identity of session ${i.session}: its recipient is ${oneOff.recipient}, the session recorded ${session.recipient}`);
     const shares = [];
-    for (const [guardian, path] of i.released) {
-      const released = readJson<ReleasedShare>(path, `the released share of ${guardian}`);
-      const share = await openReleased(released, oneOff, i.session, set, member(s.roster, guardian, 'guardian'), `the released share of ${guardian} (${path})`);
-      shares.push({ guardian, share });
-    }
-    const result = await finish(s, i, people, set, shares, passphrase, target);
+    for (const r of releases) shares.push({ guardian: r.guardian, share: await openReleased(r.file, oneOff, set, r.what) });
+    const guardians = shares.map((x) => x.guardian);
+    const result = await finish(s, i, people, set, shares, passphrase, target, async (c) => {
+      for (const r of releases) {
+        await c.record({ step: 'recover.release', actor: people.generator, params: { target: i.custodian, session: i.session, guardian: r.guardian, release: r.statement } });
+      }
+      await s.step(c, { step: 'recover.intent', actor: people.generator, params: { target: i.custodian, session: i.session, setId: set.setId, guardians } });
+    }, { session: i.session });
     // The one-off key has done its job; the released shares it opens are useless without it.
     removeFile(oneOffPath);
     return result;
   });
 }
 
-/** A drill on one laptop: each guardian's share file and passphrase. */
+/** A drill on one laptop: each guardian's share file and passphrase, approved and recorded as a drill. */
 export function drillRecovery(i: Common & Quorum & { shares: Map<string, string> }): Promise<RecoveryResult> {
   return withSession({ ws: i.ws, operator: i.operator, label: `recover custodian ${i.custodian}` }, async (s) => {
     const set = loadSet(i.ws, s.state, i.custodian);
@@ -121,8 +143,20 @@ export function drillRecovery(i: Common & Quorum & { shares: Map<string, string>
       shares.push({ guardian, share: await openShare(held.envelope, held.guardian, held.what) });
     }
     const passphrase = await i.operator.passphrase(i.custodian, 'new');
-    return finish(s, i, people, set, shares, passphrase, target);
+    const guardians = shares.map((x) => x.guardian);
+    return finish(s, i, people, set, shares, passphrase, target, async (c) => {
+      await recordApprovals(s, c, people.approvers, i.custodian);
+      await s.step(c, { step: 'recover.drill', actor: people.generator, params: { target: i.custodian, setId: set.setId, guardians } });
+    });
   });
+}
+
+/**
+ * The approvers' approvals of recovering `custodian`, one entry each: the one place recovery
+ * records them (the start, and a drill). The fold's ledger counts them for the act that follows.
+ */
+async function recordApprovals(s: Session, c: Ceremony, approvers: Identity[], custodian: string): Promise<void> {
+  for (const a of approvers) await s.step(c, { step: 'approval', actor: a, params: { operation: RECOVERY_OPERATION, target: custodian } });
 }
 
 /** Where the new identity goes; refused before any work if something is already there. */
@@ -139,7 +173,7 @@ interface People {
 }
 
 /** The generator runs the ceremony, custodians other than the one recovered approve it, a witness seals it. */
-async function unlockQuorum(s: Session, i: Common & Quorum): Promise<People> {
+async function unlockQuorum(s: Session, i: { custodian: string } & Quorum): Promise<People> {
   const needed = s.roster.policy.approvals;
   if (i.approvers.includes(i.custodian)) throw new KeyriteError('NOT_PERMITTED', `${i.custodian} cannot approve their own recovery`);
   if (i.approvers.length < needed) {
@@ -152,33 +186,37 @@ async function unlockQuorum(s: Session, i: Common & Quorum): Promise<People> {
   return { generator, approvers, witness };
 }
 
+/**
+ * What both ways in share once the shares are open: the key rebuilt (it must derive the
+ * recipient on record), then the ceremony: `authorise` (the releases and the intent, or the
+ * drill's approvals), the new identity and recover.result, the roster change, the seal.
+ */
 async function finish(
   s: Session,
-  i: Common,
+  i: Common & Quorum,
   people: People,
   set: GuardianSet,
   shares: { guardian: string; share: Uint8Array }[],
   passphrase: string,
   dir: string,
+  authorise: (c: Ceremony) => Promise<void>,
+  recorded: { session?: string } = {},
 ): Promise<RecoveryResult> {
   const ageIdentity = await rebuildAgeKey(set, shares);
-  for (const s of shares) s.share.fill(0);
+  for (const x of shares) x.share.fill(0);
   const id: Identity = await newIdentity(i.custodian, 'custodian', ageIdentity);
-  const guardians = shares.map((s) => s.guardian);
+  const guardians = shares.map((x) => x.guardian);
   const { generator, approvers, witness } = people;
-  const opening = { script: 'recover-custodian', actor: generator, params: { custodian: i.custodian, setId: set.setId } };
-  for (const step of ['ceremony.start', 'recover.intent', 'roster.change']) await s.checklist(opening.script, step);
+  const opening = { script: 'recover-custodian', actor: generator, params: { custodian: i.custodian, setId: set.setId, ...recorded } };
+  for (const step of ['ceremony.start', 'roster.change']) await s.checklist(opening.script, step);
   return s.run(opening, async (c) => {
-    for (const a of approvers) {
-      await s.step(c, { step: 'approval', actor: a, params: { operation: 'recover-custodian', target: i.custodian } });
-    }
-    await c.record({ step: 'recover.intent', actor: generator, params: { target: i.custodian, setId: set.setId, guardians } });
+    await authorise(c);
     const written = await i.operator.progress(`Locking ${i.custodian}'s new identity (scrypt)`, () => writePersonIdentity(i.ws, id, passphrase, i.logN, dir));
     await c.record({
       step: 'recover.result',
       actor: generator,
       subjects: [{ name: i.ws.relative(i.ws.publicIdentityFile(i.custodian)), sha256: sha256Hex(readBytes(i.ws.publicIdentityFile(i.custodian))) }],
-      params: { target: i.custodian, guardians },
+      params: { target: i.custodian, guardians, ...recorded },
       result: { recipient: written.pub.recipient, fingerprint: written.pub.fingerprint },
     });
     // The new signing key enters the roster under the approvers' quorum, co-signed by the new key itself.

@@ -15,6 +15,7 @@ import { drive } from '../node/drive.js';
 import { sealForNode, signerNodes, signRequest, type SignRequest, type SignedRequest } from '../node/request.js';
 import type { KeyRecord } from '../state/key-record.js';
 import { member } from '../state/roster.js';
+import { benchFor } from '../audit/blame-rules.js';
 import { attestEmpty, inProcess, type NodeConnector } from './kernel/nodes.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
@@ -132,7 +133,7 @@ async function runNodes(c: Ceremony, s: Session, i: SignInput, r: KeyRecord, nod
   for (const o of opened) shareOf.set(o.shard.node, await sealForNode(member(s.roster, o.shard.node, 'node').recipient, o.shard.share));
   const message = Buffer.from(i.message).toString('hex');
   const outputs = await i.operator.progress(`Signing with ${session.participants.join(', ')}`, () =>
-    drive(nodes, sessionIdOf(session), (node) => node.start('sign', session, { request: signed.get(node.id)!, share: shareOf.get(node.id)!, message })),
+    drive(nodes, benchFor(s.roster, session, 'sign'), (node) => node.start('sign', session, { request: signed.get(node.id)!, share: shareOf.get(node.id)!, message })),
   ).catch(async (e: unknown) => {
     await attestEmpty(c, nodes, r.keyId, 'the failed signing run').catch(() => undefined);
     throw e;

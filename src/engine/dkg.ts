@@ -1,6 +1,6 @@
 import { fromHex, hex } from '../base/canonical.js';
 import { blame, inputError, malformed } from './blame.js';
-import { decodePoint, decodePoints, decodeScalar } from './codec.js';
+import { decodePoint, decodePoints, decodeScalar, encodeGroupKey } from './codec.js';
 import { defaultRng } from './poly.js';
 import { buildShare, idHex } from './share.js';
 import type { GroupPoint, Suite } from './suite.js';
@@ -46,20 +46,10 @@ export function dkgRounds(suite: Suite, o: DkgOptions): Rounds<Share> {
     },
 
     finish(round2) {
-      const subShares = others.map((p) => {
-        const s = decodeScalar(suite, (round2[p] as { share?: unknown } | undefined)?.share, () => malformed(p, 'DKG sub-share'));
-        const signingShare = suite.Fn.toBytes(s);
-        // Check each dealer's sub-share against its own commitment first, so a bad one names its
-        // dealer (noble's round3 would only say that some share is invalid).
-        try {
-          frost.validateSecret({ identifier: id(me), signingShare }, { signers, commitments: received[p]!.commitment, verifyingShares: {} });
-        } catch {
-          throw blame('PROTOCOL_INVALID_SHARE', p, `DKG sub-share from ${p} to ${me} fails the Feldman check against ${p}'s commitment`);
-        }
-        return { identifier: id(p), signingShare };
-      });
+      const subShares = others.map((p) => ({ identifier: id(p), signingShare: checkDkgSubShare(suite, o, p, received[p]!.commitment, round2[p]) }));
       const key = frost.DKG.round3(state.secret, others.map((p) => received[p]!), subShares);
-      return toShare(suite, o, key);
+      const constants = [state.public.commitment[0]!, ...others.map((p) => received[p]!.commitment[0]!)];
+      return toShare(suite, o, key, constants);
     },
 
     wipe: () => frost.DKG.clean(state.secret),
@@ -76,7 +66,24 @@ function checkSetup(parties: string[], threshold: number, me: string): void {
   if (!parties.includes(me)) throw inputError('NOT_A_HOLDER', `${me} is not one of the parties ${parties.join(', ')}`);
 }
 
-function decodeRound1(suite: Suite, t: number, party: string, identifier: string, payload: unknown): NobleRound1 {
+/**
+ * `dealer`'s sub-share to `o.me` (its round-2 body), checked against the dealer's commitment
+ * before noble's round 3, so a bad one names its dealer (round 3 would only say that some share
+ * is invalid). The coordinator runs the same check on an accusation's evidence (accusation.ts).
+ */
+export function checkDkgSubShare(suite: Suite, o: Pick<DkgOptions, 'me' | 'parties' | 'threshold'>, dealer: string, commitment: Uint8Array[], body: unknown): Uint8Array {
+  const s = decodeScalar(suite, (body as { share?: unknown } | undefined)?.share, () => malformed(dealer, 'DKG sub-share'));
+  const signingShare = suite.Fn.toBytes(s);
+  const signers = { min: o.threshold, max: o.parties.length };
+  try {
+    suite.frost.validateSecret({ identifier: idHex(suite, o.parties, o.me), signingShare }, { signers, commitments: commitment, verifyingShares: {} });
+  } catch {
+    throw blame('PROTOCOL_INVALID_SHARE', dealer, `DKG sub-share from ${dealer} to ${o.me} fails the Feldman check against ${dealer}'s commitment`);
+  }
+  return signingShare;
+}
+
+export function decodeRound1(suite: Suite, t: number, party: string, identifier: string, payload: unknown): NobleRound1 {
   const p = payload as { commitment?: unknown; proofOfKnowledge?: unknown } | undefined;
   const fail = () => malformed(party, 'DKG round-1 broadcast');
   const commitment = decodePoints(suite, p?.commitment, t, fail).map((c) => c.toBytes());
@@ -106,7 +113,8 @@ function findBadProof(suite: Suite, o: DkgOptions, received: Record<string, Nobl
 
 type NobleKey = { public: { commitments: Uint8Array[]; verifyingShares: Record<string, Uint8Array> }; secret: { signingShare: Uint8Array } };
 
-function toShare(suite: Suite, o: DkgOptions, key: NobleKey): Share {
+// `constants`: every dealer's round-1 C₀ (own included), whose sum is the untweaked group key P.
+function toShare(suite: Suite, o: DkgOptions, key: NobleKey, constants: Uint8Array[]): Share {
   const fail = (why: string) => new Error(`DKG output: ${why}`);
   let groupKey = decodePoint(suite, hex(key.public.commitments[0]!), fail);
   let secret = suite.Fn.fromBytes(key.secret.signingShare);
@@ -120,5 +128,15 @@ function toShare(suite: Suite, o: DkgOptions, key: NobleKey): Share {
     secret = suite.Fn.neg(secret);
     verifyingShares = Object.fromEntries(Object.entries(verifyingShares).map(([p, v]) => [p, v.negate()]));
   }
-  return buildShare(suite, { epoch: 1, groupKey, verifyingShares, threshold: o.threshold, parties: o.parties }, o.me, secret);
+  const internalKey = suite.outputKeyOf && internalKeyOf(suite, constants, encodeGroupKey(suite, groupKey));
+  return buildShare(suite, { epoch: 1, groupKey, internalKey, verifyingShares, threshold: o.threshold, parties: o.parties }, o.me, secret);
+}
+
+// bip340: x(P) for P = Σ C₀, the key before noble's TapTweak. Its BIP-341 key-path-only tweak
+// must be the Q noble gave, or this is not the key a `tr(x(P))` wallet would derive.
+function internalKeyOf(suite: Suite, constants: Uint8Array[], outputKey: string): string {
+  const P = constants.map((c) => suite.Point.fromBytes(c)).reduce((a, b) => a.add(b));
+  const internalKey = hex(P.toBytes().subarray(1)); // compressed SEC1 without its parity byte: BIP-340's bytes(P)
+  if (suite.outputKeyOf!(internalKey) !== outputKey) throw new Error('DKG output: the group key is not the BIP-341 output key of the internal key');
+  return internalKey;
 }

@@ -17,14 +17,14 @@ export type SessionParams = {
   keyId: string;
   /** Epoch of the key state the run starts from: 0 for DKG, the shares' epoch otherwise. */
   epoch: number;
-  /** Holders taking part; for reshare the new holders. */
+  /** Holders taking part; for reshare the new holders; for repair the one holder whose share is rebuilt. */
   participants: string[];
   /** Threshold and holder count of the key used or produced (reshare: the new ones). */
   t: number;
   n: number;
   ceremonyId: string;
   rosterDigest: string;
-  /** Reshare only: the old holders who deal. */
+  /** Reshare: the old holders who deal; repair: the helpers. */
   dealers?: string[];
 };
 
@@ -86,6 +86,12 @@ export async function sealDirect(key: SigningKey, header: Omit<UnsignedEnvelope,
   return { sealed: hex(await encryptTo([recipient], Buffer.from(canonical(signed), 'utf8'))) };
 }
 
+/** Whether a point-to-point statement is signed by `publicKey` (its sender's, by the caller's roster). */
+export function statementSignatureValid(publicKey: string, signed: DirectStatement): boolean {
+  const { sig, ...statement } = signed ?? ({} as DirectStatement);
+  return typeof sig === 'string' && verifyObject(publicKey, statement, sig);
+}
+
 /** Decrypts and checks a sealed payload against its (already verified) envelope. */
 export async function openDirect(ageIdentity: string, env: Envelope, senderPublicKey: string): Promise<DirectStatement> {
   const sealed = (env.payload as Partial<Sealed> | null)?.sealed;
@@ -96,8 +102,7 @@ export async function openDirect(ageIdentity: string, env: Envelope, senderPubli
   } catch {
     throw malformed(env.from, 'sealed payload (cannot be decrypted)');
   }
-  const { sig, ...statement } = signed ?? ({} as DirectStatement);
-  if (typeof sig !== 'string' || !verifyObject(senderPublicKey, statement, sig)) {
+  if (!statementSignatureValid(senderPublicKey, signed)) {
     throw blame('PROTOCOL_BAD_SIGNATURE', env.from, `inner signature of the sealed ${env.round} message from ${env.from} does not verify`);
   }
   const header = ['sessionId', 'epoch', 'round', 'from', 'to'] as const;

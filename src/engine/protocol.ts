@@ -1,5 +1,6 @@
 import { KeyriteError } from '../base/errors.js';
 import type { SigningKey } from '../base/ed25519.js';
+import { ACCUSABLE, type Accusation } from './accusation.js';
 import { blame, inputError, malformed } from './blame.js';
 import {
   BROADCAST, checkShape, envelopeDigest, envelopeSignatureValid, membersOf, openDirect, sealDirect, sessionIdOf, signEnvelope,
@@ -24,8 +25,8 @@ export type Roster = Record<string, Member>;
 /** `round${k}`: waiting for round k's messages. */
 export type Stage = `round${number}` | 'echo' | 'done' | 'aborted';
 
-/** Blame codes whose culprit's signed point-to-point statement is attached as evidence. */
-const EVIDENCE_CODES = new Set(['PROTOCOL_INVALID_SHARE', 'PROTOCOL_OT_CHECK', 'PROTOCOL_MULTIPLICATION_CHECK', 'PROTOCOL_INCONSISTENT_MULTIPLICATION', 'PROTOCOL_INVALID_DECOMMITMENT']);
+/** ecdsa blame codes whose culprit's signed point-to-point statement is attached as `details.evidence`, kept in the node. */
+const EVIDENCE_CODES = new Set(['PROTOCOL_OT_CHECK', 'PROTOCOL_MULTIPLICATION_CHECK', 'PROTOCOL_INCONSISTENT_MULTIPLICATION', 'PROTOCOL_INVALID_DECOMMITMENT']);
 
 /** A two-round description as a protocol of two rounds: round 1 a broadcast, round 2 either kind. */
 export function asMultiRounds<Out>(r: Rounds<Out>): MultiRounds<Out> {
@@ -62,6 +63,7 @@ export class ProtocolParty<Out> {
   /** Round k's inputs, k = 1 … N (own broadcast included). */
   private readonly inputs: RoundIn[] = [];
   private readonly round1Digests: Record<string, string> = {};
+  private readonly round1Envelopes: Record<string, Envelope> = {};
   private readonly evidence: Record<string, DirectStatement> = {};
   private output: Out | null = null;
 
@@ -164,14 +166,25 @@ export class ProtocolParty<Out> {
     }
   }
 
-  // A bad sub-share or multiplication message is provable: attach the culprit's signed statement.
+  // A bad commitment or sub-share is provable: the accusation carries the culprit's signed
+  // messages, for the coordinator to check before it names anyone (accusation.ts). An ecdsa
+  // multiplication fault keeps its statement in the node (its check needs this party's secrets).
   private withEvidence<T>(step: () => T): T {
     try {
       return step();
     } catch (e) {
-      if (e instanceof KeyriteError && EVIDENCE_CODES.has(e.code)) e.details.evidence = this.evidence[String(e.party)];
+      if (e instanceof KeyriteError && typeof e.party === 'string' && e.party !== this.name) {
+        if (ACCUSABLE.has(e.code) && this.rounds.protocol !== 'sign') e.details.accusation = this.accusation(e.code, e.party);
+        if (EVIDENCE_CODES.has(e.code)) e.details.evidence = this.evidence[e.party];
+      }
       throw e;
     }
+  }
+
+  private accusation(code: string, against: string): Accusation {
+    const commitment = this.round1Envelopes[against];
+    const share = this.evidence[against];
+    return { v: 1, code, by: this.name, against, protocol: this.rounds.protocol, session: this.session, evidence: { ...(commitment ? { commitment } : {}), ...(share ? { share } : {}) } };
   }
 
   private async take(k: number, incoming: readonly unknown[]): Promise<void> {
@@ -206,6 +219,7 @@ export class ProtocolParty<Out> {
   private recordRound1(env: Envelope): void {
     this.inputs[0]!.broadcast[env.from] = env.payload;
     this.round1Digests[env.from] = envelopeDigest(env);
+    this.round1Envelopes[env.from] = env;
     this.seen.add(envelopeDigest(env));
   }
 

@@ -8,7 +8,8 @@ import type { RefreshOptions, Rounds, Share } from './types.js';
 // Proactive refresh, as frost-core's refresh.rs: every holder deals a random polynomial of
 // degree t−1 with constant term 0 and Feldman-commits to coefficients 1..t−1 only (committing
 // to no constant term is what forces it to be zero). Adding everyone's sub-shares changes every
-// share but not the secret, so the group key stays and old shares stop combining with new ones.
+// share but not the secret, so the group key (and bip340's internal key) stays and old shares
+// stop combining with new ones.
 
 export function refreshRounds(suite: Suite, o: RefreshOptions): Rounds<Share> {
   const { share } = o;
@@ -29,9 +30,7 @@ export function refreshRounds(suite: Suite, o: RefreshOptions): Rounds<Share> {
     round1: () => ({ commitment: myCommitment.map(encodePoint) }),
 
     round2(round1) {
-      commitments = Object.fromEntries(
-        parties.map((p) => [p, decodePoints(suite, (round1[p] as { commitment?: unknown } | undefined)?.commitment, t - 1, () => malformed(p, 'refresh commitment'))]),
-      );
+      commitments = Object.fromEntries(parties.map((p) => [p, decodeRefreshCommitment(suite, t, p, round1[p])]));
       const direct = parties.filter((p) => p !== me).map((p) => [p, { share: encodeScalar(suite, evaluate(suite, poly, x(p))) }]);
       return { direct: Object.fromEntries(direct) };
     },
@@ -40,11 +39,7 @@ export function refreshRounds(suite: Suite, o: RefreshOptions): Rounds<Share> {
       const { Fn, Point } = suite;
       let delta = evaluate(suite, poly, x(me));
       for (const dealer of parties.filter((p) => p !== me)) {
-        const sub = decodeScalar(suite, (round2[dealer] as { share?: unknown } | undefined)?.share, () => malformed(dealer, 'refresh sub-share'));
-        if (!Point.BASE.multiply(sub).equals(zeroConstantAt(suite, commitments[dealer]!, x(me)))) {
-          throw blame('PROTOCOL_INVALID_SHARE', dealer, `refresh sub-share from ${dealer} to ${me} fails the Feldman check against ${dealer}'s commitment`);
-        }
-        delta = Fn.add(delta, sub);
+        delta = Fn.add(delta, checkRefreshSubShare(suite, parties, me, dealer, commitments[dealer]!, round2[dealer]));
       }
       const old = groupData(suite, publicPackageOf(share));
       // Everyone's new verifying share: old one plus every dealer's committed value at its id.
@@ -53,11 +48,25 @@ export function refreshRounds(suite: Suite, o: RefreshOptions): Rounds<Share> {
       );
       const secret = Fn.add(decodeScalar(suite, share.secret, (why) => new Error(why)), delta);
       if (!Point.BASE.multiply(secret).equals(verifyingShares[me]!)) throw new Error('refresh: own new share does not match its verifying share');
-      return buildShare(suite, { keyId: share.keyId, epoch: share.epoch + 1, groupKey: old.groupKey, verifyingShares, threshold: t, parties }, me, secret);
+      return buildShare(suite, { keyId: share.keyId, epoch: share.epoch + 1, groupKey: old.groupKey, internalKey: share.internalKey, verifyingShares, threshold: t, parties }, me, secret);
     },
 
     wipe: () => wipeScalars(poly),
   };
+}
+
+/** A dealer's round-1 broadcast: its commitment to coefficients 1..t−1. */
+export function decodeRefreshCommitment(suite: Suite, t: number, dealer: string, payload: unknown): GroupPoint[] {
+  return decodePoints(suite, (payload as { commitment?: unknown } | undefined)?.commitment, t - 1, () => malformed(dealer, 'refresh commitment'));
+}
+
+/** `dealer`'s sub-share to `me` (its round-2 body) against its commitment; also run on an accusation's evidence (accusation.ts). */
+export function checkRefreshSubShare(suite: Suite, parties: readonly string[], me: string, dealer: string, commitment: GroupPoint[], body: unknown): bigint {
+  const sub = decodeScalar(suite, (body as { share?: unknown } | undefined)?.share, () => malformed(dealer, 'refresh sub-share'));
+  if (!suite.Point.BASE.multiply(sub).equals(zeroConstantAt(suite, commitment, idScalar(parties, me)))) {
+    throw blame('PROTOCOL_INVALID_SHARE', dealer, `refresh sub-share from ${dealer} to ${me} fails the Feldman check against ${dealer}'s commitment`);
+  }
+  return sub;
 }
 
 // Σ_{k≥1} C_k·x^k for a commitment to coefficients 1..t−1 (constant term 0).

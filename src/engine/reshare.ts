@@ -5,7 +5,8 @@ import { buildShare, groupData, idScalar, samePackage, publicPackageOf } from '.
 import type { GroupPoint, Suite } from './suite.js';
 import type { ReshareOptions, Rounds, Share } from './types.js';
 
-// Reshare t-of-n → t'-of-n' (new threshold, new or replaced holders), same group key.
+// Reshare t-of-n → t'-of-n' (new threshold, new or replaced holders), same group key (and, for
+// bip340, the same internal key).
 // Each dealer i (an old holder) deals λᵢ·sᵢ, its Lagrange-weighted share within the dealer set,
 // with a fresh polynomial of degree t'−1. Since Σ λᵢ·sᵢ is the group secret, the new holders'
 // sums are shares of the same secret. A dealer's C₀ must equal λᵢ·(its old verifying share):
@@ -32,7 +33,7 @@ export function reshareRounds(suite: Suite, o: ReshareOptions): Rounds<Share> {
     round1: () => (isDealer ? { commitment: commit(suite, poly).map(encodePoint) } : null),
 
     round2(round1) {
-      commitments = Object.fromEntries(dealers.map((d) => [d, checkDealerCommitment(suite, d, round1[d], t2, lambda(d), oldData.verifyingShares[d]!)]));
+      commitments = Object.fromEntries(dealers.map((d) => [d, checkDealerCommitment(suite, o, d, round1[d])]));
       if (!isDealer) return null;
       return { direct: Object.fromEntries(holders.filter((h) => h !== me).map((h) => [h, { share: encodeScalar(suite, evaluate(suite, poly, newX(h))) }])) };
     },
@@ -42,17 +43,14 @@ export function reshareRounds(suite: Suite, o: ReshareOptions): Rounds<Share> {
       const { Fn, Point } = suite;
       let secret = Fn.ZERO;
       for (const d of dealers) {
-        const sub = d === me ? evaluate(suite, poly, newX(me)) : decodeScalar(suite, (round2[d] as { share?: unknown } | undefined)?.share, () => malformed(d, 'reshare sub-share'));
-        if (!Point.BASE.multiply(sub).equals(evaluateCommitment(commitments[d]!, newX(me)))) {
-          throw blame('PROTOCOL_INVALID_SHARE', d, `reshare sub-share from ${d} to ${me} fails the Feldman check against ${d}'s commitment`);
-        }
+        const sub = d === me ? evaluate(suite, poly, newX(me)) : checkReshareSubShare(suite, holders, me, d, commitments[d]!, round2[d]);
         secret = Fn.add(secret, sub);
       }
       // The new polynomial's commitment is the sum of the dealers'; its constant is the group key.
       const summed = commitments[dealers[0]!]!.map((_, k) => dealers.reduce((acc, d) => acc.add(commitments[d]![k]!), Point.ZERO));
       if (!summed[0]!.equals(oldData.groupKey)) throw new Error('reshare: dealt commitments do not add up to the group key');
       const verifyingShares = Object.fromEntries(holders.map((h) => [h, evaluateCommitment(summed, newX(h))]));
-      return buildShare(suite, { keyId: old.keyId, epoch: old.epoch + 1, groupKey: oldData.groupKey, verifyingShares, threshold: t2, parties: holders }, me, secret);
+      return buildShare(suite, { keyId: old.keyId, epoch: old.epoch + 1, groupKey: oldData.groupKey, internalKey: old.internalKey, verifyingShares, threshold: t2, parties: holders }, me, secret);
     },
 
     wipe: () => wipeScalars(poly),
@@ -84,10 +82,25 @@ function dealerPolynomial(suite: Suite, o: ReshareOptions, lambda: bigint): bigi
   return randomPolynomial(suite, suite.Fn.mul(lambda, s), o.threshold - 1, o.rng);
 }
 
-function checkDealerCommitment(suite: Suite, dealer: string, payload: unknown, t2: number, lambda: bigint, oldVerifyingShare: GroupPoint): GroupPoint[] {
-  const c = decodePoints(suite, (payload as { commitment?: unknown } | undefined)?.commitment, t2, () => malformed(dealer, 'reshare commitment'));
-  if (!c[0]!.equals(oldVerifyingShare.multiply(lambda))) {
+/**
+ * A dealer's round-1 broadcast: a commitment of t' points whose C₀ is λ·(its old verifying share)
+ * within the dealer set. Also run on an accusation's evidence (accusation.ts).
+ */
+export function checkDealerCommitment(suite: Suite, o: Pick<ReshareOptions, 'old' | 'dealers' | 'threshold'>, dealer: string, payload: unknown): GroupPoint[] {
+  const c = decodePoints(suite, (payload as { commitment?: unknown } | undefined)?.commitment, o.threshold, () => malformed(dealer, 'reshare commitment'));
+  const oldX = o.dealers.map((d) => idScalar(o.old.parties, d));
+  const lambda = lagrangeAtZero(suite, oldX, idScalar(o.old.parties, dealer));
+  if (!c[0]!.equals(groupData(suite, o.old).verifyingShares[dealer]!.multiply(lambda))) {
     throw blame('PROTOCOL_INVALID_COMMITMENT', dealer, `reshare commitment from ${dealer} does not commit to λ·(its old share): C₀ ≠ λ·${dealer}'s verifying share`);
   }
   return c;
+}
+
+/** `dealer`'s sub-share to new holder `me` (its round-2 body) against its commitment; also run on an accusation's evidence. */
+export function checkReshareSubShare(suite: Suite, holders: readonly string[], me: string, dealer: string, commitment: GroupPoint[], body: unknown): bigint {
+  const sub = decodeScalar(suite, (body as { share?: unknown } | undefined)?.share, () => malformed(dealer, 'reshare sub-share'));
+  if (!suite.Point.BASE.multiply(sub).equals(evaluateCommitment(commitment, idScalar(holders, me)))) {
+    throw blame('PROTOCOL_INVALID_SHARE', dealer, `reshare sub-share from ${dealer} to ${me} fails the Feldman check against ${dealer}'s commitment`);
+  }
+  return sub;
 }

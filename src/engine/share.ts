@@ -29,6 +29,8 @@ export type KeyMaterial = {
   keyId?: string;
   epoch: number;
   groupKey: GroupPoint;
+  /** bip340: x(P), hex (types.ts `Share.internalKey`). */
+  internalKey?: string;
   verifyingShares: Record<string, GroupPoint>;
   threshold: number;
   parties: string[];
@@ -42,6 +44,7 @@ export function buildPublicPackage(suite: Suite, m: KeyMaterial): PublicPackage 
     keyId: m.keyId ?? keyIdOf(suite.id, groupPublicKey),
     epoch: m.epoch,
     groupPublicKey,
+    ...(m.internalKey === undefined ? {} : { internalKey: m.internalKey }),
     verifyingShares: Object.fromEntries(m.parties.map((p) => [p, encodePoint(m.verifyingShares[p]!)])),
     threshold: m.threshold,
     parties: [...m.parties],
@@ -81,12 +84,33 @@ export function parsePublicPackage(suite: Suite, value: unknown, what: string): 
   if (typeof vs !== 'object' || vs === null || Object.keys(vs).sort().join() !== [...parties].sort().join()) {
     throw bad('verifying shares must list exactly the parties');
   }
+  checkInternalKey(suite, v, bad);
   const pkg: PublicPackage = {
     v: 1, engine: suite.id, keyId: v.keyId!, epoch: v.epoch!, groupPublicKey: v.groupPublicKey!,
+    ...(v.internalKey === undefined ? {} : { internalKey: v.internalKey }),
     verifyingShares: { ...vs }, threshold: t!, parties: [...parties],
   };
   checkConsistent(suite, pkg, bad);
   return pkg;
+}
+
+// bip340: the internal key must be there and tweak (BIP-341, key path only) to the group key, so
+// what is recorded as P is the key a `tr(x(P))` wallet derives this address from. Others have none.
+function checkInternalKey(suite: Suite, v: Partial<PublicPackage>, bad: (why: string) => Error): void {
+  if (!suite.outputKeyOf) {
+    if (v.internalKey !== undefined) throw bad(`a ${suite.id} key has no internal key`);
+    return;
+  }
+  if (typeof v.internalKey !== 'string' || !/^[0-9a-f]{64}$/.test(v.internalKey)) throw bad(`key ${v.keyId} has no 32-byte x-only internal key`);
+  let outputKey: string;
+  try {
+    outputKey = suite.outputKeyOf(v.internalKey);
+  } catch {
+    throw bad(`internal key ${v.internalKey} of key ${v.keyId} is not a curve point`);
+  }
+  if (outputKey !== v.groupPublicKey) {
+    throw bad(`internal key ${v.internalKey} of key ${v.keyId} tweaks (BIP-341, no script tree) to ${outputKey}, not to its public key ${v.groupPublicKey}`);
+  }
 }
 
 export function groupData(suite: Suite, pkg: PublicPackage): GroupData {

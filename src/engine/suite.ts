@@ -1,6 +1,7 @@
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
 import { schnorr, schnorr_FROST } from '@noble/curves/secp256k1.js';
 import type { IField } from '@noble/curves/abstract/modular.js';
+import { taprootOutputKey } from './taproot.js';
 
 // A suite is everything curve-specific the shared FROST code needs: noble's FROST object, its
 // Point and scalar field Fn, and how the group key is written down. No arithmetic lives here.
@@ -40,6 +41,11 @@ export interface Suite {
   readonly evenY: boolean;
   /** Label of the emergency-recovery scalar. */
   readonly recoveredKind: string;
+  /**
+   * bip340: x(Q) of an x-only internal key x(P) (BIP-341 key path only, `taproot.ts`). Present
+   * exactly where keys carry an internal key: the group key is Q, and P is kept beside it.
+   */
+  readonly outputKeyOf?: (internalKeyHex: string) => string;
 }
 
 const ed25519Suite: Suite = {
@@ -56,7 +62,8 @@ const ed25519Suite: Suite = {
 
 // BIP-340 keys are x-only: Q is stored as x(Q) and read back as the even-y point with that x.
 // noble's schnorr_FROST DKG has already applied the BIP-341 TapTweak (empty merkle root), so Q
-// is the Taproot output key; nothing here tweaks again.
+// is the Taproot output key; nothing here tweaks again. The untweaked sum of the DKG's constant
+// commitments, the internal key P, is kept as x(P) beside Q (dkg.ts), checked with `outputKeyOf`.
 const bip340Suite: Suite = {
   id: 'bip340',
   frost: schnorr_FROST,
@@ -71,6 +78,7 @@ const bip340Suite: Suite = {
   decodeGroupKey: (b) => schnorr.Point.fromBytes(Uint8Array.of(0x02, ...b)) as unknown as GroupPoint,
   evenY: true,
   recoveredKind: 'BIP-340 secret key d of the Taproot output key (d·G = Q with even y), 32 bytes big-endian',
+  outputKeyOf: taprootOutputKey,
 };
 
 export const SUITES: Readonly<Record<string, Suite>> = { ed25519: ed25519Suite, bip340: bip340Suite };

@@ -18,6 +18,11 @@ export type Share = {
   secret: string;
   /** ed25519: 32-byte point; bip340: 32-byte x-only output key Q (even y). */
   groupPublicKey: string;
+  /**
+   * bip340 only: x(P), the 32-byte x-only BIP-341 internal key (hex) whose key-path-only tweak
+   * is Q; the same through every refresh and reshare. Absent for ed25519 and ecdsa.
+   */
+  internalKey?: string;
   /** Every holder's public verifying share (secret·G), hex point. */
   verifyingShares: Record<string, string>;
   threshold: number;
@@ -93,7 +98,7 @@ export interface Rounds<Out> {
  * and returns the result (null when not a receiver). Inputs are untrusted, as in `Rounds`.
  */
 export interface MultiRounds<Out> {
-  readonly protocol: 'dkg' | 'sign' | 'refresh' | 'reshare';
+  readonly protocol: 'dkg' | 'sign' | 'refresh' | 'reshare' | 'repair';
   readonly me: string;
   readonly plan: readonly RoundPlan[];
   send(round: number, received: RoundIn): RoundOut | null;

@@ -44,6 +44,14 @@ export interface Sealed {
 
 const CLOSING_STEPS = ['ceremony.seal', 'ceremony.abort'];
 
+/** Why a ceremony aborted; a node's fault is a proved `blame` or an unverified `claim` (docs/ARCHITECTURE.md §5, "Blame"). */
+export interface AbortReason {
+  code: string;
+  message: string;
+  blame?: object;
+  claim?: object;
+}
+
 /** Where a new ceremony links in: the last intact line, and what was left unfinished before it. */
 interface Resume {
   prev: string | null;
@@ -230,8 +238,9 @@ export class Ceremony {
   }
 
   /** Closes a ceremony that failed on purpose (refused input, declined confirmation): no seal, no interruption. */
-  async abort(reason: { code: string; message: string }): Promise<void> {
-    await this.record({ step: 'ceremony.abort', actor: this.actor, result: { code: reason.code, message: reason.message } });
+  async abort(reason: AbortReason): Promise<void> {
+    const { code, message, blame, claim } = reason;
+    await this.record({ step: 'ceremony.abort', actor: this.actor, result: { code, message, ...(blame ? { blame } : {}), ...(claim ? { claim } : {}) } });
   }
 
   /** Refuses an entry the verifier would reject: signers not in the roster, wrong role, missing co-signers. */

@@ -42,10 +42,12 @@ export class HttpNode implements NodeClient {
   attest = (draft: EntryDraft) => this.call<Recorded & { holds: Holding[] }>('attest', { draft });
 }
 
-/** A node's refusal as the caller's error: its code only when it is one of ours, its culprit only as a name. */
+/** A node's refusal as the caller's error: its code only when it is one of ours, its culprit only as a name, its accusation unread. */
 function remoteError(node: string, e: { code?: unknown; message?: unknown; details?: Record<string, unknown> } | undefined): KeyriteError {
   const code = typeof e?.code === 'string' && isErrorCode(e.code) ? e.code : 'NODE_FAILED';
   const message = typeof e?.message === 'string' ? e.message : `node ${node} failed`;
   const name = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  return new KeyriteError(code, message, { party: name(e?.details?.party), node: name(e?.details?.node) ?? node });
+  // An accusation is passed on as it came, for the coordinator to judge (claims.ts).
+  const accusation = e?.details?.accusation;
+  return new KeyriteError(code, message, { party: name(e?.details?.party), node: name(e?.details?.node) ?? node, details: accusation === undefined ? {} : { accusation } });
 }

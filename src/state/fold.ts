@@ -4,6 +4,7 @@ import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
 import { receiptOf, receiptSlot, type ShardReceipt } from './receipts.js';
+import { prepareRecovery, type RecoverySession } from './recovery.js';
 import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
 // Custody state as one fold over the transcript (docs/ARCHITECTURE.md, "The fold"): the roster
@@ -58,6 +59,8 @@ export class CustodyState {
   readonly keys = new Map<string, KeyRecord>();
   readonly guardianSets = new Map<string, GuardianSetState>();
   readonly approvals = new ApprovalLedger();
+  /** Custodian recovery sessions by id: recorded, open once their start is sealed, then finished (recovery.ts). */
+  readonly recoveries = new Map<string, RecoverySession>();
   readonly artifacts = new Map<string, ArtifactState>();
   /**
    * The shard each export.shard recorded, by role name: what a receipt must name, whatever a
@@ -70,18 +73,24 @@ export class CustodyState {
   /** The digest of the first line, and of the last one folded: the history's two ends. */
   genesis: string | null = null;
   head: string | null = null;
-  private readonly lines = new Set<string>();
+  /**
+   * Every line's digest (64 hex digits each), in order, as one string: a history of 100k lines
+   * is kept, snapshotted and revived (src/state/snapshot.ts) as one value, not 100k of them.
+   */
+  private lines = '';
 
   /** Records that the line with `digest` is the chain's next: the writer after each append, the verifier after each line. */
   chained(digest: string): void {
     this.genesis ??= digest;
     this.head = digest;
-    this.lines.add(digest);
+    this.lines += digest;
   }
 
   /** Whether the line with `digest` is in this history (a node's check that it was not rewound). */
   holdsLine(digest: string): boolean {
-    return this.lines.has(digest);
+    if (!/^[0-9a-f]{64}$/.test(digest)) return false;
+    for (let i = this.lines.indexOf(digest); i >= 0; i = this.lines.indexOf(digest, i + 1)) if (i % 64 === 0) return true;
+    return false;
   }
 
   /** The roster in force; refuses before genesis. */
@@ -122,6 +131,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const approval = e.step === 'approval' ? approvalOf(e) : undefined;
   checkExport(state, e);
   const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
+  const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, approvals: state.approvals, consumes: e.consumes });
   return () => {
     if (roster !== state.roster) {
       state.roster = roster;
@@ -131,6 +141,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     if (set) state.guardianSets.set(set.custodian, set);
     if (approval) state.approvals.add(approval, e.actor);
     if (receipt) state.receipts.set(receiptSlot(receipt.keyId, receipt.epoch, receipt.party), receipt);
+    recovery?.();
     if (e.consumes) state.approvals.consume(e.consumes);
     for (const s of e.subjects) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     if (e.step === 'export.shard') for (const s of e.subjects) state.exports.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });

@@ -28,6 +28,11 @@ export interface KeyRecord {
   engine: string;
   epoch: number;
   publicKey: string;
+  /**
+   * bip340 only: x(P), the BIP-341 internal key whose key-path-only tweak is `publicKey` (Q), so
+   * anyone can see the key has no script path; `tr(x(P))` in a wallet. Absent for other engines.
+   */
+  internalKey?: string;
   threshold: number;
   parties: PartyAssignment[];
   publicPackage: PublicPackage;
@@ -59,6 +64,7 @@ export function checkKeyRecord(x: unknown, what: string): KeyRecord {
     throw new KeyriteError('DAMAGED_FILE', `${what} is not a keyrite key record: ${(e as Error).message}`, { cause: e });
   }
   if (pkg.keyId !== r.keyId || pkg.epoch !== r.epoch || pkg.groupPublicKey !== r.publicKey || pkg.threshold !== r.threshold) throw bad('its summary differs from its public package');
+  checkInternalKey(r, pkg, bad);
   const parties = r.parties as unknown[];
   const wellFormed = parties.every((p) => typeof p === 'object' && p !== null && ['party', 'node', 'custodian', 'recipient', 'fingerprint'].every((k) => typeof (p as Record<string, unknown>)[k] === 'string'));
   if (!wellFormed) throw bad('a party does not name its party, node, custodian, and the custodian\'s pinned recipient and fingerprint');
@@ -67,11 +73,22 @@ export function checkKeyRecord(x: unknown, what: string): KeyRecord {
   return r as KeyRecord;
 }
 
+/**
+ * bip340: the record's internal key is its public package's, which the engine's parser has just
+ * checked tweaks (BIP-341, no script tree) to the public key; other engines have none.
+ */
+function checkInternalKey(r: Partial<KeyRecord>, pkg: PublicPackage, bad: (why: string) => Error): void {
+  if (r.internalKey !== pkg.internalKey) {
+    throw bad(`key ${r.keyId} names internal key ${r.internalKey ?? '(none)'} but its public package ${pkg.internalKey ?? '(none)'}`);
+  }
+}
+
 /** The key after refresh or reshare: the same key and public key, one epoch on, still active. */
 export function advanceEpoch(old: KeyRecord, next: KeyRecord): KeyRecord {
   const refuse = (why: string) => new KeyriteError('BAD_CHANGE', `key ${old.keyId} cannot move to epoch ${next.epoch}: ${why}`);
   if (old.status !== 'active') throw refuse(`it is ${old.status}`);
   if (next.keyId !== old.keyId || next.publicKey !== old.publicKey || next.engine !== old.engine) throw refuse('the new record is of another key');
+  if (next.internalKey !== old.internalKey) throw refuse(`the new record names internal key ${next.internalKey ?? '(none)'}, not ${old.internalKey ?? '(none)'}`);
   if (next.epoch !== old.epoch + 1) throw refuse(`it is at epoch ${old.epoch}`);
   if (next.status !== 'active') throw refuse(`the new record is ${next.status}`);
   return next;

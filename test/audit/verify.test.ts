@@ -151,21 +151,21 @@ test('two lines swapped', async () => {
 
 test('a line spliced in from another ceremony', async () => {
   const root = copyGolden();
-  const foreign = readLines(join(root, file('0019-sign')))[1]!;
+  const foreign = readLines(join(root, file('0018-sign')))[1]!;
   editLines(root, '0013-sign', (lines) => {
     lines[1] = foreign;
     return lines;
   });
-  expectFailure(await verify(root), { file: file('0013-sign'), line: 2, kind: 'chain' }, /belongs to ceremony 0019-sign, not 0013-sign/);
+  expectFailure(await verify(root), { file: file('0013-sign'), line: 2, kind: 'chain' }, /belongs to ceremony 0018-sign, not 0013-sign/);
 });
 
 test('a whole last ceremony removed is caught by the witnessed head', async () => {
   const root = copyGolden();
-  rmSync(join(root, file('0019-sign')));
+  rmSync(join(root, file('0018-sign')));
   assert.deepEqual((await verify(root)).failures, [], 'without the anchor the shorter history is self-consistent');
   const r = await verify(root, true);
-  const last = readLines(join(root, file('0018-recover-custodian'))).length;
-  expectFailure(r, { file: file('0018-recover-custodian'), line: last, kind: 'anchor' }, /is not the witnessed head/);
+  const last = readLines(join(root, file('0017-recover-custodian'))).length;
+  expectFailure(r, { file: file('0017-recover-custodian'), line: last, kind: 'anchor' }, /is not the witnessed head/);
 });
 
 test('a rewritten history re-signed with the operator\'s own keys fails the roster', async () => {
@@ -196,34 +196,34 @@ test('a wholly new history with its own roster is caught by the witnessed genesi
 });
 
 // The approval cases below were built on a hand-made `approve` ceremony, which no command writes
-// yet; they now tamper with the approvals the product's recover-custodian ceremony records.
+// yet; they now tamper with the approvals the product's recover-start ceremony records.
 test('a signature by a key not in the roster', async () => {
   const root = copyGolden();
   const eve = await newIdentity('eve', 'custodian');
   editChain(root, (entries) => {
-    const i = at(entries, '0018-recover-custodian', 'approval');
+    const i = at(entries, '0016-recover-start', 'approval');
     entries[i]!.signers = [eve];
     entries[i]!.statement.predicate.actor = 'eve';
     return entries;
   });
   const r = await verify(root);
-  expectFailure(r, { file: file('0018-recover-custodian'), line: lineOf(root, '0018-recover-custodian', 'approval'), kind: 'signature' }, /signature 1: signer [0-9a-f]+ is not in roster version 1 at this point/);
+  expectFailure(r, { file: file('0016-recover-start'), line: lineOf(root, '0016-recover-start', 'approval'), kind: 'signature' }, /signature 1: signer [0-9a-f]+ is not in roster version 1 at this point/);
 });
 
 test('a signature by an enrolled key in the wrong role', async () => {
   const root = copyGolden();
   editChain(root, (entries) => {
-    const i = at(entries, '0018-recover-custodian', 'approval');
+    const i = at(entries, '0016-recover-start', 'approval');
     entries[i]!.signers = [byName('gal-1')];
     entries[i]!.statement.predicate.actor = 'gal-1';
     return entries;
   });
   const r = await verify(root);
-  expectFailure(r, { file: file('0018-recover-custodian'), line: lineOf(root, '0018-recover-custodian', 'approval'), kind: 'script' }, /gal-1 is guardian, but approval in recover-custodian needs custodian/);
+  expectFailure(r, { file: file('0016-recover-start'), line: lineOf(root, '0016-recover-start', 'approval'), kind: 'script' }, /gal-1 is guardian, but approval in recover-start needs custodian/);
 });
 
 // Was: an approval by dave, added by a hand-made roster-change ceremony no command writes. The
-// key the product enrols later is alice's recovered one (roster version 2, in 0018).
+// key the product enrols later is alice's recovered one (roster version 2, in 0017).
 test('a signature by a key enrolled only after it signed', async () => {
   const root = copyGolden();
   editChain(root, (entries) => {
@@ -237,18 +237,21 @@ test('a signature by a key enrolled only after it signed', async () => {
 test('a signature by a custodian\'s old key after a roster change replaced it', async () => {
   const root = copyGolden();
   editChain(root, (entries) => {
-    entries[at(entries, '0019-sign', 'sign.request')]!.signers = [aliceLost()];
+    entries[at(entries, '0018-sign', 'sign.request')]!.signers = [aliceLost()];
     return entries;
   });
   const r = await verify(root);
-  expectFailure(r, { file: file('0019-sign'), line: lineOf(root, '0019-sign', 'sign.request'), kind: 'signature' }, /signature 1: signer [0-9a-f]+ is not in roster version 2 at this point/);
+  expectFailure(r, { file: file('0018-sign'), line: lineOf(root, '0018-sign', 'sign.request'), kind: 'signature' }, /signature 1: signer [0-9a-f]+ is not in roster version 2 at this point/);
 });
 
 test('a missing approval', async () => {
   const root = copyGolden();
-  editChain(root, (entries) => entries.filter((_, i) => i !== at(entries, '0018-recover-custodian', 'approval')));
+  editChain(root, (entries) => entries.filter((_, i) => i !== at(entries, '0016-recover-start', 'approval')));
   const r = await verify(root);
-  expectFailure(r, { file: file('0018-recover-custodian'), line: lineOf(root, '0018-recover-custodian', 'recover.intent'), kind: 'policy' }, /recover.intent needs 2 approvals for recover-custodian of alice; found 1/);
+  const line = lineOf(root, '0016-recover-start', 'recover.start');
+  expectFailure(r, { file: file('0016-recover-start'), line, kind: 'policy' }, /recover.start needs 2 approvals for recover-custodian of alice; found 1/);
+  // The fold refuses the session too, so no guardian's device would take it.
+  expectFailure(r, { file: file('0016-recover-start'), line, kind: 'transition' }, /recovering alice needs 2 approvals before the start; found 1/);
 });
 
 test('a missing node-empty attestation after a JIT sign', async () => {
@@ -287,12 +290,12 @@ test('an interrupted ceremony the next one does not record', async () => {
 
 test('a truncated last line', async () => {
   const root = copyGolden();
-  const path = join(root, file('0019-sign'));
+  const path = join(root, file('0018-sign'));
   const lines = readLines(path).length;
   const text = readFileSync(path, 'utf8');
   writeFileSync(path, text.slice(0, text.length - 200));
   const r = await verify(root);
-  expectFailure(r, { file: file('0019-sign'), line: lines, kind: 'torn' }, /truncated last line/);
+  expectFailure(r, { file: file('0018-sign'), line: lines, kind: 'torn' }, /truncated last line/);
 });
 
 test('a modified artifact', async () => {

@@ -5,11 +5,14 @@ import { before, describe, test } from 'node:test';
 import { unlockIdentity } from '../../src/custody/identity.js';
 import { releaseShare } from '../../src/custody/release.js';
 import type { Run } from '../support/cli.js';
+import { finish, release, startRecovery, type Started } from '../support/recovery.js';
 import { flipCiphertextByte, isEmptyDir, makeWorkspace, ok, readJsonFile, refused, watch, type TestWorkspace } from '../support/workspace.js';
 
 // Every bad way into a custodian recovery is refused with exit 1, a message naming the bad
 // share or guardian, and nothing written — neither in the workspace nor in the --out dir.
-// Drill path (guardians' own share files) and release path (released shares) alike.
+// Drill path (guardians' own share files) and release path (released shares) alike. Releases
+// no honest `guardian release` would make (another custodian's, another workspace's, a
+// replaced set's) are built with the project's own signing code, as a modified tool would.
 
 let w: TestWorkspace; // alice: g1,g2,g3 (2-of-3); bob: h1,h2,h3
 let w2: TestWorkspace; // another workspace with the same names; alice's set later re-split
@@ -136,38 +139,30 @@ describe('recovery refusals', { concurrency: 2 }, () => {
   });
 
   describe('release path (released shares)', { concurrency: 1 }, () => {
-    let S1: string;
-    let R1: string;
-    let S2: string;
+    let S1: Started;
+    let S2: Started;
     const rel: Record<string, string> = {}; // guardian → released share for S1
     let otherSession: string; // g1's release for S2
-    let bobRelease: string; // h1 released bob's share to S1
+    let bobRelease: string; // h1's release of bob's share, signed for S1 with a modified tool
 
-    async function release(tw: TestWorkspace, g: string, custodian: string, session: string, to: string, out?: string): Promise<string> {
-      const r = ok(
-        await tw.kr(['guardian', 'release', '--json', '--guardian', g, '--custodian', custodian, '--session', session, '--to', to, ...tw.passArgs(g), ...(out ? ['--out', out] : [])]),
-        `release by ${g}`,
-      );
-      return r.path;
+    /** `guardian`'s release of `share` for `s`, made with the project's own code, as a modified tool would. */
+    async function crafted(tw: TestWorkspace, guardian: string, share: string, s: Started, label: string): Promise<string> {
+      const id = await unlockIdentity(readFileSync(tw.identityFile(guardian)), tw.passphrases[guardian]!, guardian);
+      return writeJson(join(tw.base, `crafted-${label}.json`), await releaseShare(readJsonFile(share), id, s.session, s.recipient, share));
     }
 
     before(async () => {
-      const s1 = ok(await w.kr(['recover', 'custodian', '--custodian', 'alice', '--json', '--passphrase-file', `alice=${newPass}`]));
-      const s2 = ok(await w.kr(['recover', 'custodian', '--custodian', 'alice', '--json', '--passphrase-file', `alice=${newPass}`]));
-      [S1, R1, S2] = [s1.session, s1.recipient, s2.session];
-      for (const g of ['g1', 'g2', 'g3']) rel[g] = await release(w, g, 'alice', S1, R1);
-      otherSession = await release(w, 'g1', 'alice', S2, s2.recipient, w.freshDir('s2'));
-      bobRelease = await release(w, 'h1', 'bob', S1, R1);
+      S1 = await startRecovery(w, 'alice', newPass);
+      S2 = await startRecovery(w, 'alice', newPass);
+      for (const g of ['g1', 'g2', 'g3']) rel[g] = await release(w, g, 'alice', S1);
+      otherSession = await release(w, 'g1', 'alice', S2, ['--out', w.freshDir('s2')]);
+      bobRelease = await crafted(w, 'h1', w.shareFile('h1', 'bob'), S1, 'bob');
     });
 
-    async function complete(tw: TestWorkspace, session: string, released: [string, string][], pass = newPass): Promise<Run> {
+    async function complete(tw: TestWorkspace, s: Started, released: [string, string][], pass = newPass): Promise<Run> {
       const out = tw.freshDir('refused-release');
       const unchanged = watch(tw.root, out);
-      const r = await tw.kr([
-        'recover', 'custodian', '--custodian', 'alice', '--json', '--session', session,
-        ...released.flatMap(([g, p]) => ['--released', `${g}=${p}`]),
-        '--passphrase-file', `alice=${pass}`, ...(await tw.quorumArgs('alice')), '--out', out,
-      ]);
+      const r = await finish(tw, 'alice', s.session, released, pass, out);
       unchanged();
       assert.ok(isEmptyDir(out), '--out must stay empty');
       return r;
@@ -190,7 +185,7 @@ describe('recovery refusals', { concurrency: 2 }, () => {
     });
 
     test('a released share for another recovery session', async () => {
-      refused(await complete(w, S1, [['g1', otherSession], ['g2', rel.g2!]]), 1, 'WRONG_SESSION', ['g1', otherSession, S1]);
+      refused(await complete(w, S1, [['g1', otherSession], ['g2', rel.g2!]]), 1, 'WRONG_SESSION', ['g1', otherSession, S1.session]);
     });
 
     test('a released share of another custodian, under its own guardian', async () => {
@@ -211,22 +206,21 @@ describe('recovery refusals', { concurrency: 2 }, () => {
 
     test('a released share from another workspace (same names, other keys)', async () => {
       // w2's g1 releases w2's share to w's session: signed by a g1 that w does not know.
-      const foreign = await release(w2, 'g1', 'alice', S1, R1, w2.freshDir('foreign'));
+      const foreign = await crafted(w2, 'g1', w2.shareFile('g1', 'alice'), S1, 'foreign');
       refused(await complete(w, S1, [['g1', foreign], ['g2', rel.g2!]]), 1, 'BAD_SIGNATURE', ['g1', foreign]);
     });
 
     test('a released share of another set, genuinely signed by its guardian', async () => {
       // g1 releases the share of alice's replaced set with a modified tool: the release is
       // genuinely signed by g1, for the right session, but of the wrong set.
-      const start = ok(await w2.kr(['recover', 'custodian', '--custodian', 'alice', '--json', '--passphrase-file', `alice=${w2NewPass}`]));
-      const g1 = await unlockIdentity(readFileSync(w2.identityFile('g1')), w2.passphrases.g1!, 'g1');
-      const crafted = writeJson(join(w2.base, 'old-set-release.json'), await releaseShare(readJsonFile(oldSetShare), g1, start.session, start.recipient, 'old share'));
-      const g2 = await release(w2, 'g2', 'alice', start.session, start.recipient);
-      refused(await complete(w2, start.session, [['g1', crafted], ['g2', g2]], w2NewPass), 1, 'WRONG_SET', ['g1', crafted]);
+      const start = await startRecovery(w2, 'alice', w2NewPass);
+      const old = await crafted(w2, 'g1', oldSetShare, start, 'old-set');
+      const g2 = await release(w2, 'g2', 'alice', start);
+      refused(await complete(w2, start, [['g1', old], ['g2', g2]], w2NewPass), 1, 'WRONG_SET', ['g1', old]);
     });
 
     test('guardian release refuses a share of a replaced set, and writes nothing', async () => {
-      const start = ok(await w2.kr(['recover', 'custodian', '--custodian', 'alice', '--json', '--passphrase-file', `alice=${w2NewPass}`]));
+      const start = await startRecovery(w2, 'alice', w2NewPass);
       const out = w2.freshDir('release-old');
       const unchanged = watch(w2.root, out);
       const r = await w2.kr([
@@ -239,14 +233,14 @@ describe('recovery refusals', { concurrency: 2 }, () => {
     });
 
     test('the wrong passphrase for the session\'s one-off identity', async () => {
-      refused(await complete(w, S1, [['g1', rel.g1!], ['g2', rel.g2!]], w.pass.alice!), 1, 'WRONG_PASSPHRASE', ['one-off', S1]);
+      refused(await complete(w, S1, [['g1', rel.g1!], ['g2', rel.g2!]], w.pass.alice!), 1, 'WRONG_PASSPHRASE', ['one-off', S1.session]);
     });
 
     test('control: the same session completes with two good released shares', async () => {
       const out = w.freshDir('release-ok');
       const r = ok(
         await w.kr([
-          'recover', 'custodian', '--custodian', 'alice', '--json', '--session', S1, '--released', `g2=${rel.g2}`, '--released', `g3=${rel.g3}`,
+          'recover', 'custodian', '--custodian', 'alice', '--json', '--session', S1.session, '--released', `g2=${rel.g2}`, '--released', `g3=${rel.g3}`,
           '--passphrase-file', `alice=${newPass}`, ...(await w.quorumArgs('alice')), '--out', out,
         ]),
       );

@@ -3,10 +3,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { unlockIdentity } from '../../src/custody/identity.js';
+import { startRecovery } from '../support/recovery.js';
 import { makeWorkspace, ok, readJsonFile, subsets, type TestWorkspace } from '../support/workspace.js';
 
 // Custodian recovery from every k-subset of the m guardians, for (k, m) = (2, 3) and (3, 5),
-// both through released shares (start → release × k → complete) and through the drill path.
+// both through released shares (start, approved and witnessed → release × k → finish) and through the drill path.
 // One workspace per (k, m, path); a fresh --out directory per recovery.
 
 interface Original {
@@ -49,7 +50,7 @@ async function viaRelease(w: TestWorkspace, k: number) {
   const combos = subsets(all, k);
   assert.equal(combos.length, k === 2 ? 3 : 10);
   for (const subset of combos) {
-    const start = ok(await w.kr(['recover', 'custodian', '--custodian', 'alice', '--json', '--passphrase-file', `alice=${newPass}`]), 'recover start');
+    const start = await startRecovery(w, 'alice', newPass);
     assert.match(start.session, /^[0-9a-f]{16}$/);
     assert.match(start.recipient, /^age1[0-9a-z]{58}$/);
     assert.notEqual(start.recipient, orig.recipient);

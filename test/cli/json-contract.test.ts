@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { keyrite, passphraseFile, tempDir, type Run } from '../support/cli.js';
 import { FAST, makeWorkspace, oneObject, ok, refused, type TestWorkspace } from '../support/workspace.js';
+import { startArgs } from '../support/recovery.js';
 
 // docs/ARCHITECTURE.md §7: under --json, stdout carries exactly one object, {ok:true,...} or
 // {ok:false,error:{code,message[,hint]}}; exit 0 done, 1 refused or failed, 2 usage. Without a
@@ -13,10 +14,13 @@ import { FAST, makeWorkspace, oneObject, ok, refused, type TestWorkspace } from 
 let w: TestWorkspace;
 let setup: Run;
 let releaseTo = '';
+let recorded = { session: '', recipient: '' }; // a recovery session the start recorded
+const quorum = () => ['--approvers', 'bob,carol', ...w.passArgs('generator', 'witness', 'bob', 'carol')];
 before(async () => {
   w = await makeWorkspace({ k: 2, m: 3, setup: false });
   setup = await w.kr(['custodian', 'setup', '--json', '--custodian', 'alice', '--guardians', 'g1,g2,g3', '--threshold', '2', ...w.passArgs('alice')]);
   releaseTo = JSON.parse(readFileSync(w.pubFile('g3'), 'utf8')).recipient;
+  recorded = ok(await w.kr(await startArgs(w, 'alice', w.extraPassphrase('alice', 'contract'))), 'recover start');
 });
 
 test('success: every foundation command prints exactly one {ok:true} object', async () => {
@@ -45,7 +49,7 @@ test('success: every foundation command prints exactly one {ok:true} object', as
   assert.equal(check.index, 1);
 
   const newPass = w.extraPassphrase('alice', 'new');
-  const start = ok(await w.kr(['recover', 'custodian', '--custodian', 'alice', '--json', '--passphrase-file', `alice=${newPass}`]), 'recover start');
+  const start = ok(await w.kr(await startArgs(w, 'alice', newPass)), 'recover start');
   const released: string[] = [];
   for (const g of ['g1', 'g2']) {
     const r = ok(await w.kr(['guardian', 'release', '--json', '--guardian', g, '--custodian', 'alice', '--session', start.session, '--to', start.recipient, ...w.passArgs(g)]), 'release');
@@ -72,14 +76,14 @@ interface Case {
 const cases: Case[] = [
   // usage (exit 2)
   { name: 'missing --passphrase-file without a TTY', args: () => ['guardian', 'check', '--guardian', 'g1', '--custodian', 'alice'], exit: 2, code: 'MISSING_INPUT', mentions: () => ['--passphrase-file', 'g1'] },
-  { name: 'missing new passphrase (recovery start)', args: () => ['recover', 'custodian', '--custodian', 'alice'], exit: 2, code: 'MISSING_INPUT', mentions: () => ['--passphrase-file', 'alice'] },
+  { name: 'missing new passphrase (recovery start)', args: () => ['recover', 'custodian', '--custodian', 'alice', ...quorum()], exit: 2, code: 'MISSING_INPUT', mentions: () => ['--passphrase-file', 'alice'] },
   { name: 'missing required option', args: () => ['guardian', 'check', '--guardian', 'g1'], exit: 2, code: 'USAGE', mentions: () => ['--custodian'] },
   { name: 'unknown option', args: () => ['guardian', 'check', '--guardian', 'g1', '--custodian', 'alice', '--frobnicate'], exit: 2, code: 'USAGE', mentions: () => ['--frobnicate'] },
   { name: 'unknown command', args: () => ['frobnicate'], exit: 2, code: 'USAGE', mentions: () => ['frobnicate'] },
   { name: 'bad role', args: () => ['identity', 'new', '--name', 'zed', '--role', 'overlord'], exit: 2, code: 'USAGE', mentions: () => ['overlord'] },
   { name: 'bad name', args: () => ['identity', 'new', '--name', 'Zed!', '--role', 'auditor', '--passphrase-file', `Zed!=${w.pass.g1}`], exit: 2, code: 'BAD_NAME', mentions: () => ['Zed!'] },
   { name: 'malformed NAME=PATH', args: () => ['guardian', 'check', '--guardian', 'g1', '--custodian', 'alice', '--passphrase-file', 'g1'], exit: 2, code: 'USAGE', mentions: () => ['NAME=PATH'] },
-  { name: 'release without --yes and without a TTY', raw: true, args: () => ['--workspace', w.root, 'guardian', 'release', '--guardian', 'g1', '--custodian', 'alice', '--session', '0123456789abcdef', '--to', releaseTo, ...w.passArgs('g1')], exit: 2, code: 'NOT_CONFIRMED', mentions: () => ['--yes'] },
+  { name: 'release without --yes and without a TTY', raw: true, args: () => ['--workspace', w.root, 'guardian', 'release', '--guardian', 'g1', '--custodian', 'alice', '--session', recorded.session, '--to', recorded.recipient, ...w.passArgs('g1')], exit: 2, code: 'NOT_CONFIRMED', mentions: () => ['--yes'] },
   { name: 'release to a non-recipient', args: () => ['guardian', 'release', '--guardian', 'g1', '--custodian', 'alice', '--session', '0123456789abcdef', '--to', 'age1nope', ...w.passArgs('g1')], exit: 2, code: 'BAD_RECIPIENT', mentions: () => ['age1nope'] },
   { name: 'release for a malformed session id', args: () => ['guardian', 'release', '--guardian', 'g1', '--custodian', 'alice', '--session', 'xyz', '--to', releaseTo, ...w.passArgs('g1')], exit: 2, code: 'BAD_SESSION', mentions: () => ['xyz'] },
   { name: '--session without --released', args: () => ['recover', 'custodian', '--custodian', 'alice', '--session', '0123456789abcdef'], exit: 2, code: 'USAGE', mentions: () => ['--released'] },
@@ -88,8 +92,9 @@ const cases: Case[] = [
   { name: 'not enrolled', args: () => ['guardian', 'check', '--guardian', 'g1', '--custodian', 'nobody', ...w.passArgs('g1')], exit: 1, code: 'NOT_ENROLLED', mentions: () => ['nobody'], hint: ['keyrite identity new'] },
   { name: 'wrong passphrase', args: () => ['guardian', 'check', '--guardian', 'g1', '--custodian', 'alice', '--passphrase-file', `g1=${w.pass.g2}`], exit: 1, code: 'WRONG_PASSPHRASE', mentions: () => ['g1'] },
   { name: 'unreadable passphrase file', args: () => ['guardian', 'check', '--guardian', 'g1', '--custodian', 'alice', '--passphrase-file', `g1=${join(w.base, 'missing.pass')}`], exit: 1, code: 'NOT_FOUND', mentions: () => ['g1', join(w.base, 'missing.pass')] },
-  { name: 'weak new passphrase', args: () => ['recover', 'custodian', '--custodian', 'alice', '--passphrase-file', `alice=${w.extraPassphrase('alice', 'weak', 'short')}`], exit: 1, code: 'WEAK_PASSPHRASE', mentions: () => ['alice', '12'] },
-  { name: 'unknown recovery session', args: () => ['recover', 'custodian', '--custodian', 'alice', '--session', 'ffffffffffffffff', '--released', `g1=${w.base}/a`, '--released', `g2=${w.base}/b`, '--passphrase-file', `alice=${w.pass.alice}`], exit: 1, code: 'NOT_FOUND', mentions: () => ['ffffffffffffffff'] },
+  { name: 'weak new passphrase', args: () => ['recover', 'custodian', '--custodian', 'alice', '--passphrase-file', `alice=${w.extraPassphrase('alice', 'weak', 'short')}`, ...quorum()], exit: 1, code: 'WEAK_PASSPHRASE', mentions: () => ['alice', '12'] },
+  { name: 'unknown recovery session', args: () => ['recover', 'custodian', '--custodian', 'alice', '--session', 'ffffffffffffffff', '--released', `g1=${w.base}/a`, '--released', `g2=${w.base}/b`, '--passphrase-file', `alice=${w.pass.alice}`], exit: 1, code: 'SESSION_NOT_RECORDED', mentions: () => ['ffffffffffffffff'], hint: ['keyrite recover custodian'] },
+  { name: 'release to another recipient than the session recorded', args: () => ['guardian', 'release', '--guardian', 'g1', '--custodian', 'alice', '--session', recorded.session, '--to', releaseTo, ...w.passArgs('g1')], exit: 1, code: 'WRONG_RECIPIENT', mentions: () => [recorded.session, recorded.recipient, releaseTo], hint: ['--to'] },
 ];
 
 for (const c of cases) {

@@ -7,6 +7,7 @@ import { ageKeyBytes, openShare } from '../../src/custody/guardian-share.js';
 import { parseSecret, unlockIdentity, type Identity } from '../../src/custody/identity.js';
 import { allFiles } from '../support/cli.js';
 import { makeWorkspace, ok, refused, type TestWorkspace } from '../support/workspace.js';
+import { startArgs } from '../support/recovery.js';
 
 // docs/ARCHITECTURE.md §2 and §8: secret files are 0600; secret material never reaches stdout, stderr, a
 // transcript or any other unencrypted file. The whole foundation lifecycle runs, including
@@ -25,7 +26,7 @@ before(async () => {
     const r = await w.kr(['guardian', 'check', '--guardian', g, '--custodian', 'alice', ...w.passArgs(g), ...(g === 'g1' ? [] : ['--json'])]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
   }
-  const start = ok(await w.kr(['recover', 'custodian', '--custodian', 'alice', '--json', '--passphrase-file', `alice=${newPass}`]));
+  const start = ok(await w.kr(await startArgs(w, 'alice', newPass)));
   // The session's one-off key, read before the completion removes it: it must not leak either.
   const oneOffPath = `${w.root}/recovery/${start.session}/one-off.identity.age`;
   oneOff = await parseSecret(await decryptWithPassphrase(readFileSync(oneOffPath), readFileSync(newPass, 'utf8').trim(), 'one-off'), 'one-off');

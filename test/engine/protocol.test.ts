@@ -59,8 +59,9 @@ for (const engine of ENGINES) {
     // and seals it properly, so it is authenticated but wrong.
     const transport: Transport = async (env, to) => (env.round === 'dkg.2' && env.from === 'node-2' && to === 'node-3' ? [await tamperSealed(ids, env)] : [env]);
     await expectBlame(() => dkgWith(engine, transport, ids), 'PROTOCOL_INVALID_SHARE', 'node-2');
-    const err = await dkgWith(engine, transport, ids).catch((e: { details: { evidence?: { from?: string; sig?: string } } }) => e);
-    assert.equal((err as { details: { evidence?: { from?: string } } }).details.evidence?.from, 'node-2');
+    const err = (await dkgWith(engine, transport, ids).catch((e: unknown) => e)) as { details: { accusation?: { by?: string; evidence?: { share?: { from?: string } } } } };
+    assert.equal(err.details.accusation?.by, 'node-3');
+    assert.equal(err.details.accusation?.evidence?.share?.from, 'node-2');
   });
 
   test(`${engine}: equivocation in round 1 is caught by the echo and names the equivocator`, async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { keyrite, passphraseFile, tempDir } from '../support/cli.js';
 import { FAST, isEmptyDir, makeWorkspace, ok, refused, watch, type TestWorkspace } from '../support/workspace.js';
+import { startArgs } from '../support/recovery.js';
 
 // keyrite never overwrites a file it would create (docs/ARCHITECTURE.md §8: O_EXCL), and refuses before
 // writing anything. README documents FILE_EXISTS for this and WORKSPACE_EXISTS for init.
@@ -120,7 +121,7 @@ describe('once sealed, with alice set up', () => {
   });
 
   test('guardian release twice for one session is refused, the first release untouched', async () => {
-    const start = ok(await w.kr(['recover', 'custodian', '--json', '--custodian', 'alice', '--passphrase-file', `alice=${w.extraPassphrase('alice', 'rel')}`]));
+    const start = ok(await w.kr(await startArgs(w, 'alice', w.extraPassphrase('alice', 'rel'))));
     const args = ['guardian', 'release', '--json', '--guardian', 'g3', '--custodian', 'alice', '--session', start.session, '--to', start.recipient, ...w.passArgs('g3')];
     const first = ok(await w.kr(args));
     const unchanged = watch(w.root);

@@ -7,6 +7,7 @@ import type { Identity } from '../../src/custody/identity.js';
 import { sessionIdOf, type SessionParams, type Share } from '../../src/engine/index.js';
 import { Workspace } from '../../src/fs/workspace.js';
 import { drive } from '../../src/node/drive.js';
+import { benchFor } from '../../src/audit/blame-rules.js';
 import type { CustodyState } from '../../src/state/fold.js';
 import { SigningNode } from '../../src/node/node.js';
 import { sealForNode, signRequest, type SignRequest } from '../../src/node/request.js';
@@ -88,7 +89,7 @@ describe('a signing node', () => {
     const s = session('c-good');
     const q = request(s);
     const by: Record<string, string> = { 'node-1': 'alice', 'node-2': 'bob' };
-    const out = await drive(nodes, q.sessionId, async (n) => {
+    const out = await drive(nodes, benchFor(state.requireRoster(), s, 'sign'), async (n) => {
       const c = by[n.id]!;
       return signStart(n, { session: s, request: signRequest(c, people[c]!.signing, q), share: await sealed(n.id, shards[c]!.share), message: hex(message) });
     });

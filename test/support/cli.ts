@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'keyrite');
 export const SHARED = resolve(ROOT, '..', 'shared');
+/** Where the CLI keeps its verified-state memos (src/audit/memo.ts) during the tests: never the tester's home. */
+const STATE_HOME = (process.env.XDG_STATE_HOME ??= mkdtempSync(join(tmpdir(), 'keyrite-state-')));
 
 export interface Run {
   code: number;
@@ -23,7 +25,7 @@ export function keyrite(args: string[], opts: { cwd?: string; env?: Record<strin
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
       cwd: opts.cwd,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1', ...opts.env },
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', XDG_STATE_HOME: STATE_HOME, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

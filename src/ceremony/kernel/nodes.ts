@@ -9,6 +9,7 @@ import { HttpNode } from '../../node/http-client.js';
 import { SigningNode } from '../../node/node.js';
 import type { Holding } from '../../node/store.js';
 import type { CustodyState } from '../../state/fold.js';
+import type { ProvedBlame, UnverifiedClaim } from '../../engine/index.js';
 
 // Reaching the signing nodes, and recording what they sign. A node's custody acts (keeping a
 // DKG share, exporting, deleting, attesting) come back as transcript entries the node signed
@@ -62,4 +63,10 @@ export async function attestEmpty(c: Ceremony, nodes: NodeClient[], keyId: strin
     const { holds } = await fromNode(c, node, 'node.attest', (draft) => node.attest(draft));
     if (holds.some((h: Holding) => h.keyId === keyId)) throw new KeyriteError('NODE_NOT_EMPTY', `node ${node.id} still holds key ${keyId} after ${why}`, { node: node.id });
   }
+}
+
+/** The proved blame or unverified claim a failed run carries (node/claims.ts), for the ceremony.abort record. */
+export function verdictOf(e: KeyriteError): { blame?: ProvedBlame; claim?: UnverifiedClaim } {
+  const { blame, claim } = e.details as { blame?: ProvedBlame; claim?: UnverifiedClaim };
+  return { ...(blame ? { blame } : {}), ...(claim ? { claim } : {}) };
 }

@@ -10,6 +10,7 @@ import { CustodyState } from '../../state/fold.js';
 import type { KeyRecord } from '../../state/key-record.js';
 import type { Role } from '../../state/roles.js';
 import { member, requireSealed, soleMember, type Roster } from '../../state/roster.js';
+import { verdictOf } from './nodes.js';
 import type { Operator } from './operator.js';
 import { openIdentity, unlockPerson, type IdentityPaths } from './people.js';
 
@@ -120,7 +121,7 @@ export class Session {
       const sealed = await c.seal([opening.actor, ...cosealers]);
       return { ...result, sealed, ceremony: c.id };
     } catch (e) {
-      const reason = e instanceof KeyriteError ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
+      const reason = e instanceof KeyriteError ? { code: e.code, message: e.message, ...verdictOf(e) } : { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
       await c.abort(reason).catch(() => undefined);
       throw e;
     } finally {

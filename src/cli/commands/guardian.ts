@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { run, type GuardianCheckOptions, type GuardianReleaseOptions } from '../context.js';
-import { sealLines } from '../format/common.js';
+import { digestLines, sealLines } from '../format/common.js';
 import { collectNamed } from '../inputs.js';
 
 // keyrite guardian check|release: a guardian's share of a custodian's age key, drilled or
@@ -32,9 +32,9 @@ export function register(program: Command): void {
       };
     }),
   );
-  common(guardian.command('release').description('on the guardian\'s own device: re-encrypt the share to a recovery session\'s one-off recipient'))
-    .requiredOption('--session <id>', 'the recovery session id')
-    .requiredOption('--to <recipient>', 'the recovery session\'s one-off age recipient')
+  common(guardian.command('release').description('on the guardian\'s own device, from a copy of the workspace\'s public files: re-encrypt the share to a recorded recovery session\'s one-off recipient; writes only the signed release file'))
+    .requiredOption('--session <id>', 'the recovery session id, as recorded by its start')
+    .requiredOption('--to <recipient>', 'the session\'s recorded one-off age recipient (compare its fingerprint by voice)')
     .option('--out <dir>', 'where to write the released share (default holdings/<guardian>/)')
     .action(
       run<GuardianReleaseOptions>(async (o, ctx) => {
@@ -43,8 +43,12 @@ export function register(program: Command): void {
           ws: ctx.ws, guardian: o.guardian, custodian: o.custodian, session: o.session, to: o.to, ...guardianFiles(o), out: o.out, operator: ctx.operator,
         });
         return {
-          data: { guardian: o.guardian, custodian: o.custodian, session: o.session, path: r.path },
-          lines: [`Released share ${r.index} of ${o.custodian}'s key to session ${o.session}.`, `Hand ${r.path} to the recovery operator; it opens only with that session's one-off key.`],
+          data: { guardian: o.guardian, custodian: o.custodian, session: o.session, path: r.path, recipient: r.recipient, fingerprint: r.fingerprint, words: r.words },
+          lines: [
+            `Released share ${r.index} of ${o.custodian}'s key to session ${o.session}, recipient ${r.recipient}:`,
+            ...digestLines('  fingerprint', r.fingerprint),
+            `Hand ${r.path} to the recovery operator; it opens only with that session's one-off key. Nothing else was written.`,
+          ],
         };
       }),
     );

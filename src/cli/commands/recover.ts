@@ -1,24 +1,27 @@
 import type { Command } from 'commander';
 import type { RecoveryRequest, RecoveryResult } from '../../ceremony/recover-custodian.js';
 import { run, workFactor, type RecoverCustodianOptions } from '../context.js';
-import { identityLines, sealLines } from '../format/common.js';
+import { digestLines, identityLines, sealLines } from '../format/common.js';
 import { cliUsage } from '../hints.js';
 import { collectList, collectNamed } from '../inputs.js';
 import type { Result } from '../output.js';
 
-// keyrite recover custodian: start a recovery session, complete it with released shares, or
-// drill it on one laptop with the guardians' own files (docs/ARCHITECTURE.md §1, step 6).
+// keyrite recover custodian: start a recovery session (approved and witnessed), finish it with
+// the released shares it recorded, or drill it on one laptop with the guardians' own files
+// (docs/ARCHITECTURE.md §1, step 6; CEREMONY.md, "Custodian recovery").
 
-/** A session opened: what each guardian runs next, and then the operator. */
+/** A session recorded: what each guardian checks and runs next, and then the operator. */
 function started(req: RecoveryRequest): Result {
   return {
-    data: { session: req.session, recipient: req.recipient, custodian: req.custodian, setId: req.setId },
+    data: { session: req.session, recipient: req.recipient, fingerprint: req.fingerprint, words: req.words, custodian: req.custodian, setId: req.setId, ceremony: req.ceremony, head: req.sealed.head },
     lines: [
-      `Recovery session ${req.session} for ${req.custodian}.`,
+      `Recovery session ${req.session} for ${req.custodian} is recorded.`,
       `One-off recipient: ${req.recipient}`,
-      'Each guardian runs on their own device:',
+      ...digestLines('Its fingerprint', req.fingerprint),
+      'Read the fingerprint to each guardian by voice. Each guardian, on their own device, with a copy of this workspace\'s public files:',
       `  keyrite guardian release --guardian NAME --custodian ${req.custodian} --session ${req.session} --to ${req.recipient}`,
-      `Then: keyrite recover custodian --custodian ${req.custodian} --session ${req.session} --released NAME=PATH ...`,
+      `Then: keyrite recover custodian --custodian ${req.custodian} --session ${req.session} --released NAME=PATH ... --approvers A,B`,
+      ...sealLines(req.sealed),
     ],
   };
 }
@@ -40,13 +43,13 @@ export function register(program: Command): void {
   const recover = program.command('recover').description('recovery with a quorum');
   recover
     .command('custodian')
-    .description('rebuild a custodian\'s age key from k guardian shares and issue a new identity around it')
+    .description('start a custodian recovery (approved, witnessed), or finish it from k released shares, or drill it: the age key rebuilt, a new identity issued')
     .requiredOption('--custodian <name>', 'the custodian to recover')
-    .option('--session <id>', 'complete this recovery session with released shares')
+    .option('--session <id>', 'finish this recorded recovery session with released shares')
     .option('--released <guardian=path>', 'a released share (repeat k times)', collectNamed)
     .option('--share <guardian=path>', 'drill on one laptop: a guardian\'s own share file (repeat k times)', collectNamed)
-    .option('--approvers <a,b>', 'custodians approving the recovery (the policy\'s quorum)', collectList)
-    .option('--witness <name>', 'the witness who seals the recovery (default: the only one enrolled)')
+    .option('--approvers <a,b>', 'custodians approving the start or the drill, and signing the roster change (the policy\'s quorum; never the custodian recovered)', collectList)
+    .option('--witness <name>', 'the witness who seals the start and the finish (default: the only one enrolled)')
     .option('--identity <name=path>', 'an identity file not at its standard path (guardian, approver, witness, generator)', collectNamed)
     .option('--out <dir>', 'where to write the new identity (default holdings/<custodian>/)')
     .action(
@@ -54,11 +57,12 @@ export function register(program: Command): void {
         const { completeRecovery, drillRecovery, startRecovery } = await import('../../ceremony/recover-custodian.js');
         if (o.share && (o.session || o.released)) throw cliUsage('--share (drill) does not go with --session/--released');
         if (!o.session !== !o.released) throw cliUsage('--session and --released go together');
-        const common = { ws: ctx.ws, custodian: o.custodian, operator: ctx.operator, logN: workFactor(ctx), out: o.out };
+        const common = { ws: ctx.ws, custodian: o.custodian, operator: ctx.operator, logN: workFactor(ctx) };
         const quorum = { approvers: o.approvers ?? [], witness: o.witness, identities: o.identity ?? new Map<string, string>() };
-        if (o.share) return recovered(await drillRecovery({ ...common, ...quorum, shares: o.share }));
-        if (o.session && o.released) return recovered(await completeRecovery({ ...common, ...quorum, session: o.session, released: o.released }));
-        return started(await startRecovery(common));
+        if (o.share) return recovered(await drillRecovery({ ...common, ...quorum, out: o.out, shares: o.share }));
+        if (o.session && o.released) return recovered(await completeRecovery({ ...common, ...quorum, out: o.out, session: o.session, released: o.released }));
+        if (o.out) throw cliUsage('--out goes with the finish (--session) or a drill (--share)');
+        return started(await startRecovery({ ...common, ...quorum }));
       }),
     );
 }

@@ -36,13 +36,35 @@ export function entryLines(e: EntryView): string[] {
     lines.push(`      ${safe(sub.name)}  ${sub.digest.sha256.slice(0, 16)}…  ${pgpWords(sub.digest.sha256.slice(0, 8))}`);
   }
   if (p.step === 'ceremony.interrupted') lines.push(`      ⚠ ceremony ${safe(shown(p.params.ceremony))} was interrupted and never sealed`);
-  if (p.step === 'ceremony.abort') lines.push(`      ⚠ aborted: ${safe(shown(p.result.message ?? p.result.code))}`);
+  if (p.step === 'ceremony.abort') lines.push(`      ⚠ aborted: ${safe(shown(p.result.message ?? p.result.code))}`, ...verdictLines(p.result));
   if (p.step === 'ceremony.seal') lines.push(...digestLines('      head', e.digest));
   return [...lines, ...failures];
+}
+
+// An abort's verdict on a node's accusation (docs/ARCHITECTURE.md §5, "Blame"): a culprit only
+// where the evidence proved it (audit verify judges it again), else the claimant and its claim.
+function verdictLines(result: Record<string, unknown>): string[] {
+  const b = result.blame as Record<string, unknown> | undefined;
+  const c = result.claim as Record<string, unknown> | undefined;
+  const lines: string[] = [];
+  if (b) lines.push(`      blame (verified): ${safe(shown(b.culprit))} at fault (${safe(shown(b.code))}), proved by its own signed messages from ${safe(shown(b.by))}; evidence sha256 ${safe(shown(b.digest)).slice(0, 16)}…`);
+  if (c) lines.push(`      claim (not verified): ${safe(shown(c.by))} against ${safe(shown(c.against))} (${safe(shown(c.code))}): ${safe(shown(c.why))}; ${safe(shown(c.against))} is not blamed`);
+  return lines;
+}
+
+/** An abort's blame or claim under --json: who, what, and the evidence digest (the evidence itself stays in the transcript). */
+function verdictOfEntry(result: Record<string, unknown> | undefined): Record<string, unknown> {
+  const b = result?.blame as Record<string, unknown> | undefined;
+  const c = result?.claim as Record<string, unknown> | undefined;
+  return {
+    ...(b ? { blame: { verified: b.verified, culprit: b.culprit, by: b.by, code: b.code, digest: b.digest } } : {}),
+    ...(c ? { claim: { verified: c.verified, by: c.by, against: c.against, code: c.code, why: c.why } } : {}),
+  };
 }
 
 /** One timeline entry as `audit show` gives it under --json. */
 export function entrySummary(e: EntryView): Record<string, unknown> {
   const p = e.statement?.predicate;
-  return { file: e.file, line: e.line, digest: e.digest, ceremony: p?.ceremony, seq: p?.seq, step: p?.step, actor: p?.actor, time: p?.time, signatures: e.signatures, failures: e.failures };
+  const verdict = p?.step === 'ceremony.abort' ? verdictOfEntry(p.result) : {};
+  return { file: e.file, line: e.line, digest: e.digest, ceremony: p?.ceremony, seq: p?.seq, step: p?.step, actor: p?.actor, time: p?.time, signatures: e.signatures, failures: e.failures, ...verdict };
 }
