@@ -189,6 +189,41 @@ export interface ExportInput {
   connect?: NodeConnector;
 }
 
+/** What an export still has to do for each party, found before anything is asked or written. */
+interface Remaining {
+  /** The nodes that still hold their party's share. */
+  nodes: NodeClient[];
+  /** Of those, the parties an earlier export wrote a shard for (ExportPlan.exported). */
+  exported: Map<string, ShardOut>;
+}
+
+/**
+ * Each party: done when its node deleted its copy after a receipt; to export when nothing is
+ * recorded (its shard file must not exist yet); awaiting only a receipt and the deletion when an
+ * earlier export recorded its shard.
+ */
+async function remaining(s: Session, i: ExportInput, r: KeyRecord, all: NodeClient[]): Promise<Remaining> {
+  const out: Remaining = { nodes: [], exported: new Map() };
+  for (const [k, p] of r.parties.entries()) {
+    const node = all[k]!;
+    if (!(await node.holdings()).some((x) => x.keyId === r.keyId && x.epoch === r.epoch)) {
+      if (s.state.receipt(r.keyId, r.epoch, p.party)) continue;
+      throw new KeyriteError('NOT_HELD', `node ${node.id} holds no share of key ${r.keyId} at epoch ${r.epoch}, and no receipt for party ${p.party}'s shard is recorded`, { node: node.id });
+    }
+    out.nodes.push(node);
+    const path = i.shards?.get(p.custodian) ?? shardPath(i.ws, p.custodian, r.keyId, r.epoch);
+    const recorded = s.state.exports.get(shardRoleName(p.custodian, r.keyId, r.epoch));
+    if (!recorded) {
+      if (existsSync(path)) throw new FileExistsError(path);
+      continue;
+    }
+    if (!i.deleteAfter) throw new KeyriteError('NOT_PERMITTED', `party ${p.party} of key ${r.keyId} was exported to ${p.custodian} already (ceremony ${recorded.ceremony}); all that remains is ${p.node} deleting its copy after ${p.custodian}'s receipt`, { node: node.id });
+    out.exported.set(p.party, { custodian: p.custodian, path, sha256: recorded.sha256 });
+  }
+  if (out.nodes.length === 0) throw new KeyriteError('NOT_HELD', `no node (${all.map((n) => n.id).join(', ')}) holds a share of key ${r.keyId} at epoch ${r.epoch}: every party was exported, receipted and deleted already`, { node: all[0]!.id });
+  return out;
+}
+
 /**
  * `keyrite export`: its own ceremony, sealed with a witness when the nodes delete. A party whose
  * node deleted its copy already is done; one whose shard an earlier export recorded, but whose
@@ -199,26 +234,7 @@ export async function exportKey(i: ExportInput): Promise<ExportResult & { keyId:
     const r = s.key(i.keyId);
     const generator = await s.unlockSole('generator', { identities: i.identities });
     const connect = i.connect ?? inProcess(i.ws);
-    const all = await Promise.all(r.parties.map((p) => connect(p.node, generator, s.state)));
-    const nodes: NodeClient[] = [];
-    const exported = new Map<string, ShardOut>();
-    for (const [k, p] of r.parties.entries()) {
-      const node = all[k]!;
-      const recorded = s.state.exports.get(shardRoleName(p.custodian, r.keyId, r.epoch));
-      if (!(await node.holdings()).some((x) => x.keyId === r.keyId && x.epoch === r.epoch)) {
-        if (s.state.receipt(r.keyId, r.epoch, p.party)) continue; // deleted after its receipt: done
-        throw new KeyriteError('NOT_HELD', `node ${node.id} holds no share of key ${r.keyId} at epoch ${r.epoch}, and no receipt for party ${p.party}'s shard is recorded`, { node: node.id });
-      }
-      nodes.push(node);
-      const path = i.shards?.get(p.custodian) ?? shardPath(i.ws, p.custodian, r.keyId, r.epoch);
-      if (!recorded) {
-        if (existsSync(path)) throw new FileExistsError(path);
-        continue;
-      }
-      if (!i.deleteAfter) throw new KeyriteError('NOT_PERMITTED', `party ${p.party} of key ${r.keyId} was exported to ${p.custodian} already (ceremony ${recorded.ceremony}); all that remains is ${p.node} deleting its copy after ${p.custodian}'s receipt`, { node: node.id });
-      exported.set(p.party, { custodian: p.custodian, path, sha256: recorded.sha256 });
-    }
-    if (nodes.length === 0) throw new KeyriteError('NOT_HELD', `no node (${all.map((n) => n.id).join(', ')}) holds a share of key ${r.keyId} at epoch ${r.epoch}: every party was exported, receipted and deleted already`, { node: all[0]!.id });
+    const { nodes, exported } = await remaining(s, i, r, await Promise.all(r.parties.map((p) => connect(p.node, generator, s.state))));
     const open = r.parties.filter((p) => nodes.some((n) => n.id === p.node));
     await planExport(s, r.label, open, i.deleteAfter);
     const witness = i.deleteAfter ? [await s.unlockSole('witness', { name: i.witness, identities: i.identities })] : [];
@@ -226,6 +242,6 @@ export async function exportKey(i: ExportInput): Promise<ExportResult & { keyId:
     for (const x of exported.values()) if (signers.has(x.custodian)) readBytes(x.path, `the shard of ${x.custodian}`); // there before the ceremony opens
     const plan = { deleteAfter: i.deleteAfter, signers, exported };
     const out = await s.run({ script: 'export', actor: generator, params: { keyId: r.keyId, epoch: r.epoch } }, (c) => exportShares(c, s, generator, r, nodes, plan), witness);
-    return { shards: out.shards, nodesEmpty: out.nodesEmpty, deleted: out.deleted, kept: out.kept, keyId: r.keyId, epoch: r.epoch, ceremony: out.ceremony, sealed: out.sealed };
+    return { ...out, keyId: r.keyId, epoch: r.epoch };
   });
 }
