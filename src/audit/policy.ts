@@ -1,7 +1,5 @@
 import { shown } from '../base/errors.js';
-import type { ApprovalLedger } from '../state/approvals.js';
 import type { PublicIdentity } from '../state/identity.js';
-import { approvalsNeeded, type Script } from '../evidence/script.js';
 import type { KeyRecord } from '../state/key-record.js';
 import { receiptSlot } from '../state/receipts.js';
 import { SignRules } from './sign-rules.js';
@@ -10,9 +8,8 @@ import { SignRules } from './sign-rules.js';
 //  - it opens with ceremony.start (after ceremony.interrupted, if the one before never closed),
 //    and closes with ceremony.seal (by the same actor) or ceremony.abort, with nothing after;
 //  - a newcomer who signed its opening entries is enrolled by it;
-//  - the sensitive step a script names is preceded by the approvals it requires (approvals may
-//    come from earlier `approve` ceremonies; the fold's ledger counts each once, for the act it
-//    precedes);
+//  - (the approvals before a script's sensitive step are the fold's to count, for the writer and
+//    the verifier alike: src/state/approvals.ts; a shortfall is a `transition` failure);
 //  - every node that deleted key K, and every node that took part in signing with K, attests
 //    afterwards, in the same ceremony, that it holds nothing for K;
 //  - a node deletes its share of K only after its custodian's export.receipt for that party and
@@ -52,12 +49,7 @@ export class CeremonyPolicy {
 
   private readonly sign: SignRules;
 
-  constructor(
-    private readonly script: Script,
-    private readonly policyApprovals: number,
-    private readonly ledger: ApprovalLedger,
-    keyOf: (keyId: string) => KeyRecord | undefined,
-  ) {
+  constructor(keyOf: (keyId: string) => KeyRecord | undefined) {
     this.sign = new SignRules(keyOf);
   }
 
@@ -107,7 +99,6 @@ export class CeremonyPolicy {
         this.closedAt = e.line;
         break;
     }
-    if (this.script.approvals?.before === e.step) this.checkApprovals(e, fail);
   }
 
   /** Failures that only the whole ceremony shows; call once after its last line. */
@@ -146,13 +137,5 @@ export class CeremonyPolicy {
       const o = this.obligations[i]!;
       if (o.node === node && !held.has(o.keyId)) this.obligations.splice(i, 1);
     }
-  }
-
-  private checkApprovals(e: Observed, fail: (reason: string) => void): void {
-    const a = this.script.approvals!;
-    const needed = approvalsNeeded(this.script, this.policyApprovals);
-    // The fold consumes them once this entry is applied; here they are only counted.
-    const found = this.ledger.count({ operation: a.operation, target: str(e.params.target) });
-    if (found < needed) fail(`${e.step} needs ${needed} approvals for ${a.operation}${e.params.target ? ` of ${shown(e.params.target)}` : ''}; found ${found}`);
   }
 }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { basename, isAbsolute, join, normalize, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { readBytes, Workspace } from '../fs/workspace.js';
-import { shardPathOfRole } from '../custody/shard.js';
+import { shardPath } from '../custody/shard.js';
+import { artifactOf, type Artifact } from '../state/artifacts.js';
 import { apply, CustodyState } from '../state/fold.js';
 import { snapshotOf, stateFrom } from '../state/snapshot.js';
 import type { PublicIdentity } from '../state/identity.js';
@@ -17,7 +18,7 @@ import { CeremonyPolicy } from './policy.js';
 import { scriptsByDigest, type Script } from '../evidence/script.js';
 import { resolveSigner, signingProblem, type Signer } from '../evidence/signers.js';
 import { foldEntryOf } from '../evidence/fold-entry.js';
-import { artifactsOf, isRoleName, parseStatement, type Statement } from '../evidence/statement.js';
+import { artifactsOf, parseStatement, type Statement } from '../evidence/statement.js';
 import { parseReceipt, receiptSignedBy, type SignReceipt } from '../evidence/receipt.js';
 
 // audit verify: reads every transcript line once, in order, holding only the roster in force,
@@ -38,7 +39,7 @@ export type FailureKind =
   | 'signature' // a signature by no one in the roster in force, or one that does not verify
   | 'roster' // the entry claims another roster than the one in force
   | 'script' // an unknown script, or a step or signer the script does not allow
-  | 'transition' // a custody change the fold refuses (roster, key record, guardian set, approval)
+  | 'transition' // a custody change the fold refuses (roster, key record, guardian set, approval, an artifact the step's script does not let it name, create or replace)
   | 'policy' // a ceremony rule: opening, seal, approvals, node attestations, newcomers
   | 'unclosed' // a ceremony never sealed or aborted
   | 'torn' // a last line without its newline: a crash mid-append
@@ -164,7 +165,7 @@ export class Verifier {
   private readonly failures: Failure[] = [];
   private failureCount = 0;
   private readonly files: string[];
-  private readonly artifactLines = new Map<string, { file: string; line: number }>(); // where each artifact's digest was last recorded
+  private readonly artifactLines = new Map<string, { file: string; line: number }>(); // where each artifact's digest on record was recorded
   private last = { file: '', line: 0 };
   /**
    * Empty transcripts awaiting their record. The writer never removes a ceremony's file: one
@@ -312,7 +313,7 @@ export class Verifier {
     this.checkChain(line, p.ceremony, p.seq, p.prev, digest, problems);
     const script = this.scriptOf(p.script, line, problems);
     // The genesis entry carries the roster that its own signature is checked against.
-    const genesis = this.genesis === digest && !this.state.roster ? this.applyEntry(s, script, problems) : false;
+    const genesis = this.genesis === digest && !this.state.roster ? this.applyEntry(s, script, problems, line) : false;
     const roster = this.state.roster;
     if (!roster) {
       problems.push({ kind: 'chain', reason: 'no roster in force: the chain does not start with a genesis ceremony.start' });
@@ -344,8 +345,7 @@ export class Verifier {
       if (problem) problems.push({ kind: 'script', reason: problem });
     }
     this.observe(line, s, signers[0], problems);
-    if (signedOk && problems.length === 0 && !genesis) this.applyEntry(s, script, problems);
-    for (const a of artifactsOf(s)) this.artifactLines.set(a.name, { file, line });
+    if (signedOk && problems.length === 0 && !genesis) this.applyEntry(s, script, problems, line);
     return views;
   }
 
@@ -359,10 +359,20 @@ export class Verifier {
     if (p.step === 'sign.result') w.result = { keyId: p.params.keyId, epoch: p.params.epoch, messageDigest: p.params.messageDigest };
   }
 
-  /** Folds an entry that checked out into the custody state; true when the fold accepted it. */
-  private applyEntry(s: Statement, script: Script | undefined, problems: Problem[]): boolean {
+  /**
+   * Folds an entry that checked out into the custody state; true when the fold accepted it. The
+   * fold refuses an artifact the step's script does not let it name, create or replace
+   * (src/state/artifacts.ts): that is a transition failure, and the digest on record stays.
+   */
+  private applyEntry(s: Statement, script: Script | undefined, problems: Problem[], line: number): boolean {
     try {
+      const named = artifactsOf(s);
+      const before = named.map((a) => this.state.artifacts.get(a.name));
       apply(this.state, foldEntryOf(s, script));
+      // A check (the same digest again) leaves the record, and so the line that set it, as it was.
+      named.forEach((a, i) => {
+        if (this.state.artifacts.get(a.name) !== before[i]) this.artifactLines.set(a.name, { file: this.current!.file, line });
+      });
       return true;
     } catch (e) {
       problems.push({ kind: 'transition', reason: (e as Error).message });
@@ -394,7 +404,7 @@ export class Verifier {
   private observe(line: number, s: Statement, actor: Signer | undefined, problems: Problem[]): void {
     const c = this.current!;
     if (!c.policy && c.script && this.state.roster) {
-      c.policy = new CeremonyPolicy(c.script, this.state.roster.policy.approvals, this.state.approvals, (keyId) => this.state.keys.get(keyId));
+      c.policy = new CeremonyPolicy((keyId) => this.state.keys.get(keyId));
       this.checkLink(s);
     }
     const p = s.predicate;
@@ -484,12 +494,7 @@ export class Verifier {
     const ws = new Workspace(root);
     for (const [name, art] of this.state.artifacts) {
       const rec = this.artifactLines.get(name)!;
-      if (!isRoleName(name) && (isAbsolute(name) || normalize(name).startsWith('..'))) {
-        this.fail(rec.file, rec.line, 'artifact', `artifact name ${name} is not inside the workspace`);
-        continue;
-      }
-      // A file named by its role is checked where it sits until its holder carries it away.
-      const path = isRoleName(name) ? shardPathOfRole(ws, name) : join(root, name);
+      const path = this.placeOf(ws, artifactOf(name)!); // the fold admits only names of a known kind
       if (!path || !existsSync(path)) continue; // carried away: a custodian's shard lives on their medium
       let actual: string;
       try {
@@ -498,8 +503,30 @@ export class Verifier {
         this.fail(rec.file, rec.line, 'artifact', (e as Error).message);
         continue;
       }
-      const as = isRoleName(name) ? ` as ${name}` : '';
+      const as = name.startsWith('keyrite:') ? ` as ${name}` : '';
       if (actual !== art.sha256) this.fail(rec.file, rec.line, 'artifact', `artifact ${ws.relative(path)} has sha256 ${actual}, but the transcript records ${art.sha256}${as}`);
+    }
+  }
+
+  /**
+   * Where an artifact sits in the workspace: a public record at its name; a shard or a current
+   * set's guardian share, named by role, in its holder's holdings while they have not carried it
+   * away. A share of a set since replaced has no place to check.
+   */
+  private placeOf(ws: Workspace, a: Artifact): string | undefined {
+    switch (a.kind) {
+      case 'key-record':
+        return ws.keyFile(a.keyId);
+      case 'public-identity':
+        return ws.publicIdentityFile(a.name);
+      case 'guardian-set':
+        return ws.guardianSetFile(a.custodian);
+      case 'shard':
+        return shardPath(ws, a.custodian, a.keyId, a.epoch);
+      case 'guardian-share': {
+        const set = [...this.state.guardianSets.values()].find((g) => g.setId === a.setId && g.guardians.includes(a.guardian));
+        return set && ws.guardianShareFile(a.guardian, set.custodian);
+      }
     }
   }
 

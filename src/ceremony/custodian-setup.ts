@@ -4,7 +4,7 @@ import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { createFile, FileExistsError } from '../fs/atomic.js';
 import type { Workspace } from '../fs/workspace.js';
-import { envelopeBytes, splitAgeKey } from '../custody/guardian-share.js';
+import { envelopeBytes, shareRoleName, splitAgeKey } from '../custody/guardian-share.js';
 import type { Sealed } from '../evidence/writer.js';
 import type { Policy } from '../state/policy.js';
 import { member } from '../state/roster.js';
@@ -14,7 +14,8 @@ import { withSession } from './kernel/session.js';
 
 // custodian setup: the custodian's age key split k-of-m among guardians (docs/ARCHITECTURE.md §1 step 2).
 // Records, in order: ceremony.start, the checklist confirmations, custodian.setup (the set file
-// and every share file as subjects), ceremony.seal. Only the age key is split.
+// by its path, and every share by its role, keyrite:share/<guardian>/<setId>, since the guardian
+// carries it away: docs/ARCHITECTURE.md §6), ceremony.seal. Only the age key is split.
 
 export interface SetupInput {
   ws: Workspace;
@@ -58,7 +59,7 @@ export async function setupCustodian(i: SetupInput): Promise<SetupResult & { sea
         i.ws.mkdirs(i.ws.holdingsDir(e.guardian));
         const bytes = envelopeBytes(e);
         createFile(paths[n]!, bytes);
-        return { name: i.ws.relative(paths[n]!), sha256: sha256Hex(bytes) };
+        return { name: shareRoleName(e.guardian, set.setId), sha256: sha256Hex(bytes) };
       });
       // The set is written last: it is what makes the new shares the current ones.
       const setBytes = JSON.stringify(set, null, 2) + '\n';

@@ -1,7 +1,7 @@
 import { KeyriteError } from '../base/errors.js';
 import { sha256Hex } from '../base/canonical.js';
-import { readBytes, readJson, type Workspace } from '../fs/workspace.js';
-import { verifyEnvelope, verifySet, type GuardianSet, type ShareEnvelope } from '../custody/guardian-share.js';
+import { jsonOf, readBytes, readJson, type Workspace } from '../fs/workspace.js';
+import { shareRoleName, verifyEnvelope, verifySet, type GuardianSet, type ShareEnvelope } from '../custody/guardian-share.js';
 import type { Identity } from '../custody/identity.js';
 import type { CustodyState } from '../state/fold.js';
 import type { PublicIdentity } from '../state/identity.js';
@@ -63,19 +63,27 @@ export interface GuardianShareAtHand {
   guardian: Identity;
   path: string;
   what: string; // names the share file in errors
+  sha256: string; // of the file: the digest custodian setup recorded for the share
 }
 
 /**
- * A guardian's share file, checked against the custodian's current set, and the guardian's
+ * A guardian's share file, checked against the custodian's current set and against the digest
+ * the transcript records for its place (keyrite:share/<guardian>/<setId>), and the guardian's
  * unlocked identity that opens it. Files are checked before anyone is asked for a passphrase.
  */
 export async function guardianShareAtHand(s: Session, set: GuardianSet, guardian: string, paths: { share?: string; identity?: string }): Promise<GuardianShareAtHand> {
   const path = paths.share ?? s.ws.guardianShareFile(guardian, set.custodian);
   const what = `the guardian share of ${guardian} (${path})`;
-  const envelope = readJson<ShareEnvelope>(path, `the guardian share of ${guardian}`);
+  const bytes = readBytes(path, `the guardian share of ${guardian}`);
+  const envelope = jsonOf<ShareEnvelope>(bytes, path, `the guardian share of ${guardian}`);
   verifyEnvelope(envelope, set, what);
+  const sha256 = sha256Hex(bytes);
+  const onRecord = s.state.artifacts.get(shareRoleName(envelope.guardian, set.setId));
+  if (onRecord?.sha256 !== sha256) {
+    throw new KeyriteError('DAMAGED_FILE', `${what} is not the file custodian setup recorded for ${envelope.guardian}'s place in set ${set.setId.slice(0, 8)}…; it was altered or rewritten`);
+  }
   const id = await s.unlock(guardian, 'guardian', paths.identity ? new Map([[guardian, paths.identity]]) : undefined);
-  return { envelope, guardian: id, path, what };
+  return { envelope, guardian: id, path, what, sha256 };
 }
 
 /** Separation of duties: guardians are enrolled as guardians and serve exactly one custodian. */

@@ -11,11 +11,12 @@ import { newIdentity, parseSecret, serializeSecret, type Identity } from '../cus
 import { openReleased, releaseStatementOf, type ReleasedShare } from '../custody/release.js';
 import type { Ceremony, Sealed } from '../evidence/writer.js';
 import type { PublicIdentity } from '../state/identity.js';
-import { checkRelease, recipientFingerprint, RECOVERY_OPERATION, type ReleaseStatement } from '../state/recovery.js';
+import { checkRelease, recipientFingerprint, type ReleaseStatement } from '../state/recovery.js';
 import { guardianShareAtHand, loadSet, recordedSession } from './guardians.js';
 import type { Operator } from './kernel/operator.js';
 import { checkIdentityTarget, writePersonIdentity } from './kernel/people.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
+import { gatherApprovals, recordApprovals } from './approve.js';
 import { recordChange } from './roster-steps.js';
 
 // Custodian recovery (CEREMONY.md, "Custodian recovery"): k guardians' shares rebuild the
@@ -87,8 +88,8 @@ export function startRecovery(i: Omit<Common, 'out'> & Quorum): Promise<Recovery
     const opening = { script: 'recover-start', actor: people.generator, params: { custodian: i.custodian, setId: set.setId } };
     await s.checklist(opening.script, 'recover.start', `session ${session}, fingerprint ${fingerprint}`);
     return s.run(opening, async (c) => {
-      await recordApprovals(s, c, people.approvers, i.custodian);
-      await c.record({ step: 'recover.start', actor: people.generator, params: { target: i.custodian, session, setId: set.setId, recipient: oneOff.recipient, fingerprint } });
+      const request = await approveRecovery(s, c, people.approvers, i.custodian, set.setId);
+      await c.record({ step: 'recover.start', actor: people.generator, params: { target: i.custodian, session, setId: set.setId, recipient: oneOff.recipient, fingerprint, request } });
       i.ws.mkdirs(i.ws.recoveryDir(session));
       createFile(oneOffFile(i.ws, session), locked);
       return { session, custodian: i.custodian, setId: set.setId, recipient: oneOff.recipient, fingerprint, words: pgpWords(fingerprint) };
@@ -145,18 +146,21 @@ export function drillRecovery(i: Common & Quorum & { shares: Map<string, string>
     const passphrase = await i.operator.passphrase(i.custodian, 'new');
     const guardians = shares.map((x) => x.guardian);
     return finish(s, i, people, set, shares, passphrase, target, async (c) => {
-      await recordApprovals(s, c, people.approvers, i.custodian);
-      await s.step(c, { step: 'recover.drill', actor: people.generator, params: { target: i.custodian, setId: set.setId, guardians } });
+      const request = await approveRecovery(s, c, people.approvers, i.custodian, set.setId);
+      await s.step(c, { step: 'recover.drill', actor: people.generator, params: { target: i.custodian, setId: set.setId, guardians, request } });
     });
   });
 }
 
 /**
- * The approvers' approvals of recovering `custodian`, one entry each: the one place recovery
- * records them (the start, and a drill). The fold's ledger counts them for the act that follows.
+ * The approvers' approvals of recovering `custodian`, one entry each, of one request made in the
+ * room for this ceremony (src/ceremony/approve.ts): the one place recovery records them (the
+ * start, and a drill). Returns the request's digest, which the act names so the fold counts them.
  */
-async function recordApprovals(s: Session, c: Ceremony, approvers: Identity[], custodian: string): Promise<void> {
-  for (const a of approvers) await s.step(c, { step: 'approval', actor: a, params: { operation: RECOVERY_OPERATION, target: custodian } });
+async function approveRecovery(s: Session, c: Ceremony, approvers: Identity[], custodian: string, setId: string): Promise<string> {
+  const approved = gatherApprovals(s, c.script.name, { target: custodian, parameters: { setId } }, { inRoom: approvers });
+  await recordApprovals(s, c, approved.approvals);
+  return approved.digest;
 }
 
 /** Where the new identity goes; refused before any work if something is already there. */
@@ -220,7 +224,7 @@ async function finish(
       result: { recipient: written.pub.recipient, fingerprint: written.pub.fingerprint },
     });
     // The new signing key enters the roster under the approvers' quorum, co-signed by the new key itself.
-    await recordChange(c, { op: 'rekey', name: i.custodian, identity: written.pub }, approvers, id);
+    await recordChange(c, { op: 'rekey', name: i.custodian, identity: written.pub }, { approvers, witness, holder: id });
     return { custodian: i.custodian, file: written.file, pub: written.pub, guardians };
   }, [witness]);
 }

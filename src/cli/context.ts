@@ -161,6 +161,13 @@ export interface RecoverCustodianOptions extends WithWitness, WithIdentities {
   out?: string;
 }
 
+export interface ApproveOptions extends WithIdentities {
+  request?: string;
+  approver?: string;
+  out?: string;
+  approval?: string[];
+}
+
 export type KeyListOptions = NoOptions;
 
 export interface KeyShowOptions {

@@ -45,6 +45,9 @@ export interface GuardianSet {
   sig: string;
 }
 
+// How the transcript names a guardian's share: by its role (docs/ARCHITECTURE.md §6, "Artifacts").
+export { shareRoleName } from '../state/artifacts.js';
+
 function commitment(setId: string, share: Uint8Array): string {
   return sha256Hex(Buffer.concat([Buffer.from(`keyrite guardian share ${setId}\n`), share]));
 }

@@ -27,16 +27,8 @@ export function shardPath(ws: Workspace, custodian: string, keyId: string, epoch
   return join(ws.holdingsDir(custodian), `${custodian}.${keyId}.e${epoch}.shard.age`);
 }
 
-// The fold names shards too (a receipt names the one its node exported), so the name lives in state/.
-export { shardRoleName } from '../state/receipts.js';
-
-const ROLE_NAME = /^keyrite:shard\/([a-z][a-z0-9-]{0,31})\/(k[0-9a-f]{16})\/e([1-9][0-9]*)$/;
-
-/** Where a shard named by role sits while it is still in the workspace (its custodian's holdings), if the name is a shard's. */
-export function shardPathOfRole(ws: Workspace, name: string): string | undefined {
-  const m = ROLE_NAME.exec(name);
-  return m ? shardPath(ws, m[1]!, m[2]!, Number(m[3])) : undefined;
-}
+// How the transcript names a shard: by its role (docs/ARCHITECTURE.md §6, "Artifacts").
+export { shardRoleName } from '../state/artifacts.js';
 
 export async function sealShard(p: ShardPayload, recipient: string): Promise<Uint8Array> {
   return encryptTo([recipient], Buffer.from(canonical(p), 'utf8'));

@@ -70,7 +70,7 @@ export function repairShare(suite: Suite, key: PublicPackage, participant: strin
       details: { helpers },
     });
   }
-  return buildShare(suite, { ...data, keyId: key.keyId, epoch: key.epoch, threshold: key.threshold, parties: key.parties }, participant, secret);
+  return buildShare(suite, { ...data, keyId: key.keyId, epoch: key.epoch, internalKey: key.internalKey, threshold: key.threshold, parties: key.parties }, participant, secret);
 }
 
 /** One party's side of a repair, for `ProtocolParty`: round 1 the commitments and deltas, round 2 the σs. */

@@ -2,11 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestOf } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
+import { checkArtifactRule, type ArtifactRule } from '../state/artifacts.js';
 import type { Role } from '../state/roles.js';
 import { packageRoot } from './tool.js';
 
 // Ceremony scripts (ceremonies/<name>.json): for one lifecycle operation, who takes part, which
-// role may record each step, what approvals must precede the sensitive act, who co-signs the
+// role may record each step, which artifact kinds it may create, replace or check
+// (src/state/artifacts.ts), what approvals must precede the sensitive act, who co-signs the
 // seal, and the operator's checklist per step. Every entry names its script by digest, so the
 // verifier checks each step against the very rules the operator was shown; every version ever
 // shipped stays in ceremonies/archive/ (docs/ARCHITECTURE.md, "Ceremony scripts"), so editing a
@@ -15,6 +17,8 @@ import { packageRoot } from './tool.js';
 export interface StepRule {
   roles: Role[]; // roles that may be the step's actor
   checklist?: string[]; // what the operator confirms before the step, one item at a time
+  /** The artifact kinds the step may name; a step without it names none (docs/ARCHITECTURE.md §6, "Artifacts"). */
+  artifacts?: ArtifactRule;
 }
 
 export interface Approvals {
@@ -51,6 +55,7 @@ function readScript(file: string): Script {
   if (doc.v !== 1 || typeof doc.name !== 'string' || !doc.steps?.['ceremony.start'] || !Array.isArray(doc.seal)) {
     throw new KeyriteError('DAMAGED_FILE', `${file} is not a keyrite ceremony script`);
   }
+  for (const [step, rule] of Object.entries(doc.steps)) checkArtifactRule(rule.artifacts, `${file}, step ${step}`);
   return { ...doc, digest: digestOf(doc) };
 }
 
@@ -107,10 +112,4 @@ export function stepRule(script: Script, step: string): StepRule | undefined {
   if (exact) return exact;
   const wildcard = Object.keys(script.steps).find((k) => k.endsWith('.*') && step.startsWith(k.slice(0, -1)));
   return wildcard ? script.steps[wildcard] : undefined;
-}
-
-/** The number of approvals the script needs under `policyApprovals`, or 0 when it needs none. */
-export function approvalsNeeded(script: Script, policyApprovals: number): number {
-  if (!script.approvals) return 0;
-  return script.approvals.count === 'policy' ? policyApprovals : script.approvals.count;
 }

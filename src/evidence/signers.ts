@@ -9,6 +9,10 @@ import { stepRule, type Script } from './script.js';
 //  - while enrolment is open, a newcomer signs the start of their own enrol ceremony and their
 //    roster.enrol with the identity those entries carry (the ceremony must then enrol them);
 //  - a roster.change that brings in keys is co-signed by them (they do not count toward quorum).
+// Every roster.change is co-signed by the approvers' quorum of the version in force — never
+// counting whoever the change re-keys or removes — and by a witness of that version, so the
+// approvers alone cannot re-key the witness, the generator, a node or a custodian
+// (docs/ARCHITECTURE.md §6, "Roster").
 // The writer refuses to record what this module rejects, and the verifier reports it.
 
 export interface Signer {
@@ -50,8 +54,11 @@ export function signingProblem(script: Script, roster: Roster, step: string, par
   if (!rule.roles.includes(first.identity.role)) return `${actor} is ${first.identity.role}, but ${step} in ${script.name} needs ${rule.roles.join(' or ')}`;
   const problem = stepProblem(script, roster, step, params, signers);
   if (problem) return problem;
-  const names = new Set(signers.map((s) => s.identity.name));
-  return names.size === signers.length ? null : 'the same identity signed twice';
+  // One signature per key, and per enrolled person: a re-keyed member may sign with both their
+  // old key (enrolled: consent) and their new one (introduced: possession), never twice with one.
+  const enrolled = signers.filter((s) => s.enrolled);
+  const unique = new Set(signers.map((s) => s.identity.fingerprint)).size === signers.length && new Set(enrolled.map((s) => s.identity.name)).size === enrolled.length;
+  return unique ? null : 'the same identity signed twice';
 }
 
 /** Co-signatures particular steps need: witnesses on seals, the approvers' quorum on changes. */
@@ -71,11 +78,19 @@ function stepProblem(script: Script, roster: Roster, step: string, params: Recor
   }
 }
 
+/** The roster name a change re-keys or removes: they never count toward its quorum. */
+export function changedName(change: RosterChange | undefined): string | undefined {
+  return change && (change.op === 'rekey' || change.op === 'remove') ? change.name : undefined;
+}
+
 function changeProblem(roster: Roster, params: Record<string, unknown>, signers: Signer[]): string | null {
-  const approvers = signers.filter((s) => s.enrolled && s.identity.role === 'custodian').length;
+  const changed = changedName(params.change as RosterChange | undefined);
+  const approvers = signers.filter((s) => s.enrolled && s.identity.role === 'custodian' && s.identity.name !== changed).length;
   if (approvers < roster.policy.approvals) {
-    return `roster.change needs ${roster.policy.approvals} custodians of roster version ${roster.version}; ${approvers} signed`;
+    const but = changed ? ` other than ${changed}` : '';
+    return `roster.change needs ${roster.policy.approvals} custodians${but} of roster version ${roster.version}; ${approvers} signed`;
   }
+  if (!rolesOf(signers.slice(1)).has('witness')) return `roster.change needs a witness co-signature of roster version ${roster.version}`;
   const introduced = introducedIdentity(roster, 'roster.change', params);
   if (introduced && !signers.some((s) => s.identity.fingerprint === introduced.fingerprint)) {
     return `roster.change brings in ${introduced.name}'s new key without its signature (proof of possession)`;

@@ -1,4 +1,5 @@
 import { canonical } from '../base/canonical.js';
+import { isIsoTime } from '../base/time.js';
 import type { Tool } from './tool.js';
 
 // The in-toto Statement v1 each envelope carries (github.com/in-toto/attestation, spec v1).
@@ -11,7 +12,7 @@ export const PREDICATE_TYPE = 'https://keyrite.dev/step/v1';
 export const ROSTER_SUBJECT = 'keyrite:roster';
 
 export interface Subject {
-  name: string; // artifact path relative to the workspace, or a keyrite: name for non-files
+  name: string; // an artifact name of one of the kinds in src/state/artifacts.ts
   sha256: string;
 }
 
@@ -26,7 +27,7 @@ export interface Predicate {
   tool: Tool;
   params: Record<string, unknown>;
   result: Record<string, unknown>;
-  time: string; // ISO 8601, the writer's clock; informative only
+  time: string; // ISO 8601, the writer's clock; approvals' expiry is checked against it (src/state/approvals.ts)
 }
 
 export interface Statement {
@@ -48,9 +49,6 @@ export function makeStatement(subjects: Subject[], predicate: Predicate): Statem
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isDigest = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
-/** ISO 8601 as the writer stamps it (Date.toISOString, or an explicit offset): a date and time, nothing else. */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
-const isTime = (v: unknown): v is string => typeof v === 'string' && ISO_8601.test(v) && !Number.isNaN(Date.parse(v));
 
 /**
  * Parses a payload; throws an Error whose message is the reason it is not a keyrite step. The
@@ -87,19 +85,14 @@ export function parseStatement(payload: Buffer): Statement {
   if (!isDigest(p.script)) throw bad('script');
   if (!isObject(p.params)) throw bad('params');
   if (!isObject(p.result)) throw bad('result');
-  if (!isTime(p.time)) throw bad('time (ISO 8601)');
+  if (!isIsoTime(p.time)) throw bad('time (ISO 8601)');
   return s as unknown as Statement;
 }
 
 /**
- * The artifact subjects of a statement (without the roster placeholder): workspace paths, and
- * carried-away files named by role (keyrite:shard/<custodian>/<keyId>/e<epoch>).
+ * The artifact subjects of a statement (without the roster placeholder): public records by their
+ * workspace path, carried-away files by role (src/state/artifacts.ts).
  */
 export function artifactsOf(s: Statement): Subject[] {
   return s.subject.filter((x) => x.name !== ROSTER_SUBJECT).map((x) => ({ name: x.name, sha256: x.digest.sha256 }));
-}
-
-/** A carried-away file's subject name: by its role, never by a local path (docs/ARCHITECTURE.md §6). */
-export function isRoleName(name: string): boolean {
-  return name.startsWith('keyrite:');
 }

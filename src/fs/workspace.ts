@@ -142,7 +142,12 @@ export function readBytes(path: string, what = path, max = MAX_INPUT_BYTES): Buf
 
 /** Reads and parses a JSON file through readBytes, naming it in every error. */
 export function readJson<T>(path: string, what = path, max = MAX_INPUT_BYTES): T {
-  const text = readBytes(path, what, max).toString('utf8');
+  return jsonOf<T>(readBytes(path, what, max), path, what);
+}
+
+/** Parses bytes read from `path` as JSON (for a caller that also needs the bytes, read once). */
+export function jsonOf<T>(bytes: Buffer, path: string, what = path): T {
+  const text = bytes.toString('utf8');
   try {
     return JSON.parse(text) as T;
   } catch (e) {

@@ -1,5 +1,7 @@
 import { KeyriteError, shown } from '../base/errors.js';
-import { ApprovalLedger, type ApprovalTarget } from './approvals.js';
+import { checkApproval } from './approval-request.js';
+import { ApprovalLedger } from './approvals.js';
+import { admitArtifacts, type ArtifactRule, type RecordedArtifact } from './artifacts.js';
 import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
@@ -9,7 +11,8 @@ import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type
 
 // Custody state as one fold over the transcript (docs/ARCHITECTURE.md, "The fold"): the roster
 // in force, every key record, each custodian's current guardian set, the approvals not yet
-// consumed and the last digest recorded for each artifact. The writer applies each entry before
+// consumed and the last digest recorded for each artifact (by a step its script lets create or
+// replace it: src/state/artifacts.ts). The writer applies each entry before
 // it appends it (so it refuses what the fold rejects), the verifier applies each entry it
 // checked, ceremonies and nodes decide from the state it yields — one `apply` for all of them,
 // so they cannot drift apart. The files in the workspace (roster.json, keys/*.json) are caches
@@ -25,8 +28,12 @@ export interface FoldEntry {
   result: Record<string, unknown>;
   /** Artifact subjects (name → sha256), without the roster placeholder. */
   subjects: { name: string; sha256: string }[];
-  /** The approvals this step consumes, when its script makes it a sensitive act. */
-  consumes?: ApprovalTarget;
+  /** The entry's time (ISO 8601): approvals expire against it. */
+  time: string;
+  /** The operation whose approvals this step consumes, when its script makes it a sensitive act, and how many it needs. */
+  consumes?: { operation: string; count: number | 'policy' };
+  /** Which artifact kinds the step's script lets it create, replace or check; none when absent. */
+  artifacts?: ArtifactRule;
 }
 
 export interface GuardianSetState {
@@ -46,12 +53,6 @@ export interface GuardianSetState {
   signingKey: string;
 }
 
-export interface ArtifactState {
-  sha256: string;
-  ceremony: string;
-  step: string;
-}
-
 export class CustodyState {
   /** Undefined until the genesis entry is applied. */
   roster: Roster | undefined;
@@ -61,12 +62,12 @@ export class CustodyState {
   readonly approvals = new ApprovalLedger();
   /** Custodian recovery sessions by id: recorded, open once their start is sealed, then finished (recovery.ts). */
   readonly recoveries = new Map<string, RecoverySession>();
-  readonly artifacts = new Map<string, ArtifactState>();
+  readonly artifacts = new Map<string, RecordedArtifact>();
   /**
    * The shard each export.shard recorded, by role name: what a receipt must name, whatever a
-   * later step (a drill) records for the same name.
+   * later step records for the same name.
    */
-  readonly exports = new Map<string, ArtifactState>();
+  readonly exports = new Map<string, RecordedArtifact>();
   /** Custodians' export.receipt entries, by key, epoch and party (receipts.ts). */
   readonly receipts = new Map<string, ShardReceipt>();
   entries = 0;
@@ -128,10 +129,11 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const roster = nextRoster(state, e);
   const key = nextKey(state, e);
   const set = e.step === 'custodian.setup' ? guardianSetOf(state, e) : undefined;
-  const approval = e.step === 'approval' ? approvalOf(e) : undefined;
+  const approvals = approvalsOf(state, e);
   checkExport(state, e);
   const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
-  const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, approvals: state.approvals, consumes: e.consumes });
+  const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
+  const changed = admitArtifacts({ ceremony: e.ceremony, step: e.step, subjects: e.subjects, rule: e.artifacts }, (name) => state.artifacts.get(name));
   return () => {
     if (roster !== state.roster) {
       state.roster = roster;
@@ -139,12 +141,11 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     }
     if (key) state.keys.set(key.keyId, key);
     if (set) state.guardianSets.set(set.custodian, set);
-    if (approval) state.approvals.add(approval, e.actor);
+    approvals?.();
     if (receipt) state.receipts.set(receiptSlot(receipt.keyId, receipt.epoch, receipt.party), receipt);
     recovery?.();
-    if (e.consumes) state.approvals.consume(e.consumes);
-    for (const s of e.subjects) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
-    if (e.step === 'export.shard') for (const s of e.subjects) state.exports.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
+    for (const s of changed) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
+    if (e.step === 'export.shard') for (const s of changed) state.exports.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     state.entries++;
   };
 }
@@ -283,10 +284,17 @@ function guardianSetOf(state: CustodyState, e: FoldEntry): GuardianSetState {
   };
 }
 
-function approvalOf(e: FoldEntry): ApprovalTarget {
-  const { operation, target } = e.params ?? {};
-  if (typeof operation !== 'string' || (target !== undefined && typeof target !== 'string')) {
-    throw new KeyriteError('BAD_CHANGE', `approval in ${e.ceremony} names no operation`);
-  }
-  return { operation, target: target as string | undefined };
+/**
+ * What an entry does to the approval ledger (src/state/approvals.ts): an `approval` adds one
+ * custodian's signed approval of a request; a sensitive act consumes the quorum of the request
+ * it names. Checked against the roster in force now; undefined for any other entry.
+ */
+function approvalsOf(state: CustodyState, e: FoldEntry): (() => void) | undefined {
+  const ctx = () => ({ roster: state.requireRoster(), holdsLine: (d: string) => state.holdsLine(d) });
+  if (e.step === 'approval') return state.approvals.admit(ctx(), checkApproval(e.params.approval, `the approval in ${e.ceremony}`), e.time);
+  if (!e.consumes) return undefined;
+  const roster = state.requireRoster();
+  const needed = e.consumes.count === 'policy' ? roster.policy.approvals : e.consumes.count;
+  const request = typeof e.params.request === 'string' ? e.params.request : undefined;
+  return state.approvals.take(ctx(), { step: e.step, ceremony: e.ceremony, operation: e.consumes.operation, request, params: e.params, time: e.time, needed });
 }

@@ -1,4 +1,5 @@
 import { KeyriteError, shown } from '../base/errors.js';
+import { shardRoleName } from './artifacts.js';
 import { assignmentOf, type KeyRecord } from './key-record.js';
 
 // A custodian's receipt for their shard (docs/ARCHITECTURE.md §6, "Who signs what"; README,
@@ -17,11 +18,6 @@ export interface ShardReceipt {
   /** sha256 of the shard file the custodian opened: the one its export.shard records. */
   shard: string;
   ceremony: string;
-}
-
-/** How the transcript names a shard (docs/ARCHITECTURE.md §6): by its role, since the custodian carries it away. */
-export function shardRoleName(custodian: string, keyId: string, epoch: number): string {
-  return `keyrite:shard/${custodian}/${keyId}/e${epoch}`;
 }
 
 /** Where the fold keeps the receipt for one party of one epoch of a key. */

@@ -1,7 +1,6 @@
 import { digestOf } from '../base/canonical.js';
 import { verifyObject } from '../base/ed25519.js';
 import { KeyriteError, shown } from '../base/errors.js';
-import type { ApprovalLedger, ApprovalTarget } from './approvals.js';
 import { findMember, type Roster } from './roster.js';
 
 // Custodian recovery sessions as the fold keeps them (CEREMONY.md, "Custodian recovery"). A
@@ -109,8 +108,8 @@ export interface RecoveryContext {
   params: Record<string, unknown>;
   roster: Roster;
   sets: Map<string, SetView>;
-  approvals: ApprovalLedger;
-  consumes: ApprovalTarget | undefined;
+  /** The approvals the entry consumes, when its script makes it a sensitive act (the fold's ledger has counted them: src/state/approvals.ts). */
+  consumes: { operation: string } | undefined;
 }
 
 const STEPS = ['recover.start', 'recover.release', 'recover.intent', 'recover.result', 'ceremony.seal'];
@@ -179,10 +178,9 @@ function startOf(sessions: Map<string, RecoverySession>, e: RecoveryContext, bad
   if (e.sets.get(custodian!)?.setId !== setId) throw bad(`set ${shown(p.setId)} is not ${custodian}'s guardian set on record`);
   if (!/^age1[0-9a-z]+$/.test(recipient!)) throw bad(`recipient ${shown(p.recipient)} is not an age recipient`);
   if (p.fingerprint !== recipientFingerprint(session!, custodian!, recipient!)) throw bad(`fingerprint ${shown(p.fingerprint)} is not the recipient's`);
-  // The fold counts the approvals itself: a session is what lets guardians release, so it must
-  // not exist without the quorum even where nobody runs the verifier's policy checks.
-  const needed = e.roster.policy.approvals;
-  const found = e.consumes?.operation === RECOVERY_OPERATION && e.consumes.target === custodian ? e.approvals.count(e.consumes) : 0;
-  if (found < needed) throw bad(`recovering ${custodian} needs ${needed} approvals before the start; found ${found}`);
+  // A session is what lets guardians release, so it must not exist without the quorum: the
+  // start consumes an approved request of this recovery, whose quorum, target and parameters
+  // the fold's ledger has checked before this (approvalsOf in fold.ts).
+  if (e.consumes?.operation !== RECOVERY_OPERATION) throw bad(`recovering ${custodian} needs the approvers' quorum of a ${RECOVERY_OPERATION} request before the start`);
   return { session: session!, custodian: custodian!, setId: setId!, recipient: recipient!, fingerprint: p.fingerprint as string, ceremony: e.ceremony, status: 'recorded' };
 }

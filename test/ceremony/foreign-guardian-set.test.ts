@@ -7,7 +7,7 @@ import { sha256Hex } from '../../src/base/canonical.js';
 import { recipientOf } from '../../src/base/age.js';
 import { withSession } from '../../src/ceremony/kernel/session.js';
 import { DemoOperator } from '../../src/ceremony/demo-operator.js';
-import { envelopeBytes, splitAgeKey } from '../../src/custody/guardian-share.js';
+import { envelopeBytes, shareRoleName, splitAgeKey } from '../../src/custody/guardian-share.js';
 import { unlockIdentity, type Identity } from '../../src/custody/identity.js';
 import { replaceFile } from '../../src/fs/atomic.js';
 import { Workspace } from '../../src/fs/workspace.js';
@@ -32,7 +32,7 @@ async function recordSet(tw: TestWorkspace, actor: Identity, splitter: Identity)
       const subjects = envelopes.map((e) => {
         const bytes = envelopeBytes(e);
         replaceFile(ws.guardianShareFile(e.guardian, 'alice'), bytes, 0o600);
-        return { name: ws.relative(ws.guardianShareFile(e.guardian, 'alice')), sha256: sha256Hex(bytes) };
+        return { name: shareRoleName(e.guardian, set.setId), sha256: sha256Hex(bytes) };
       });
       const setBytes = JSON.stringify(set, null, 2) + '\n';
       replaceFile(ws.guardianSetFile('alice'), setBytes);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { sha256Hex } from '../../src/base/canonical.js';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { flipCiphertextByte, makeWorkspace, ok, readJsonFile, refused, watch, type TestWorkspace } from '../support/workspace.js';
@@ -76,4 +77,31 @@ test('another guardian\'s identity file (with its own passphrase) is refused and
   const r = await w.kr(['guardian', 'check', '--json', '--guardian', 'g1', '--custodian', 'alice', '--identity', `g1=${w.identityFile('g2')}`, '--passphrase-file', `g1=${w.pass.g2}`]);
   unchanged();
   refused(r, 1, 'IDENTITY_MISMATCH', ['g1', w.identityFile('g2')]);
+});
+
+test('a share kept outside the workspace is named by its role, the path is in no entry, and audit verify passes', async () => {
+  const set = readJsonFile(w.setFile('alice'));
+  const medium = join(w.freshDir('g3-medium'), 'my-share.json');
+  copyFileSync(w.shareFile('g3', 'alice'), medium);
+  const before = new Set(readdirSync(join(w.root, 'transcripts')));
+  ok(await check('g3', ['--share', `g3=${medium}`]), 'check from the outside medium');
+  const [added] = readdirSync(join(w.root, 'transcripts')).filter((f) => !before.has(f));
+  const text = readFileSync(join(w.root, 'transcripts', added!), 'utf8');
+  const statements = text.trim().split('\n').map((l) => JSON.parse(Buffer.from(JSON.parse(l).payload, 'base64').toString('utf8')));
+  const drill = statements.find((x) => x.predicate.step === 'drill.result')!;
+  assert.deepEqual(drill.subject, [{ name: `keyrite:share/g3/${set.setId}`, digest: { sha256: sha256Hex(readFileSync(medium)) } }]);
+  const everything = text + JSON.stringify(statements);
+  for (const leak of [medium, w.base, '../', 'my-share']) assert.ok(!everything.includes(leak), `the transcript holds ${leak}`);
+  ok(await w.kr(['audit', 'verify', '--json']), 'audit verify after a drill on an outside medium');
+});
+
+test('a share rewritten with the same content but other bytes is not the one on record: refused before the passphrase', async () => {
+  const t = join(w.base, 'g1-compact.json');
+  writeFileSync(t, JSON.stringify(readJsonFile(w.shareFile('g1', 'alice'))), { mode: 0o600 });
+  const unchanged = watch(w.root);
+  const transcripts = readdirSync(join(w.root, 'transcripts'));
+  // No passphrase file: the refusal comes before anyone is asked.
+  refused(await w.kr(['guardian', 'check', '--json', '--guardian', 'g1', '--custodian', 'alice', '--share', `g1=${t}`]), 1, 'DAMAGED_FILE', ['g1', t, 'custodian setup recorded']);
+  unchanged();
+  assert.deepEqual(readdirSync(join(w.root, 'transcripts')), transcripts, 'no ceremony was opened');
 });

@@ -62,10 +62,13 @@ describe('the start', { concurrency: 1 }, () => {
     const recorded = steps(w, S.ceremony);
     const names = recorded.map((e) => e.step).filter((s) => s !== 'checklist.confirm');
     assert.deepEqual(names, ['ceremony.start', 'approval', 'approval', 'recover.start', 'ceremony.seal']);
-    assert.deepEqual(recorded.filter((e) => e.step === 'approval').map((e) => [e.actor, e.params.operation, e.params.target]), [['bob', 'recover-custodian', 'alice'], ['carol', 'recover-custodian', 'alice']]);
+    const approvals = recorded.filter((e) => e.step === 'approval').map((e) => e.params.approval);
+    assert.deepEqual(approvals.map((a) => [a.approver, a.request.operation, a.request.target]), [['bob', 'recover-custodian', 'alice'], ['carol', 'recover-custodian', 'alice']]);
     const st = recorded.find((e) => e.step === 'recover.start')!;
     assert.equal(st.actor, 'generator');
-    assert.deepEqual(st.params, { target: 'alice', session: S.session, setId: readJsonFile(w.setFile('alice')).setId, recipient: S.recipient, fingerprint: S.fingerprint });
+    const request = approvals[0].digest;
+    assert.equal(approvals[1].digest, request, 'both approve the one request the start names');
+    assert.deepEqual(st.params, { target: 'alice', session: S.session, setId: readJsonFile(w.setFile('alice')).setId, recipient: S.recipient, fingerprint: S.fingerprint, request });
     assert.equal(S.fingerprint, recipientFingerprint(S.session, 'alice', S.recipient));
     assert.equal(S.words, pgpWords(S.fingerprint));
     assert.equal(recorded.at(-1)!.signatures, 2, 'the generator and the witness seal the start');
@@ -91,10 +94,10 @@ describe('a crafted start', { concurrency: 1 }, () => {
   test('without its approvals: the guardian refuses it, the audit names the missing quorum', async () => {
     const root = await tamperedCopy((chain) => chain.filter((e) => !(inStart(e) && e.statement.predicate.step === 'approval')));
     const before = snapshot(root);
-    refused(await krAt(root, releaseArgs(w, 'g1', 'alice', S.session, S.recipient)), 1, 'TRANSCRIPT_DAMAGED', ['recover.start', 'needs 2 approvals before the start; found 0']);
+    refused(await krAt(root, releaseArgs(w, 'g1', 'alice', S.session, S.recipient)), 1, 'TRANSCRIPT_DAMAGED', ['recover.start', 'needs 2 approvals for recover-custodian', 'found 0']);
     assert.deepEqual(snapshot(root), before, 'nothing written');
     const report = JSON.parse((await krAt(root, ['audit', 'verify', '--json'])).stdout);
-    assert.ok(report.failures.some((f: any) => f.kind === 'transition' && /needs 2 approvals before the start/.test(f.reason)), JSON.stringify(report.failures));
+    assert.ok(report.failures.some((f: any) => f.kind === 'transition' && /recover.start .*needs 2 approvals for recover-custodian/.test(f.reason)), JSON.stringify(report.failures));
   });
 
   test('sealed without the witness: the guardian refuses it, the audit names the missing co-signature', async () => {

@@ -35,6 +35,8 @@ test('a lower layer\'s refusal gets its code\'s hint, naming the flag', () => {
   assert.match(hintFor(new KeyriteError('NO_WORKSPACE', 'no keyrite workspace at /x'), lineOf('key list'))!, /--workspace DIR/);
   assert.match(hintFor(new KeyriteError('QUORUM_NOT_MET', '1 approver(s) named'), lineOf('recover custodian'))!, /--approvers A,B/);
   assert.match(hintFor(new KeyriteError('USAGE', 'the listen address must be HOST:PORT'), lineOf('node serve'))!, /--listen/);
+  assert.match(hintFor(new KeyriteError('APPROVAL_EXPIRED', 'bob\'s approval comes after the request expired'), lineOf('approve'))!, /new request/);
+  assert.equal(hintFor(new KeyriteError('APPROVAL_EXPIRED', 'the act comes after the request expired'), lineOf('recover custodian')), undefined);
   assert.match(hintFor(new KeyriteError('TRANSCRIPT_DAMAGED', 'transcripts/0019-sign.jsonl:10: not canonical'), lineOf('sign'))!, /audit verify .*--checkpoint D --receipt FILE/);
 });
 

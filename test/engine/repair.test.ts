@@ -217,8 +217,8 @@ for (const engine of ENGINES) {
     await expectBlame(() => run(broadcasts(ids, 'node-3', { commitment: otherPoints })), 'PROTOCOL_INVALID_COMMITMENT', 'node-3');
     const wrongDelta: Transport = async (env) => (env.from === 'node-1' && env.round === 'repair.1' && env.to === 'node-3' ? [await reseal(ids, env, (b) => ({ delta: bump(suite, b.delta!) }))] : [env]);
     await expectBlame(() => run(wrongDelta), 'PROTOCOL_INVALID_SHARE', 'node-1');
-    const err = await run(wrongDelta).catch((e: { details: { evidence?: { from?: string } } }) => e);
-    assert.equal((err as { details: { evidence?: { from?: string } } }).details.evidence?.from, 'node-1', "node-1's signed delta is the evidence");
+    const err = await run(wrongDelta).catch((e: { details: { accusation?: { evidence: { share?: { from?: string } } } } }) => e);
+    assert.equal((err as { details: { accusation?: { evidence: { share?: { from?: string } } } } }).details.accusation?.evidence.share?.from, 'node-1', "node-1's signed delta is the evidence");
     const parties = repairParties(shares, helpers, 'node-2', ids);
     const wrongSigma: Transport = async (env) => (env.from === 'node-3' && env.round === 'repair.2' ? [await reseal(ids, env, (b) => ({ sigma: bump(suite, b.sigma!) }))] : [env]);
     await expectBlame(() => runParties(parties, wrongSigma), 'PROTOCOL_INVALID_SHARE', 'node-3');

@@ -85,8 +85,13 @@ test('enrolment, roster seal and a roster change fold to the roster in force', a
   await assert.rejects(open(ws, { script: 'enrol', actor: late, introduce: publicOf(late) }), /not in roster version 1/);
   const newA = await newIdentity('alice', 'custodian', a.ageIdentity);
   c = await open(ws, { script: 'roster-change', actor: b });
-  await assert.rejects(recordChange(c, { op: 'rekey', name: 'alice', identity: publicOf(newA) }, [b], newA), /needs 2 custodians/);
-  await recordChange(c, { op: 'rekey', name: 'alice', identity: publicOf(newA) }, [b, carol], newA);
+  const change = { op: 'rekey' as const, name: 'alice', identity: publicOf(newA) };
+  await assert.rejects(recordChange(c, change, { approvers: [b], witness: wit, holder: newA }), (e: KeyriteError) => e.code === 'QUORUM_NOT_MET');
+  await assert.rejects(recordChange(c, change, { approvers: [b, a], witness: wit, holder: newA }), (e: KeyriteError) => e.code === 'NOT_PERMITTED' && /alice cannot approve/.test(e.message));
+  // Below the helper, the writer itself: the quorum without the one re-keyed, and a witness.
+  await assert.rejects(c.record({ step: 'roster.change', actor: b, cosigners: [a, newA, wit], params: { change, version: 2 } }), /needs 2 custodians other than alice/);
+  await assert.rejects(c.record({ step: 'roster.change', actor: b, cosigners: [carol, newA], params: { change, version: 2 } }), /needs a witness co-signature/);
+  await recordChange(c, change, { approvers: [b, carol], witness: wit, holder: newA });
   await c.seal([b]);
   const r = (await loadState(ws)).requireRoster();
   assert.equal(r.version, 2);

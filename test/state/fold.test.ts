@@ -13,7 +13,7 @@ import { identities, runDkg } from '../support/engine.js';
 const POLICY = { threshold: 2, parties: 3, guardianThreshold: 2, guardians: 3, approvals: 2 };
 
 function entry(step: string, o: Partial<FoldEntry> = {}): FoldEntry {
-  return { ceremony: '0002-test', step, actor: 'gen', params: {}, result: {}, subjects: [], ...o };
+  return { ceremony: '0002-test', step, actor: 'gen', params: {}, result: {}, subjects: [], time: new Date().toISOString(), ...o };
 }
 
 async function genesis(): Promise<CustodyState> {
@@ -41,7 +41,7 @@ async function keyRecord(state: CustodyState): Promise<{ record: KeyRecord; pkg:
 
 /** A structural snapshot of a state, to show a refusal changed nothing. */
 function snapshotOf(s: CustodyState): string {
-  return JSON.stringify({ r: s.roster, d: s.rosterDigest, k: [...s.keys], g: [...s.guardianSets], a: [...s.artifacts], rc: [...s.receipts], x: [...s.exports], n: s.entries, c: s.approvals.count({ operation: 'op', target: 't' }) });
+  return JSON.stringify({ r: s.roster, d: s.rosterDigest, k: [...s.keys], g: [...s.guardianSets], a: [...s.artifacts], rc: [...s.receipts], x: [...s.exports], n: s.entries });
 }
 
 function refusedUnchanged(state: CustodyState, e: FoldEntry, code: string): void {
@@ -109,18 +109,7 @@ describe('the custody fold', () => {
     assert.deepEqual(state.receipt(record.keyId, 1, 'node-1'), { keyId: record.keyId, epoch: 1, party: 'node-1', custodian: 'alice', shard, ceremony: '0002-test' });
   });
 
-  test('approvals are counted per operation and target, and consumed by the act', async () => {
-    const state = await genesis();
-    const t = { operation: 'op', target: 't' };
-    apply(state, entry('approval', { actor: 'bob', params: t }));
-    apply(state, entry('approval', { actor: 'bob', params: t }));
-    apply(state, entry('approval', { actor: 'carol', params: t }));
-    assert.equal(state.approvals.count(t), 2, 'one approver counts once');
-    assert.equal(state.approvals.count({ operation: 'op', target: 'other' }), 0);
-    refusedUnchanged(state, entry('approval', { params: { target: 't' } }), 'BAD_CHANGE');
-    apply(state, entry('recover.intent', { consumes: t }));
-    assert.equal(state.approvals.count(t), 0);
-  });
+  // Approvals have their own suite: test/state/approvals.test.ts.
 
   test('guardian sets: the current set per custodian, and which custodian each guardian serves', async () => {
     const state = await genesis();
@@ -130,12 +119,43 @@ describe('the custody fold', () => {
     refusedUnchanged(state, entry('custodian.setup', { params: { custodian: 'bob', setId: 's2', k: 2, m: 3, guardians: ['g4'] } }), 'BAD_CHANGE');
   });
 
-  test('artifacts: the last digest recorded for each name', async () => {
+  test('artifacts: a step names only the kinds its script declares, and only a replacing step changes a digest', async () => {
     const state = await genesis();
-    apply(state, entry('drill.result', { subjects: [{ name: 'a', sha256: '1'.repeat(64) }] }));
-    apply(state, entry('drill.result', { ceremony: '0003-test', subjects: [{ name: 'a', sha256: '2'.repeat(64) }] }));
-    assert.deepEqual(state.artifacts.get('a'), { sha256: '2'.repeat(64), ceremony: '0003-test', step: 'drill.result' });
-    assert.equal(state.entries, 6);
+    const K = 'keys/k0123456789abcdef.json';
+    const d = (c: string) => c.repeat(64);
+    const named = (step: string, name: string, sha256: string, artifacts?: FoldEntry['artifacts'], ceremony = '0003-test') =>
+      entry(step, { ceremony, subjects: [{ name, sha256 }], ...(artifacts ? { artifacts } : {}) });
+    // Steps of no custody transition, so only the artifact rule is at work.
+    // Nothing declared: no artifact at all; a name of no kind, whatever is declared.
+    refusedUnchanged(state, named('drill.result', K, d('1')), 'ARTIFACT_NOT_ALLOWED');
+    refusedUnchanged(state, named('test.create', '../outside.json', d('1'), { creates: ['key-record'] }), 'ARTIFACT_NOT_ALLOWED');
+    refusedUnchanged(state, named('test.create', 'holdings/g1/g1.share-of-alice.json', d('1'), { creates: ['guardian-share'] }), 'ARTIFACT_NOT_ALLOWED');
+    // Checking or replacing is no creating.
+    refusedUnchanged(state, named('drill.result', K, d('1'), { checks: ['key-record'], replaces: ['key-record'] }), 'ARTIFACT_NOT_ALLOWED');
+    apply(state, named('test.create', K, d('1'), { creates: ['key-record'] }, '0002-create'));
+    // A step that declares another kind, or only checks, may not give it a new digest; the same digest is a check.
+    refusedUnchanged(state, named('drill.result', K, d('2'), { checks: ['shard'] }), 'ARTIFACT_NOT_ALLOWED');
+    refusedUnchanged(state, named('drill.result', K, d('2'), { checks: ['key-record'] }), 'ARTIFACT_NOT_ALLOWED');
+    refusedUnchanged(state, named('test.create', K, d('2'), { creates: ['key-record'] }), 'ARTIFACT_NOT_ALLOWED');
+    refusedUnchanged(state, entry('test.replace', { subjects: [{ name: K, sha256: d('2') }, { name: K, sha256: d('3') }], artifacts: { replaces: ['key-record'] } }), 'ARTIFACT_NOT_ALLOWED');
+    apply(state, named('drill.result', K, d('1'), { checks: ['key-record'] }));
+    assert.deepEqual(state.artifacts.get(K), { sha256: d('1'), ceremony: '0002-create', step: 'test.create' }, 'a check keeps the step that set the digest');
+    apply(state, named('test.replace', K, d('2'), { replaces: ['key-record'] }, '0004-replace'));
+    assert.deepEqual(state.artifacts.get(K), { sha256: d('2'), ceremony: '0004-replace', step: 'test.replace' });
+    assert.equal(state.entries, 7, 'only the accepted entries are counted');
+  });
+
+  test('artifact names: each kind has one spelling, and carried-away files are named by role', async () => {
+    const { artifactOf, shardRoleName, shareRoleName } = await import('../../src/state/artifacts.js');
+    const setId = 'ab'.repeat(16);
+    assert.deepEqual(artifactOf('keys/k0123456789abcdef.json'), { kind: 'key-record', keyId: 'k0123456789abcdef' });
+    assert.deepEqual(artifactOf('identities/alice.pub.json'), { kind: 'public-identity', name: 'alice' });
+    assert.deepEqual(artifactOf('guardians/alice/set.json'), { kind: 'guardian-set', custodian: 'alice' });
+    assert.deepEqual(artifactOf(shareRoleName('g1', setId)), { kind: 'guardian-share', guardian: 'g1', setId });
+    assert.deepEqual(artifactOf(shardRoleName('bob', 'k0123456789abcdef', 2)), { kind: 'shard', custodian: 'bob', keyId: 'k0123456789abcdef', epoch: 2 });
+    for (const bad of ['keyrite:roster', '../keys/k0123456789abcdef.json', '/etc/passwd', 'keys/K.json', 'keyrite:share/g1/../x', `keyrite:share/G1/${setId}`, 'keyrite:shard/bob/k0123456789abcdef/e0', 'holdings/g1/g1.share-of-alice.json', 'g1.release-0123456789abcdef.json']) {
+      assert.equal(artifactOf(bad), undefined, bad);
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 import { sha256Hex } from '../../base/canonical.js';
 import { readBytes } from '../../fs/workspace.js';
 import type { Identity } from '../../custody/identity.js';
-import { checkShardFor, openShard, shardPath, type ShardPayload } from '../../custody/shard.js';
+import { KeyriteError } from '../../base/errors.js';
+import { checkShardFor, openShard, shardPath, shardRoleName, type ShardPayload } from '../../custody/shard.js';
 import type { KeyRecord } from '../../state/key-record.js';
 import type { Session } from './session.js';
 
@@ -16,11 +17,22 @@ export interface OpenedShard {
   sha256: string;
 }
 
-export async function openCustodianShard(s: Session, r: KeyRecord, name: string, o: { path?: string; identity?: string } = {}): Promise<OpenedShard> {
+/**
+ * `recorded`: the file must also be the very shard the transcript records for the party (its
+ * digest), checked last so that a shard of another key, epoch or custodian is named as such: a
+ * drill vouches for that file, and for no other that happens to hold the same share.
+ */
+export async function openCustodianShard(s: Session, r: KeyRecord, name: string, o: { path?: string; identity?: string; recorded?: boolean } = {}): Promise<OpenedShard> {
   const path = o.path ?? shardPath(s.ws, name, r.keyId, r.epoch);
-  const bytes = readBytes(path, whatOf(name, path)); // read before anyone types a passphrase
+  const what = whatOf(name, path);
+  const bytes = readBytes(path, what); // read before anyone types a passphrase
   const custodian = await s.unlock(name, 'custodian', o.identity ? new Map([[name, o.identity]]) : undefined);
-  return openShardAs(r, custodian, path, bytes);
+  const opened = await openShardAs(r, custodian, path, bytes);
+  const role = shardRoleName(name, r.keyId, r.epoch);
+  if (o.recorded && s.state.artifacts.get(role)?.sha256 !== opened.sha256) {
+    throw new KeyriteError('DAMAGED_FILE', `${what} holds ${name}'s share, but it is not the file the transcript records as ${role}; check the shard exported last`);
+  }
+  return opened;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as approve } from './approve.js';
 import { register as audit } from './audit.js';
 import { register as custodian } from './custodian.js';
 import { register as demo } from './demo.js';
@@ -19,5 +20,5 @@ import { register as sign } from './sign.js';
 
 // In the order of the lifecycle, as `keyrite --help` lists them.
 export function registerCommands(program: Command): void {
-  for (const r of [init, identity, roster, keygen, custodian, exportCmd, sign, shard, guardian, recover, key, audit, node, demo]) r(program);
+  for (const r of [init, identity, roster, keygen, custodian, exportCmd, sign, shard, guardian, approve, recover, key, audit, node, demo]) r(program);
 }
