@@ -98,7 +98,7 @@ describe('the custody fold', () => {
     const result = { verifyingShare: record.publicPackage.verifyingShares['node-1'] };
     const receipt = (o: Partial<FoldEntry>) => entry('export.receipt', { actor: 'alice', params, result, ...o });
     refusedUnchanged(state, receipt({}), 'BAD_CHANGE'); // nothing exported yet
-    apply(state, entry('export.shard', { actor: 'node-1', params: { keyId: record.keyId, epoch: 1, party: 'node-1', node: 'node-1', custodian: 'alice', recipient: record.parties[0]!.recipient }, subjects: [{ name, sha256: shard }] }));
+    apply(state, entry('export.shard', { actor: 'node-1', params: { keyId: record.keyId, epoch: 1, party: 'node-1', node: 'node-1', custodian: 'alice', recipient: record.parties[0]!.recipient }, subjects: [{ name, sha256: shard }], artifacts: { creates: ['shard'] } }));
     refusedUnchanged(state, receipt({ actor: 'bob' }), 'BAD_CHANGE');
     refusedUnchanged(state, receipt({ actor: 'bob', params: { ...params, custodian: 'bob' } }), 'BAD_CHANGE');
     refusedUnchanged(state, receipt({ params: { ...params, shard: 'b'.repeat(64) } }), 'BAD_CHANGE');
