@@ -67,7 +67,7 @@ export function checkKeyRecord(x: unknown, what: string): KeyRecord {
   checkInternalKey(r, pkg, bad);
   const parties = r.parties as unknown[];
   const wellFormed = parties.every((p) => typeof p === 'object' && p !== null && ['party', 'node', 'custodian', 'recipient', 'fingerprint'].every((k) => typeof (p as Record<string, unknown>)[k] === 'string'));
-  if (!wellFormed) throw bad('a party does not name its party, node, custodian, and the custodian\'s pinned recipient and fingerprint');
+  if (!wellFormed) throw bad('an entry of its parties does not name its party, node, custodian, and the custodian\'s pinned recipient and fingerprint');
   if (r.parties.map((p) => p.party).join() !== pkg.parties.join()) throw bad('its parties differ from its public package');
   if (JSON.stringify(r.addresses) !== JSON.stringify(addressesOf(r.engine, r.publicKey))) throw bad('its addresses are not those of its public key');
   return r as KeyRecord;
