@@ -4,7 +4,9 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { sha256Hex } from '../base/canonical.js';
+import { KeyriteError } from '../base/errors.js';
 import { listDir, replaceFile } from '../fs/atomic.js';
+import type { CustodyState } from '../state/fold.js';
 import { openRegular } from '../evidence/chain.js';
 import { ARCHIVE_DIR } from '../evidence/script.js';
 import { toolInfo } from '../evidence/tool.js';
@@ -64,22 +66,46 @@ function unchanged(file: string, m: FileMark): boolean {
   }
 }
 
+export interface Recalled {
+  /** Where to go on from: the memo is this build's, and every file it covers is unchanged. */
+  resume?: Resume;
+  /** The history this machine verified last, whatever build did it: the next one must extend it. */
+  verified: { genesis: string | null; head: string | null; memo: string };
+}
+
 /**
- * The remembered verification of `files`' leading part, if every one of those files is byte for
- * byte the one verified; undefined otherwise (and when there is no memo, or it is unreadable).
- * `files` must be in ceremony order.
+ * What this machine remembers of `root`'s history (undefined when nothing, or only a damaged
+ * memo). `files` must be in ceremony order.
  */
-export function recall(root: string, files: string[]): Resume | undefined {
+export function recall(root: string, files: string[]): Recalled | undefined {
   const path = memoPath(root);
   if (!path) return undefined;
   let doc: MemoDoc;
   try {
     doc = deserialize(readFileSync(path)) as MemoDoc;
+    if (doc?.v !== 1 || doc.root !== realpathSync(root) || !Array.isArray(doc.resume?.marks)) return undefined;
   } catch {
     return undefined; // none yet, or damaged: verify in full
   }
-  if (doc?.v !== 1 || doc.build !== buildDigest() || doc.root !== realpathSync(root) || doc.resume.marks.length > files.length) return undefined;
-  return doc.resume.marks.every((m, i) => unchanged(files[i]!, m)) ? doc.resume : undefined;
+  const verified = { genesis: doc.resume.genesis, head: doc.resume.prev, memo: path };
+  const same = doc.build === buildDigest() && doc.resume.marks.length <= files.length && doc.resume.marks.every((m, i) => unchanged(files[i]!, m));
+  return same ? { resume: doc.resume, verified } : { verified };
+}
+
+/**
+ * Refuses a history that verified but does not extend the one this machine verified last: an
+ * honest history only grows, so one whose remembered head is gone was cut or rewritten by
+ * someone who can write the workspace (the node's own anchor does the same, src/node/anchor.ts).
+ */
+export function requireExtends(state: CustodyState, r: Recalled | undefined, root: string): void {
+  const v = r?.verified;
+  if (!v || r.resume) return;
+  if (state.genesis === v.genesis && (v.head === null || state.holdsLine(v.head))) return;
+  throw new KeyriteError(
+    'HISTORY_NOT_EXTENDED',
+    `the transcripts in ${root} do not extend the history this machine verified (genesis ${v.genesis ?? 'none'}, head ${v.head ?? 'none'}): lines were removed or the history replaced; ` +
+      `compare with the witness's recorded head (audit verify --head). If you restored this workspace from a backup on purpose, remove ${v.memo} and run again`,
+  );
 }
 
 /** Remembers where a verification of `root`'s transcripts ended (Verifier.resumable). Best effort. */

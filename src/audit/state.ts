@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Workspace } from '../fs/workspace.js';
 import { byCeremonyOrder, ceremonyFiles } from '../evidence/chain.js';
-import { recall, remember } from './memo.js';
+import { recall, remember, requireExtends } from './memo.js';
 import type { CustodyState } from '../state/fold.js';
 import { Verifier, type FailureKind } from './verify.js';
 
@@ -17,8 +17,10 @@ const UNTRUSTED: readonly FailureKind[] = ['form', 'chain', 'signature', 'roster
 export async function loadState(ws: Workspace): Promise<CustodyState> {
   const files = byCeremonyOrder(ceremonyFiles(ws.requireExists().transcriptsDir));
   // A transcript that is not a regular file (a directory, a link) is the verifier's 'form' failure, so it stops the load too.
-  const v = new Verifier({ files, root: ws.root, artifacts: false, stopOn: UNTRUSTED, resume: recall(ws.root, files) });
+  const recalled = recall(ws.root, files);
+  const v = new Verifier({ files, root: ws.root, artifacts: false, stopOn: UNTRUSTED, resume: recalled?.resume });
   await v.run();
+  requireExtends(v.state, recalled, ws.root);
   remember(ws.root, v.resumable);
   return v.state;
 }

@@ -132,7 +132,7 @@ export const ERROR_CODES = {
   REPLAYED_REQUEST: refused('a node refused a replayed request'),
   STALE_REQUEST: refused('a node refused a request outside its time window'),
   WRONG_NODE: refused('a request or attestation names another node'),
-  HISTORY_NOT_EXTENDED: refused('a node refuses a history that does not extend the one it accepted (rewound or replaced)'),
+  HISTORY_NOT_EXTENDED: refused('a history that does not extend the one a node, or this machine, verified before (rewound or replaced)'),
   NODE_UNREACHABLE: refused('a node did not answer'),
   NODE_FAILED: refused('a node failed'),
   NODE_OVERLOADED: refused('a node over HTTP has too many connections or requests in progress'),

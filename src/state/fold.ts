@@ -6,6 +6,7 @@ import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
 import { receiptOf, receiptSlot, type ShardReceipt } from './receipts.js';
+import { factsAfter, noFacts, requireBacking, type CeremonyFacts } from './ceremony-facts.js';
 import { prepareRecovery, type RecoverySession } from './recovery.js';
 import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
@@ -70,6 +71,8 @@ export class CustodyState {
   readonly exports = new Map<string, RecordedArtifact>();
   /** Custodians' export.receipt entries, by key, epoch and party (receipts.ts). */
   readonly receipts = new Map<string, ShardReceipt>();
+  /** What the ceremony folded last has established so far: what backs its effects on keys (ceremony-facts.ts). */
+  facts: CeremonyFacts = noFacts();
   entries = 0;
   /** The digest of the first line, and of the last one folded: the history's two ends. */
   genesis: string | null = null;
@@ -134,7 +137,10 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
   const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
   const changed = admitArtifacts({ ceremony: e.ceremony, step: e.step, subjects: e.subjects, rule: e.artifacts }, (name) => state.artifacts.get(name));
+  requireBacking(state.facts, e, e.step === 'keygen.result' ? key : undefined);
+  const facts = factsAfter(state.facts, e, e.consumes?.operation);
   return () => {
+    state.facts = facts;
     if (roster !== state.roster) {
       state.roster = roster;
       state.rosterDigest = rosterDigest(roster);
@@ -260,6 +266,8 @@ function checkExport(state: CustodyState, e: FoldEntry): void {
  */
 function checkAssignment(state: CustodyState, r: KeyRecord, what: string): void {
   const roster = state.requireRoster();
+  const custodians = r.parties.map((p) => p.custodian);
+  if (new Set(custodians).size !== custodians.length) throw new KeyriteError('BAD_CHANGE', `${what}: custodians ${custodians.join(', ')} — one custodian holds two parties, which lowers the threshold`);
   for (const p of r.parties) {
     if (p.party !== p.node) throw new KeyriteError('BAD_CHANGE', `${what}: party ${p.party} runs on node ${p.node}; a party runs on the node of its name`);
     member(roster, p.node, 'node');
@@ -278,6 +286,8 @@ function guardianSetOf(state: CustodyState, e: FoldEntry): GuardianSetState {
   const roster = state.requireRoster();
   const custodian = findMember(roster, p.custodian as string);
   if (custodian?.role !== 'custodian') throw new KeyriteError('BAD_CHANGE', `custodian.setup in ${e.ceremony} is for ${shown(p.custodian)}, who is not a custodian in roster version ${roster.version}`);
+  // Only the custodian splits their own age key: a set recorded by anyone else would replace theirs.
+  if (e.actor !== custodian.name) throw new KeyriteError('BAD_CHANGE', `custodian.setup in ${e.ceremony} for ${custodian.name} is signed by ${e.actor}; only ${custodian.name} records their guardian set`);
   return {
     custodian: custodian.name, setId: p.setId as string, k: p.k as number, m: p.m as number, guardians: [...(p.guardians as string[])], ceremony: e.ceremony,
     rosterVersion: roster.version, signingKey: custodian.signingKey,

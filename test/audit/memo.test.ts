@@ -41,7 +41,7 @@ test('a state resumed from the memo is the state a full fold yields', async () =
   const { ws, files } = goldenCopy();
   assert.equal(recall(ws.root, files()), undefined, 'no memo before the first load');
   await loadState(ws);
-  const resume = recall(ws.root, files());
+  const resume = recall(ws.root, files())?.resume;
   assert.equal(resume?.files, files().length, 'the memo covers every (closed) ceremony');
   assert.deepStrictEqual(await loadState(ws), await fullFold(ws.root, files()));
 });
@@ -54,7 +54,7 @@ test('a transcript byte changed after the memo means a full verification, which 
   // Same size: one character of the first signature changed.
   const at = text.indexOf('"sig":"') + 10;
   writeFileSync(target, text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1));
-  assert.equal(recall(ws.root, files()), undefined);
+  assert.equal(recall(ws.root, files())?.resume, undefined);
   await assert.rejects(loadState(ws), (e: Error & { code?: string }) => e.code === 'TRANSCRIPT_DAMAGED' && e.message.includes(target.split('/').pop()!));
 });
 
@@ -65,7 +65,7 @@ test('what was appended since the memo is verified: a forged new ceremony is ref
   // A copy of the last ceremony under the next number: right form, wrong chain (its prev is not the head).
   const forged = join(ws.transcriptsDir, `999999-${last.split('/').pop()!.replace(/^\d+-/, '')}`);
   writeFileSync(forged, readFileSync(last));
-  assert.equal(recall(ws.root, files())?.files, files().length - 1, 'the memo still covers the history before it');
+  assert.equal(recall(ws.root, files())?.resume?.files, files().length - 1, 'the memo still covers the history before it');
   await assert.rejects(loadState(ws), (e: Error & { code?: string }) => e.code === 'TRANSCRIPT_DAMAGED' && e.message.includes('999999'));
 });
 
@@ -76,8 +76,22 @@ test("a damaged memo, or another build's, is not used", async () => {
   const file = memoFile();
   const doc = deserialize(readFileSync(file)) as { build: string };
   writeFileSync(file, serialize({ ...doc, build: 'another build' }));
-  assert.equal(recall(ws.root, files()), undefined, "another build's memo");
+  assert.equal(recall(ws.root, files())?.resume, undefined, "another build's memo");
   writeFileSync(file, readFileSync(file).subarray(0, 100));
   assert.equal(recall(ws.root, files()), undefined, 'a truncated memo');
   assert.deepStrictEqual(await loadState(ws), state, 'the load verifies in full instead');
+});
+
+test('a history cut after the memo verifies, but does not extend what this machine verified, and is refused', async () => {
+  const { ws, files } = goldenCopy();
+  await loadState(ws);
+  const [last, before] = [files().at(-1)!, files().at(-2)!];
+  const { rmSync } = await import('node:fs');
+  rmSync(last);
+  rmSync(before);
+  assert.equal((await fullFold(ws.root, files())).entries > 0, true, 'the shorter history verifies on its own');
+  await assert.rejects(loadState(ws), (e: Error & { code?: string }) => e.code === 'HISTORY_NOT_EXTENDED' && e.message.includes(ws.root) && e.message.includes(memoFile()));
+  // A restore from a backup on purpose: the operator removes the memo, and the history loads.
+  rmSync(memoFile());
+  assert.equal((await loadState(ws)).head, (await fullFold(ws.root, files())).head);
 });

@@ -39,6 +39,18 @@ async function keyRecord(state: CustodyState): Promise<{ record: KeyRecord; pkg:
   return { record, pkg };
 }
 
+/** The nodes' signed shares of `record`, as a keygen ceremony records them before its keygen.result. */
+function keygenShares(state: CustodyState, record: KeyRecord, session = 's1'): void {
+  for (const p of record.parties) {
+    apply(state, entry('keygen.share', { actor: p.node, params: { keyId: record.keyId, epoch: record.epoch, party: p.party, sessionId: session }, result: { groupPublicKey: record.publicKey, verifyingShare: record.publicPackage.verifyingShares[p.party] } }));
+  }
+}
+
+/** Stands for the consumed approvals of `operations` in the current ceremony (approvals.test.ts covers how they are consumed). */
+function backedBy(state: CustodyState, ...operations: string[]): void {
+  state.facts = { ceremony: '0002-test', shares: new Map(), quorums: new Set(operations) };
+}
+
 /** A structural snapshot of a state, to show a refusal changed nothing. */
 function snapshotOf(s: CustodyState): string {
   return JSON.stringify({ r: s.roster, d: s.rosterDigest, k: [...s.keys], g: [...s.guardianSets], a: [...s.artifacts], rc: [...s.receipts], x: [...s.exports], n: s.entries });
@@ -72,10 +84,37 @@ describe('the custody fold', () => {
     refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, parties: swapped } } }), 'RECIPIENT_MISMATCH');
     const unpinned = record.parties.map(({ recipient: _r, ...p }) => p);
     refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, parties: unpinned } } }), 'DAMAGED_FILE');
-    apply(state, entry('keygen.result', { result: { record } }));
-    assert.deepEqual(state.key(record.keyId), record);
+    const twice = record.parties.map((p, i) => (i === 2 ? { ...p, custodian: 'alice', recipient: record.parties[0]!.recipient, fingerprint: record.parties[0]!.fingerprint } : p));
+    refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, parties: twice } } }), 'BAD_CHANGE');
+    // The generator alone cannot create a key: every party's node must have signed its share here.
+    refusedUnchanged(state, entry('keygen.result', { result: { record } }), 'BAD_CHANGE');
+    apply(state, entry('keygen.share', { actor: 'node-1', params: { keyId: record.keyId, epoch: 1, party: 'node-1', sessionId: 's1' }, result: { groupPublicKey: record.publicKey, verifyingShare: record.publicPackage.verifyingShares['node-1'] } }));
+    refusedUnchanged(state, entry('keygen.result', { result: { record } }), 'BAD_CHANGE');
+    refusedUnchanged(state, entry('keygen.share', { actor: 'node-2', params: { keyId: record.keyId, epoch: 1, party: 'node-3', sessionId: 's1' } }), 'BAD_CHANGE');
+    apply(state, entry('keygen.share', { actor: 'node-2', params: { keyId: record.keyId, epoch: 1, party: 'node-2', sessionId: 's1' }, result: { groupPublicKey: record.publicKey, verifyingShare: record.publicPackage.verifyingShares['node-1'] } }));
+    apply(state, entry('keygen.share', { actor: 'node-3', params: { keyId: record.keyId, epoch: 1, party: 'node-3', sessionId: 's1' }, result: { groupPublicKey: record.publicKey, verifyingShare: record.publicPackage.verifyingShares['node-3'] } }));
+    refusedUnchanged(state, entry('keygen.result', { result: { record } }), 'BAD_CHANGE'); // node-2 signed another share
+    refusedUnchanged(state, entry('keygen.result', { ceremony: '0003-other', result: { record } }), 'BAD_CHANGE'); // shares of another ceremony
+    const fresh = await genesis();
+    const { record: created } = await keyRecord(fresh);
+    keygenShares(fresh, created);
+    apply(fresh, entry('keygen.result', { result: { record: created } }));
+    assert.deepEqual(fresh.key(created.keyId), created);
+    await epochsAndEnds(fresh, created);
+  });
+
+  async function epochsAndEnds(state: CustodyState, record: KeyRecord): Promise<void> {
     refusedUnchanged(state, entry('keygen.result', { result: { record } }), 'BAD_CHANGE');
     const next = { ...record, epoch: 2, publicPackage: { ...record.publicPackage, epoch: 2 } };
+    // An epoch change, a retirement, an emergency recovery: each only with its quorum consumed in its own ceremony.
+    refusedUnchanged(state, entry('refresh.result', { result: { record: next } }), 'QUORUM_NOT_MET');
+    refusedUnchanged(state, entry('key.retire', { params: { keyId: record.keyId } }), 'QUORUM_NOT_MET');
+    refusedUnchanged(state, entry('recover.result', { params: { keyId: record.keyId, kind: 'private-key' } }), 'QUORUM_NOT_MET');
+    refusedUnchanged(state, entry('recover.result', { params: { target: 'alice' } }), 'QUORUM_NOT_MET');
+    backedBy(state, 'refresh');
+    refusedUnchanged(state, entry('reshare.result', { result: { record: next } }), 'QUORUM_NOT_MET');
+    refusedUnchanged(state, entry('refresh.result', { ceremony: '0003-other', result: { record: next } }), 'QUORUM_NOT_MET');
+    backedBy(state, 'refresh', 'key-retire', 'reshare', 'recover-private-key');
     refusedUnchanged(state, entry('refresh.result', { result: { record: { ...next, epoch: 3, publicPackage: { ...record.publicPackage, epoch: 3 } } } }), 'BAD_CHANGE');
     apply(state, entry('refresh.result', { result: { record: next } }));
     assert.equal(state.key(record.keyId).epoch, 2);
@@ -86,11 +125,12 @@ describe('the custody fold', () => {
     apply(state, entry('recover.result', { params: { keyId: record.keyId, kind: 'private-key' } }));
     assert.equal(state.key(record.keyId).status, 'compromised');
     refusedUnchanged(state, entry('recover.result', { params: { keyId: record.keyId, kind: 'private-key' } }), 'BAD_CHANGE');
-  });
+  }
 
   test('a receipt: only from the party\'s custodian, for the shard its node exported, with the party\'s verifying share', async () => {
     const state = await genesis();
     const { record } = await keyRecord(state);
+    keygenShares(state, record);
     apply(state, entry('keygen.result', { result: { record } }));
     const shard = 'a'.repeat(64);
     const name = `keyrite:shard/alice/${record.keyId}/e1`;
@@ -114,9 +154,11 @@ describe('the custody fold', () => {
   test('guardian sets: the current set per custodian, and which custodian each guardian serves', async () => {
     const state = await genesis();
     refusedUnchanged(state, entry('custodian.setup', { params: { custodian: 'gen', setId: 's0', k: 2, m: 3, guardians: ['g1', 'g2', 'g3'] } }), 'BAD_CHANGE');
-    apply(state, entry('custodian.setup', { params: { custodian: 'alice', setId: 's1', k: 2, m: 3, guardians: ['g1', 'g2', 'g3'] } }));
+    // Only the custodian records their own set.
+    refusedUnchanged(state, entry('custodian.setup', { params: { custodian: 'alice', setId: 's1', k: 2, m: 3, guardians: ['g1', 'g2', 'g3'] } }), 'BAD_CHANGE');
+    apply(state, entry('custodian.setup', { actor: 'alice', params: { custodian: 'alice', setId: 's1', k: 2, m: 3, guardians: ['g1', 'g2', 'g3'] } }));
     assert.equal(state.servedBy().get('g2'), 'alice');
-    refusedUnchanged(state, entry('custodian.setup', { params: { custodian: 'bob', setId: 's2', k: 2, m: 3, guardians: ['g4'] } }), 'BAD_CHANGE');
+    refusedUnchanged(state, entry('custodian.setup', { actor: 'bob', params: { custodian: 'bob', setId: 's2', k: 2, m: 3, guardians: ['g4'] } }), 'BAD_CHANGE');
   });
 
   test('artifacts: a step names only the kinds its script declares, and only a replacing step changes a digest', async () => {
