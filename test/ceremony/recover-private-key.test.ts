@@ -7,11 +7,17 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, bytesToNumberLE } from '@noble/curves/utils.js';
 import { loadState } from '../../src/audit/state.js';
-import { taprootDescriptors } from '../../src/engine/index.js';
+import { sha256Hex } from '../../src/base/canonical.js';
+import { unlockIdentity } from '../../src/custody/identity.js';
+import { sessionIdOf, taprootDescriptors, type SessionParams } from '../../src/engine/index.js';
 import { Workspace } from '../../src/fs/workspace.js';
+import { SigningNode } from '../../src/node/node.js';
+import { sealForNode, signRequest } from '../../src/node/request.js';
 import { newRequest } from '../../src/state/approval-request.js';
+import { member } from '../../src/state/roster.js';
 import { allFiles, snapshot, type Run } from '../support/cli.js';
-import { everyone, keygen, lifecycleWorkspace, shardFile, steps } from '../support/lifecycle.js';
+import { everyone, keygen, lifecycleWorkspace, readShard, shardFile, steps } from '../support/lifecycle.js';
+import { signStart } from '../support/node.js';
 import { ok, refused, type TestWorkspace } from '../support/workspace.js';
 
 // keyrite recover private-key through the CLI (CEREMONY.md, "Emergency: recovering the private
@@ -56,6 +62,24 @@ async function refusedUnchanged(run: (out: string) => Promise<Run>, exit: number
   refused(await run(out), exit, code, mentions);
   assert.deepEqual(snapshot(tw.root), before, 'a refused recovery changed the workspace');
   assert.ok(!existsSync(out), 'a refused recovery wrote its output file');
+}
+
+/**
+ * alice's node, handed her own shard and her signed request for `keyId` exactly as `sign` would
+ * hand them: it must refuse the key itself, by the fold it reads from the workspace.
+ */
+async function nodeRefuses(keyId: string, engine: string): Promise<void> {
+  const ws = new Workspace(tw.root);
+  const state = await loadState(ws);
+  const r = state.key(keyId);
+  const alice = await unlockIdentity(readFileSync(tw.identityFile('alice')), tw.passphrases.alice!, 'alice');
+  const shard = await readShard(tw, 'alice', shardFile(tw, 'alice', keyId));
+  const message = Buffer.alloc(32, 7);
+  const session: SessionParams = { engine, keyId, epoch: r.epoch, participants: ['node-1', 'node-2'], t: 2, n: 3, ceremonyId: '9999-test', rosterDigest: state.rosterDigest };
+  const request = { v: 1 as const, keyId, epoch: r.epoch, messageDigest: sha256Hex(message), signers: ['alice', 'bob'], sessionId: sessionIdOf(session) };
+  const node = await SigningNode.open(ws, 'node-1');
+  const share = await sealForNode(member(state.requireRoster(), 'node-1', 'node').recipient, shard.share);
+  await assert.rejects(signStart(node, { session, request: signRequest('alice', alice.signing, request), share, message: message.toString('hex') }), (e: any) => e.code === 'KEY_NOT_ACTIVE' && e.message.includes('compromised'));
 }
 
 before(async () => {
@@ -150,6 +174,7 @@ describe('recover private-key', { concurrency: 1 }, () => {
       const message = engine === 'ed25519' ? ['--message-hex', 'aa'] : ['--message-hex', 'ab'.repeat(32)];
       refused(await tw.kr(['sign', '--json', '--key', k.keyId, '--signer', 'alice', '--signer', 'bob', ...message, ...everyone(tw)]), 1, 'KEY_NOT_ACTIVE', [k.keyId, 'compromised']);
       assert.deepEqual(snapshot(tw.root), before);
+      await nodeRefuses(k.keyId, engine);
       assert.ok(ok(await tw.kr(['audit', 'verify', '--json'])).ok);
 
       // The secret is nowhere but inside the ciphertext: no output, no transcript, no workspace file.
