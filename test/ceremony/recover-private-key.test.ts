@@ -55,11 +55,12 @@ function publicOf(engine: string, secretHex: string): string {
   return secp256k1.Point.BASE.multiply(bytesToNumberBE(secret)).toHex(true);
 }
 
-/** Refused with nothing changed in the workspace and no output file. */
-async function refusedUnchanged(run: (out: string) => Promise<Run>, exit: number, code: string, mentions: string[]): Promise<void> {
+/** Refused with nothing changed in the workspace and no output file; `hint`: words the CLI's hint must say. */
+async function refusedUnchanged(run: (out: string) => Promise<Run>, exit: number, code: string, mentions: string[], hint: string[] = []): Promise<void> {
   const out = outFile();
   const before = snapshot(tw.root);
-  refused(await run(out), exit, code, mentions);
+  const r = refused(await run(out), exit, code, mentions);
+  for (const h of hint) assert.ok(String(r.error.hint).includes(h), `the hint should name ${h}: ${r.error.hint}`);
   assert.deepEqual(snapshot(tw.root), before, 'a refused recovery changed the workspace');
   assert.ok(!existsSync(out), 'a refused recovery wrote its output file');
 }
@@ -91,7 +92,7 @@ describe('recover private-key: refusals', { concurrency: 1 }, () => {
   test('without approvals, or below quorum', async () => {
     const k = keys.ed25519;
     const { recipient } = ageIdentity();
-    await refusedUnchanged((out) => recover(k.keyId, recipient, out, ['--custodians', 'alice,bob']), 1, 'QUORUM_NOT_MET', [k.keyId, '0 approval']);
+    await refusedUnchanged((out) => recover(k.keyId, recipient, out, ['--custodians', 'alice,bob']), 1, 'QUORUM_NOT_MET', [k.keyId, '0 approval'], ['--approvers', '--approval']);
     await refusedUnchanged((out) => recover(k.keyId, recipient, out, ['--custodians', 'alice,bob', '--approvers', 'carol']), 1, 'QUORUM_NOT_MET', [k.keyId, '1 approval']);
   });
 
@@ -111,12 +112,13 @@ describe('recover private-key: refusals', { concurrency: 1 }, () => {
   });
 
   test('a recipient that is not an age X25519 recipient', async () => {
-    await refusedUnchanged((out) => recover(keys.ed25519.keyId, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA', out, room), 2, 'BAD_RECIPIENT', ['ssh-ed25519', 'age1']);
+    await refusedUnchanged((out) => recover(keys.ed25519.keyId, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA', out, room), 2, 'BAD_RECIPIENT', ['ssh-ed25519', 'age1'], ['--to', 'age-keygen']);
   });
 
-  test('too few custodians', async () => {
+  test('too few custodians, or one who holds no shard of the key', async () => {
     const { recipient } = ageIdentity();
     await refusedUnchanged((out) => recover(keys.ed25519.keyId, recipient, out, ['--custodians', 'alice', '--approvers', 'bob,carol']), 1, 'COMBINE_TOO_FEW_SHARES', [keys.ed25519.keyId, 'alice', '1 named']);
+    await refusedUnchanged((out) => recover(keys.ed25519.keyId, recipient, out, ['--custodians', 'alice,witness', '--approvers', 'bob,carol']), 1, 'NOT_PERMITTED', ['witness', 'holds no shard', keys.ed25519.keyId]);
   });
 
   test('a shard of another key, named with its custodian and file', async () => {
