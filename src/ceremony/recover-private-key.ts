@@ -72,10 +72,11 @@ export function recoverPrivateKey(i: RecoverKeyInput): Promise<RecoverKeyResult>
     const generator = await s.unlockSole('generator', { identities: i.identities });
     const witness = await s.unlockSole('witness', { name: i.witness, identities: i.identities });
     const opened = await openShards(s, i, r, custodians);
-    await s.checklist(SCRIPT, 'ceremony.start', `key ${r.label} (${r.keyId}), epoch ${r.epoch}, to ${to}`);
+    await s.checklist(SCRIPT, 'ceremony.start', `key ${r.label} (${r.keyId}), epoch ${r.epoch}, public key ${r.publicKey}`);
+    await s.checklist(SCRIPT, 'recover.intent', `recipient ${to}`);
     const out = await s.run({ script: SCRIPT, actor: generator, params: { keyId: r.keyId, epoch: r.epoch } }, async (c) => {
       await recordApprovals(s, c, approved.approvals);
-      await s.step(c, { step: 'recover.intent', actor: generator, params: { target: r.keyId, keyId: r.keyId, epoch: r.epoch, recipient: to, custodians, request: approved.digest } });
+      await c.record({ step: 'recover.intent', actor: generator, params: { target: r.keyId, keyId: r.keyId, epoch: r.epoch, recipient: to, custodians, request: approved.digest } });
       const sealed = await combineAndSeal(r, opened, to);
       createFile(i.out, sealed, 0o600);
       const compromised: KeyRecord = { ...r, status: 'compromised' };

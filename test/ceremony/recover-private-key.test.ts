@@ -151,6 +151,8 @@ describe('recover private-key', { concurrency: 1 }, () => {
       assert.deepEqual(r.custodians, ['alice', 'bob']);
       assert.equal(statSync(out).mode & 0o777, 0o600);
       assert.deepEqual(steps(tw, r.ceremony).map((e) => e.step).filter((s) => !s.startsWith('checklist')), ['ceremony.start', 'approval', 'approval', 'recover.intent', 'recover.result', 'ceremony.seal']);
+      const confirmed = steps(tw, r.ceremony).filter((e) => e.step === 'checklist.confirm').map((e) => JSON.stringify(e.params));
+      assert.ok(confirmed.some((t) => t.includes('recover.intent') && t.includes(me.recipient)), 'the recipient was on screen when it was confirmed');
       const intent = steps(tw, r.ceremony).find((e) => e.step === 'recover.intent')!;
       assert.deepEqual([intent.params.keyId, intent.params.epoch, intent.params.recipient, intent.params.custodians], [k.keyId, 1, me.recipient, ['alice', 'bob']]);
 
