@@ -23,9 +23,9 @@ import { openCustodianShard, type OpenedShard } from './kernel/shards.js';
 // approver, recover.intent (key, epoch, recipient, the custodians whose shards are used, the
 // request it consumes), recover.result (kind "private-key": the fold marks the key compromised
 // for good, so nodes and `sign` refuse it; its subject is the key record as it now stands),
-// ceremony.seal (generator and witness). Between the two, the secret is combined from the
-// shards (and must give the public key), sealed to the recipient, and written only as that
-// ciphertext, created exclusively, 0600.
+// ceremony.seal (generator and witness). Between the intent and the result, the secret is
+// combined from the shards (and must give the public key) and sealed to the recipient in
+// memory; after the result it is written only as that ciphertext, created exclusively, 0600.
 
 export interface RecoverKeyInput {
   ws: Workspace;
@@ -78,7 +78,6 @@ export function recoverPrivateKey(i: RecoverKeyInput): Promise<RecoverKeyResult>
       await recordApprovals(s, c, approved.approvals);
       await c.record({ step: 'recover.intent', actor: generator, params: { target: r.keyId, keyId: r.keyId, epoch: r.epoch, recipient: to, custodians, request: approved.digest } });
       const sealed = await combineAndSeal(r, opened, to);
-      createFile(i.out, sealed, 0o600);
       const compromised: KeyRecord = { ...r, status: 'compromised' };
       await c.record({
         step: 'recover.result',
@@ -87,6 +86,9 @@ export function recoverPrivateKey(i: RecoverKeyInput): Promise<RecoverKeyResult>
         result: { publicKey: r.publicKey, sha256: sha256Hex(sealed) },
         subjects: [{ name: i.ws.relative(i.ws.keyFile(r.keyId)), sha256: sha256Hex(keyRecordBytes(compromised)) }],
       });
+      // Only now, with the key compromised on record: a file that fails to appear leaves a key
+      // already given up, never a key out in the world that the transcript still calls active.
+      createFile(i.out, sealed, 0o600);
       return {};
     }, [witness]);
     return { keyId: r.keyId, engine: r.engine, epoch: r.epoch, publicKey: r.publicKey, recipient: to, custodians, approvers, file: i.out, ceremony: out.ceremony, sealed: out.sealed };
