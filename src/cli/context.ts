@@ -161,6 +161,16 @@ export interface RecoverCustodianOptions extends WithWitness, WithIdentities {
   out?: string;
 }
 
+export interface RecoverPrivateKeyOptions extends WithWitness, WithIdentities {
+  key: string;
+  to: string;
+  custodians: string[];
+  approval?: string[];
+  approvers?: string[];
+  shard?: NamedPaths;
+  out: string;
+}
+
 export interface ApproveOptions extends WithIdentities {
   request?: string;
   approver?: string;

@@ -24,10 +24,14 @@ export function combineShares(suite: Suite, input: Share[]): RecoveredKey {
     throw inputError('COMBINE_TOO_FEW_SHARES', `${shares.length} shares given; key ${first.keyId} needs ${first.threshold}`);
   }
   const signers = { min: first.threshold, max: first.parties.length };
-  const scalarBytes = suite.frost.combineSecret(shares.map((s) => frostSecret(suite, s)), signers);
+  const secrets = shares.map((s) => frostSecret(suite, s));
+  const scalarBytes = suite.frost.combineSecret(secrets, signers);
+  for (const x of secrets) x.signingShare.fill(0);
   const scalar = suite.Fn.fromBytes(scalarBytes);
   if (scalar === 0n || !suite.Point.BASE.multiply(scalar).equals(groupData(suite, first).groupKey)) {
     throw inputError('COMBINE_WRONG_KEY', `the combined scalar does not match the group key of ${first.keyId}`);
   }
-  return { engine: suite.id, keyId: first.keyId, epoch: first.epoch, publicKey: first.groupPublicKey, scalar: hex(scalarBytes), kind: suite.recoveredKind };
+  const recovered = { engine: suite.id, keyId: first.keyId, epoch: first.epoch, publicKey: first.groupPublicKey, scalar: hex(scalarBytes), kind: suite.recoveredKind };
+  scalarBytes.fill(0); // the hex string is what the caller gets; no second copy of the secret stays behind
+  return recovered;
 }

@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs';
+import { sha256Hex } from '../base/canonical.js';
+import { KeyriteError } from '../base/errors.js';
+import { createFile, FileExistsError } from '../fs/atomic.js';
+import type { Workspace } from '../fs/workspace.js';
+import { getEngine } from '../engine/index.js';
+import type { Identity } from '../custody/identity.js';
+import { checkRecoveryRecipient, sealRecoveredKey } from '../custody/recovered-key.js';
+import type { Sealed } from '../evidence/writer.js';
+import { keyRecordBytes } from '../state/cache.js';
+import type { KeyRecord } from '../state/key-record.js';
+import { gatherApprovals, readApprovalFile, recordApprovals, type Gathered } from './approve.js';
+import type { Operator } from './kernel/operator.js';
+import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
+import { openCustodianShard, type OpenedShard } from './kernel/shards.js';
+
+// Emergency recovery of the private key (CEREMONY.md, "Emergency: recovering the private key";
+// docs/ARCHITECTURE.md §1 step 6): the playbook's RECOVER_PRIVATE_KEY. Before anything is
+// unlocked: the recipient must be an age X25519 recipient, --out must not exist, t custodians of
+// the key must be named, and the approvals (files, or approvers in the room) must reach the
+// policy's quorum by the fold's rules. Then the custodians open their shards of the current
+// epoch. Records, in order: ceremony.start, the checklist confirmations, one approval per
+// approver, recover.intent (key, epoch, recipient, the custodians whose shards are used, the
+// request it consumes), recover.result (kind "private-key": the fold marks the key compromised
+// for good, so nodes and `sign` refuse it; its subject is the key record as it now stands),
+// ceremony.seal (generator and witness). Between the intent and the result, the secret is
+// combined from the shards (and must give the public key) and sealed to the recipient in
+// memory; after the result it is written only as that ciphertext, created exclusively, 0600.
+
+export interface RecoverKeyInput {
+  ws: Workspace;
+  operator: Operator;
+  keyId: string;
+  /** The age X25519 recipient the key is sealed to. */
+  to: string;
+  /** The t custodians whose shards are combined. */
+  custodians: string[];
+  /** Approvals made on the approvers' own devices (`approve --out`), of one request. */
+  approvalFiles: string[];
+  /** Custodians approving in the room, signing a request made now. */
+  approvers: string[];
+  witness?: string;
+  shards?: Map<string, string>; // custodian → shard path, when not at the standard path
+  identities?: IdentityPaths;
+  /** Where the age file goes. */
+  out: string;
+}
+
+export interface RecoverKeyResult {
+  keyId: string;
+  engine: string;
+  epoch: number;
+  publicKey: string;
+  recipient: string;
+  custodians: string[];
+  approvers: string[];
+  file: string;
+  ceremony: string;
+  sealed: Sealed;
+}
+
+const SCRIPT = 'recover-private-key';
+
+export function recoverPrivateKey(i: RecoverKeyInput): Promise<RecoverKeyResult> {
+  return withSession({ ws: i.ws, operator: i.operator, label: `recover private-key ${i.keyId}` }, async (s) => {
+    const r = s.key(i.keyId);
+    const to = checkRecoveryRecipient(i.to);
+    if (existsSync(i.out)) throw new FileExistsError(i.out);
+    const custodians = checkCustodians(r, i.custodians);
+    const approved = await approve(s, i, r, to);
+    const approvers = approved.approvals.map((g) => g.approval.approver);
+    const generator = await s.unlockSole('generator', { identities: i.identities });
+    const witness = await s.unlockSole('witness', { name: i.witness, identities: i.identities });
+    const opened = await openShards(s, i, r, custodians);
+    await s.checklist(SCRIPT, 'ceremony.start', `key ${r.label} (${r.keyId}), epoch ${r.epoch}, public key ${r.publicKey}`);
+    await s.checklist(SCRIPT, 'recover.intent', `recipient ${to}`);
+    const out = await s.run({ script: SCRIPT, actor: generator, params: { keyId: r.keyId, epoch: r.epoch } }, async (c) => {
+      await recordApprovals(s, c, approved.approvals);
+      await c.record({ step: 'recover.intent', actor: generator, params: { target: r.keyId, keyId: r.keyId, epoch: r.epoch, recipient: to, custodians, request: approved.digest } });
+      const sealed = await combineAndSeal(r, opened, to);
+      const compromised: KeyRecord = { ...r, status: 'compromised' };
+      await c.record({
+        step: 'recover.result',
+        actor: generator,
+        params: { kind: 'private-key', keyId: r.keyId, epoch: r.epoch, recipient: to, custodians },
+        result: { publicKey: r.publicKey, sha256: sha256Hex(sealed) },
+        subjects: [{ name: i.ws.relative(i.ws.keyFile(r.keyId)), sha256: sha256Hex(keyRecordBytes(compromised)) }],
+      });
+      // Only now, with the key compromised on record: a file that fails to appear leaves a key
+      // already given up, never a key out in the world that the transcript still calls active.
+      createFile(i.out, sealed, 0o600);
+      return {};
+    }, [witness]);
+    return { keyId: r.keyId, engine: r.engine, epoch: r.epoch, publicKey: r.publicKey, recipient: to, custodians, approvers, file: i.out, ceremony: out.ceremony, sealed: out.sealed };
+  });
+}
+
+/** The named custodians hold parties of the key, each once, and are at least its threshold. */
+function checkCustodians(r: KeyRecord, named: string[]): string[] {
+  if (new Set(named).size !== named.length) throw new KeyriteError('USAGE', 'a custodian is named twice');
+  const holders = r.parties.map((p) => p.custodian);
+  const stranger = named.find((n) => !holders.includes(n));
+  if (stranger) throw new KeyriteError('NOT_PERMITTED', `${stranger} holds no shard of key ${r.keyId}; its custodians are ${holders.join(', ')}`);
+  if (named.length < r.threshold) {
+    throw new KeyriteError('COMBINE_TOO_FEW_SHARES', `key ${r.keyId} needs the shards of ${r.threshold} of its custodians (${holders.join(', ')}); ${named.length} named (${named.join(', ') || 'none'})`);
+  }
+  return named;
+}
+
+/**
+ * The approvals of recovering this key at this epoch to this recipient, by the policy's quorum:
+ * the files are checked before anyone unlocks; approvers in the room are counted first, then
+ * each unlocks and signs the request made now.
+ */
+async function approve(s: Session, i: RecoverKeyInput, r: KeyRecord, to: string): Promise<Gathered> {
+  const act = { target: r.keyId, parameters: { epoch: r.epoch, recipient: to } };
+  const needed = s.roster.policy.approvals;
+  const named = i.approvalFiles.length + i.approvers.length;
+  if (named < needed) throw new KeyriteError('QUORUM_NOT_MET', `${named} approval(s) given; recovering the private key of ${r.keyId} needs ${needed} custodians' approvals`);
+  const request = i.approvalFiles.length ? readApprovalFile(i.approvalFiles[0]!).request : undefined;
+  // Files alone are checked in full (gatherApprovals refuses a wrong request or too few) before any passphrase.
+  if (!i.approvers.length) return gatherApprovals(s, SCRIPT, act, { request, files: i.approvalFiles });
+  const inRoom: Identity[] = [];
+  for (const a of i.approvers) inRoom.push(await s.unlock(a, 'custodian', i.identities));
+  return gatherApprovals(s, SCRIPT, act, { request, files: i.approvalFiles, inRoom });
+}
+
+/** Each named custodian opens their shard of the key's current epoch; another key's, epoch's or custodian's is refused, naming it. */
+async function openShards(s: Session, i: RecoverKeyInput, r: KeyRecord, custodians: string[]): Promise<OpenedShard[]> {
+  const opened: OpenedShard[] = [];
+  for (const name of custodians) opened.push(await openCustodianShard(s, r, name, { path: i.shards?.get(name), identity: i.identities?.get(name) }));
+  return opened;
+}
+
+/** The secret, combined and checked against the public key (Engine.combine), sealed to `to`; no plaintext outlives this. */
+async function combineAndSeal(r: KeyRecord, opened: OpenedShard[], to: string): Promise<Uint8Array> {
+  const key = getEngine(r.engine).combine(opened.map((o) => o.shard.share));
+  if (key.keyId !== r.keyId || key.publicKey !== r.publicKey) {
+    throw new KeyriteError('COMBINE_WRONG_KEY', `the combined key is ${key.keyId} with public key ${key.publicKey}, not the record of ${r.keyId}`);
+  }
+  return sealRecoveredKey(r, key, to);
+}
