@@ -75,11 +75,11 @@ test('the generator alone cannot create a key from a key generation it ran by it
 test('one custodian cannot mark a key compromised, and the generator cannot retire one, without the quorum', async () => {
   for (const [who, script, step, params] of [
     ['bob', 'recover-custodian', 'recover.result', { kind: 'private-key', target: 'alice' }],
-    ['gen', 'recover-private-key', 'key.retire', {}],
+    ['gen', 'key-retire', 'key.retire', {}],
   ] as const) {
     const { ws, state, write } = await forger(who);
     const keyId = [...state.keys.keys()][0]!;
     const ceremony = write(script, [['ceremony.start', { params: { keyId } }], [step, { params: { ...params, keyId } }], abort]);
-    await refusedEverywhere(ws, ceremony, /not preceded, in its own ceremony, by the consumed approvals/);
+    await refusedEverywhere(ws, ceremony, /approv/);
   }
 });
