@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { canonical } from '../../src/base/canonical.js';
 import { pgpWords } from '../../src/base/pgpwords.js';
 import { loadState } from '../../src/audit/state.js';
 import { verifyTranscripts } from '../../src/audit/verify.js';
@@ -14,13 +13,19 @@ import { loadScript } from '../../src/evidence/script.js';
 import { Workspace } from '../../src/fs/workspace.js';
 import { newRequest, requestDigest, signApproval, type ApprovalRequest } from '../../src/state/approval-request.js';
 import { apply } from '../../src/state/fold.js';
+import { canonical, sha256Hex } from '../../src/base/canonical.js';
+import { sessionIdOf, type SessionParams } from '../../src/engine/index.js';
+import { SigningNode } from '../../src/node/node.js';
+import { sealForNode, signRequest, type SignRequest } from '../../src/node/request.js';
+import { member } from '../../src/state/roster.js';
 import { snapshot, type Run } from '../support/cli.js';
-import { everyone, lifecycleWorkspace, steps } from '../support/lifecycle.js';
+import { everyone, lifecycleWorkspace, readShard, shardFile, steps } from '../support/lifecycle.js';
+import { nodeDraft, signStart } from '../support/node.js';
 import { ok, readJsonFile, refused, type TestWorkspace } from '../support/workspace.js';
 
 // keyrite key retire through the CLI (CEREMONY.md, "Retiring a key"): the request written for
 // the approvers' own devices, approvals from files and in the room, the key then retired in the
-// fold (key show, sign and export refuse it, audit verify passes); the refusal table — below
+// fold (key show, sign, export and each node refuse it, audit verify passes); the refusal table — below
 // quorum, from a non-custodian, expired, another head, another key's request, a consumed
 // approval reused, an unknown key, a key retired already — each with its exit and code, the
 // names it must say, and nothing on disk changed; and a crafted retire whose approvals were
@@ -174,6 +179,23 @@ describe('keyrite key retire', { concurrency: 1 }, () => {
 
     test('export refuses it while its nodes still hold their shares', async () => {
       await refusedUnchanged(() => tw.kr(['export', '--json', '--key', keys.room, ...everyone(tw)]), 'KEY_NOT_ACTIVE', [keys.room, 'retired']);
+    });
+
+    test('each node refuses it, to sign with (a share handed in) and to export (a share it holds)', async () => {
+      const ws = new Workspace(tw.root);
+      const state = await loadState(ws);
+      const node = await SigningNode.open(ws, 'node-1');
+      const r = state.key(keys.files);
+      const session: SessionParams = { engine: r.engine, keyId: r.keyId, epoch: r.epoch, participants: ['node-1', 'node-2'], t: 2, n: 3, ceremonyId: 'c-retired', rosterDigest: state.rosterDigest };
+      const request: SignRequest = { v: 1, keyId: r.keyId, epoch: r.epoch, messageDigest: sha256Hex('m'), signers: ['alice', 'bob'], sessionId: sessionIdOf(session) };
+      const alice = await identity('alice');
+      const shard = await readShard(tw, 'alice', shardFile(tw, 'alice', r.keyId));
+      const share = await sealForNode(member(state.requireRoster(), 'node-1', 'node').recipient, shard.share);
+      const notActive = (key: string) => (e: any) => e.code === 'KEY_NOT_ACTIVE' && e.message.includes(key) && e.message.includes('node-1') && e.message.includes('retired');
+      await assert.rejects(signStart(node, { session, request: signRequest('alice', alice.signing, request), share, message: Buffer.from('m').toString('hex') }), notActive(keys.files));
+      const before = snapshot(tw.root);
+      await assert.rejects(node.exportShard({ keyId: keys.room, epoch: 1 }, nodeDraft(state)), notActive(keys.room));
+      assert.deepEqual(snapshot(tw.root), before, 'the node keeps its share and writes nothing');
     });
 
     test('it cannot be retired again, nor a request written for it', async () => {
