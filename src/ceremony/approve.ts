@@ -97,7 +97,7 @@ export interface WrittenRequest {
  * command's `--request-out`. The approvals then come back as `--approval FILE`.
  */
 export function writeRequest(s: Session, script: string, act: ActInput, o: { out: string; ttlMs: number }): WrittenRequest {
-  if (!(o.ttlMs > 0)) throw new KeyriteError('USAGE', 'a request must expire after it is made (give a positive --expires)');
+  if (!(o.ttlMs > 0)) throw new KeyriteError('USAGE', `a request must expire after it is made; its lifetime was ${o.ttlMs} ms`);
   const request = requestFor(s, script, act, o.ttlMs);
   createFile(o.out, JSON.stringify(request, null, 2) + '\n', 0o644);
   const digest = requestDigest(request);

@@ -84,7 +84,7 @@ export function retireKey(i: RetireInput): Promise<RetireResult> {
 function checkCount(s: Session, r: KeyRecord, i: RetireInput): void {
   const named = i.approvals.length + i.approvers.length;
   const needed = s.roster.policy.approvals;
-  if (named < needed) throw new KeyriteError('QUORUM_NOT_MET', `${named} approval(s) given; retiring key ${r.keyId} needs ${needed} custodians' approvals (--approval FILE or --approvers A,B)`);
+  if (named < needed) throw new KeyriteError('QUORUM_NOT_MET', `${named} approval(s) given; retiring key ${r.keyId} needs ${needed} custodians' approvals, from files or in the room`);
 }
 
 async function unlockAll(s: Session, names: string[], identities: IdentityPaths): Promise<Identity[]> {

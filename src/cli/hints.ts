@@ -37,7 +37,10 @@ const HINTS: Partial<Record<ErrorCode, Hint>> = {
   // The CLI names its own missing inputs; below it, only the witness can be missing (when
   // none or several are enrolled).
   MISSING_INPUT: when((at) => at.takes.has('--witness') && !at.gave.has('--witness'), 'name the witness with --witness NAME'),
-  QUORUM_NOT_MET: when((at) => at.takes.has('--approvers'), 'name the approving custodians with --approvers A,B'),
+  QUORUM_NOT_MET: (at) => {
+    if (!at.takes.has('--approvers')) return undefined;
+    return at.takes.has('--approval') ? 'name the approving custodians with --approvers A,B, or give their approvals with --approval FILE' : 'name the approving custodians with --approvers A,B';
+  },
   APPROVAL_EXPIRED: when((at) => at.path === 'approve', 'ask for a new request; an expired one is never approved'),
   WRONG_REQUEST: when((at) => at.path === 'approve', 'check that the request was made on this workspace and is the one the ceremony will run'),
   SESSION_NOT_RECORDED: when((at) => at.path === 'recover custodian' || at.path === 'guardian release', 'a session exists once its start is sealed: "keyrite recover custodian --custodian C --approvers A,B" (with the witness)'),

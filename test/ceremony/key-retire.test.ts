@@ -76,10 +76,11 @@ async function retireRequest(key: string, o: { head?: string; ttl?: number } = {
 }
 
 /** Runs `run`, asserts the refusal, and that not one byte under the workspace changed. */
-async function refusedUnchanged(run: () => Promise<Run>, code: string, mentions: string[], exit = 1): Promise<void> {
+async function refusedUnchanged(run: () => Promise<Run>, code: string, mentions: string[], exit = 1): Promise<any> {
   const before = snapshot(tw.root);
-  refused(await run(), exit, code, mentions);
+  const out = refused(await run(), exit, code, mentions);
   assert.deepEqual(snapshot(tw.root), before, 'a refused retire changed the workspace');
+  return out;
 }
 
 before(async () => {
@@ -94,7 +95,8 @@ describe('keyrite key retire', { concurrency: 1 }, () => {
     test('below quorum: one approver in the room, one approval file', async () => {
       await refusedUnchanged(() => retire(keys.table, ['--approvers', 'bob', ...tw.passArgs('bob')]), 'QUORUM_NOT_MET', ['1 approval', keys.table, 'needs 2']);
       const { files } = await approvalFiles(keys.table, ['bob']);
-      await refusedUnchanged(() => retire(keys.table, withFiles(files)), 'QUORUM_NOT_MET', ['1 approval', keys.table, 'needs 2']);
+      const out = await refusedUnchanged(() => retire(keys.table, withFiles(files)), 'QUORUM_NOT_MET', ['1 approval', keys.table, 'needs 2']);
+      assert.match(out.error.hint, /--approvers A,B, or give their approvals with --approval FILE/);
     });
 
     test('below quorum by the fold\'s count: the same approver twice', async () => {
@@ -130,6 +132,13 @@ describe('keyrite key retire', { concurrency: 1 }, () => {
       const unknown = 'k0123456789abcdef';
       await refusedUnchanged(() => retire(unknown, ['--approvers', 'bob,carol', ...tw.passArgs('bob', 'carol')]), 'BAD_KEY_ID', [unknown], 2);
       await refusedUnchanged(() => tw.kr(['key', 'retire', '--json', '--key', unknown, '--request-out', join(tw.base, 'none.json')]), 'BAD_KEY_ID', [unknown], 2);
+    });
+
+    test('command lines that make no sense (exit 2)', async () => {
+      const req = join(tw.base, `bad-${n++}.json`);
+      await refusedUnchanged(() => tw.kr(['key', 'retire', '--json', '--key', keys.table, '--request-out', req, '--expires', '0h']), 'USAGE', ['30m, 24h or 7d', '0h'], 2);
+      await refusedUnchanged(() => tw.kr(['key', 'retire', '--json', '--key', keys.table, '--request-out', req, '--approvers', 'bob,carol']), 'USAGE', ['--request-out'], 2);
+      await refusedUnchanged(() => retire(keys.table, ['--approvers', 'bob,carol', '--expires', '1h', ...tw.passArgs('bob', 'carol')]), 'USAGE', ['--expires'], 2);
     });
 
     test('every refusal left the key active', async () => {
