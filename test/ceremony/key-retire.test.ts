@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { pgpWords } from '../../src/base/pgpwords.js';
 import { loadState } from '../../src/audit/state.js';
+import { SignRules } from '../../src/audit/sign-rules.js';
 import { verifyTranscripts } from '../../src/audit/verify.js';
 import { publicOf, unlockIdentity, type Identity } from '../../src/custody/identity.js';
 import { ceremonyFiles, lineDigest, nextCeremonyId, TRANSCRIPT_EXT } from '../../src/evidence/chain.js';
@@ -236,6 +237,29 @@ describe('keyrite key retire', { concurrency: 1 }, () => {
       const cli = await bare.kr(['audit', 'verify', '--json']);
       assert.notEqual(cli.code, 0, 'audit verify fails through the CLI too');
     });
+
+    test('an export of a retired key fails audit verify; the same export of an active key verifies', async () => {
+      const gen = await identity(tw.generator);
+      const exportOf = (key: string): Line[] => [
+        { step: 'ceremony.start', signers: [gen], params: { keyId: key, epoch: 1, script: 'export' } },
+        { step: 'export.intent', signers: [gen], params: { keyId: key, epoch: 1, custodians: ['alice', 'bob', 'carol'], deleteAfterExport: false } },
+      ];
+      const honest = tw.clone();
+      await forge(new Workspace(honest.root), 'export', exportOf(keys.table), [gen]);
+      assert.deepEqual(await failuresOf(honest.root), []);
+      const crafted = tw.clone();
+      const id = await forge(new Workspace(crafted.root), 'export', exportOf(keys.room), [gen]);
+      const failures = await failuresOf(crafted.root);
+      assert.ok(failures.some((f) => f.file === `transcripts/${id}.jsonl` && f.line === 2 && f.kind === 'transition' && f.reason.includes(`key ${keys.room}: the key is retired`)), JSON.stringify(failures, null, 1));
+    });
+
+    test('the verifier\'s sign rules refuse a signature by a retired key', async () => {
+      const state = await loadState(new Workspace(tw.root));
+      const rules = new SignRules((k) => state.keys.get(k));
+      const intent = { keyId: keys.files, epoch: 1, messageDigest: sha256Hex('m'), signers: ['alice', 'bob'], sessionId: 's', nodes: ['node-1', 'node-2'] };
+      assert.equal(rules.intended(intent), null);
+      assert.match(rules.result(intent, { signature: '00' }) ?? '', new RegExp(`key ${keys.files}, which is retired`));
+    });
   });
 });
 
@@ -248,25 +272,38 @@ async function failuresOf(root: string): Promise<{ file: string; line: number; k
   return (await verifyTranscripts({ files: ceremonyFiles(join(root, 'transcripts')), root })).failures;
 }
 
+interface Line {
+  step: string;
+  signers: Identity[]; // the actor first
+  params: Record<string, unknown>;
+}
+
 /**
  * Appends a key-retire ceremony of `keys.table` naming request `r`, with `approvers`' approvals
- * before key.retire, each line signed with the real keys of those it names and chained after
- * the head: what someone holding the generator's and witness's keys could write.
+ * before key.retire, signed with the real keys of those it names: what someone holding the
+ * generator's and witness's keys could write.
  */
 async function forgeRetire(ws: Workspace, r: ApprovalRequest, approvers: string[]): Promise<string> {
   const [gen, wit] = [await identity(tw.generator), await identity(tw.witness)];
   const ids: Identity[] = [];
   for (const a of approvers) ids.push(await identity(a));
   const key = keys.table;
-  const lines: { step: string; signers: Identity[]; params: Record<string, unknown> }[] = [
+  return forge(ws, 'key-retire', [
     { step: 'ceremony.start', signers: [gen], params: { keyId: key, epoch: 1, script: 'key-retire' } },
     ...ids.map((a) => ({ step: 'approval', signers: [a], params: { approval: signApproval(r, publicOf(a), a.signing, new Date()) } })),
     { step: 'key.retire', signers: [gen], params: { keyId: key, target: key, epoch: 1, request: requestDigest(r) } },
-  ];
-  lines.push({ step: 'ceremony.seal', signers: [gen, wit], params: { entries: lines.length + 1 } });
+  ], [gen, wit]);
+}
+
+/**
+ * Appends a whole ceremony of `script`, each line signed by its signers and chained after the
+ * workspace's head under the roster in force, closed by a seal signed by `sealers`.
+ */
+async function forge(ws: Workspace, name: string, body: Line[], sealers: Identity[]): Promise<string> {
+  const lines = [...body, { step: 'ceremony.seal', signers: sealers, params: { entries: body.length + 1 } }];
   const state = await loadState(ws);
-  const script = loadScript('key-retire');
-  const id = nextCeremonyId(ws.transcriptsDir, 'key-retire');
+  const script = loadScript(name);
+  const id = nextCeremonyId(ws.transcriptsDir, name);
   const file = join(ws.transcriptsDir, id + TRANSCRIPT_EXT);
   let prev = state.head;
   lines.forEach((l, seq) => {
