@@ -63,11 +63,13 @@ export function retireKey(i: RetireInput): Promise<RetireResult> {
     const generator = await s.unlockSole('generator', { identities: i.identities });
     const witness = await s.unlockSole('witness', { name: i.witness, identities: i.identities });
     const retired = endKey(r, 'retired');
+    await s.checklist(SCRIPT, 'ceremony.start');
     await s.checklist(SCRIPT, 'key.retire', `key ${r.label} (${r.keyId}), ${r.engine}, public key ${r.publicKey}`);
     const out = await s.run({ script: SCRIPT, actor: generator, params: { keyId: r.keyId, epoch: r.epoch } }, async (c) => {
       await recordApprovals(s, c, gathered.approvals);
-      // The subject is the cache the session rewrites from the fold once this entry is in it.
-      await s.step(c, {
+      // Its checklist was asked before the ceremony opened. The subject is the cache the session
+      // rewrites from the fold once this entry is in it.
+      await c.record({
         step: 'key.retire',
         actor: generator,
         params: { keyId: r.keyId, target: r.keyId, epoch: r.epoch, request: gathered.digest },
