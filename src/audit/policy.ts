@@ -1,6 +1,7 @@
 import { shown } from '../base/errors.js';
 import type { PublicIdentity } from '../state/identity.js';
 import type { KeyRecord } from '../state/key-record.js';
+import { receiptSlot } from '../state/receipts.js';
 import { SignRules } from './sign-rules.js';
 
 // The rules a ceremony must follow beyond each entry's own signatures (docs/ARCHITECTURE.md §1, §6):
@@ -11,6 +12,8 @@ import { SignRules } from './sign-rules.js';
 //    the verifier alike: src/state/approvals.ts; a shortfall is a `transition` failure);
 //  - every node that deleted key K, and every node that took part in signing with K, attests
 //    afterwards, in the same ceremony, that it holds nothing for K;
+//  - a node deletes its share of K only after its custodian's export.receipt for that party and
+//    epoch, earlier in the same ceremony (the fold checks the receipt itself: state/receipts.ts);
 //  - a signature is backed by the intent and t custodians' requests (sign-rules.ts).
 
 export interface PolicyFailure {
@@ -41,6 +44,7 @@ export class CeremonyPolicy {
   private closedAt: number | undefined;
   private readonly obligations: Obligation[] = [];
   private readonly newcomers = new Map<string, number>(); // fingerprint -> line that introduced it
+  private readonly receipts = new Set<string>(); // receiptSlot of each export.receipt seen so far
   readonly failures: PolicyFailure[] = [];
 
   private readonly sign: SignRules;
@@ -63,8 +67,16 @@ export class CeremonyPolicy {
       case 'roster.enrol':
         if (e.introduced) this.newcomers.delete(e.introduced.fingerprint);
         break;
+      case 'export.receipt':
+        this.receipts.add(receiptSlot(shown(e.params.keyId), Number(e.params.epoch), shown(e.params.party)));
+        break;
       case 'node.delete':
-        if (actor) this.oblige(actor, str(e.params.keyId), e.line, 'deleted its share of', fail);
+        if (!actor) break;
+        this.oblige(actor, str(e.params.keyId), e.line, 'deleted its share of', fail);
+        // A party runs on the node of its name, so the node's name is the party's.
+        if (!this.receipts.has(receiptSlot(shown(e.params.keyId), Number(e.params.epoch), actor))) {
+          fail(`${actor} deleted its share of key ${shown(e.params.keyId)} at epoch ${shown(e.params.epoch)} before any receipt from its custodian for that shard in this ceremony`);
+        }
         break;
       case 'sign.intent':
         this.problem(this.sign.intended(e.params), fail);

@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   ROSTER_NOT_SEALED: refused('a custodial act before the roster is sealed'),
   ROSTER_MISMATCH: refused('a roster, or roster.json, does not match its history'),
   KEY_RECORD_MISMATCH: refused('a key record file does not match what the transcript says'),
+  RECIPIENT_MISMATCH: refused('a shard would go to a recipient other than the one its key record pins for the party'),
   BAD_CHANGE: refused('a roster change is impossible'),
   ARTIFACT_NOT_ALLOWED: refused('a step names an artifact its ceremony script does not let it create, replace or check'),
   BAD_IDENTITY: refused('a public identity is malformed or its fingerprint does not match its keys'),

@@ -16,6 +16,11 @@ export class DemoOperator implements Operator {
     return p;
   }
 
+  /** Everyone takes part in the demo. */
+  passphraseIfPresent(name: string): Promise<string> {
+    return this.passphrase(name);
+  }
+
   async confirm(): Promise<'yes'> {
     return 'yes';
   }

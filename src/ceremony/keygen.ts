@@ -1,6 +1,7 @@
 import { canonical, sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
+import type { Identity } from '../custody/identity.js';
 import { addressesOf, ENGINE_IDS, sessionIdOf, type PublicPackage, type SessionParams } from '../engine/index.js';
 import type { Ceremony, Sealed } from '../evidence/writer.js';
 import type { NodeClient } from '../node/client.js';
@@ -8,7 +9,7 @@ import { drive } from '../node/drive.js';
 import { keyRecordBytes } from '../state/cache.js';
 import type { KeyRecord, PartyAssignment } from '../state/key-record.js';
 import { member } from '../state/roster.js';
-import { exportShares, planExport, type ExportResult } from './export.js';
+import { exportShares, planExport, receiptSigners, type ExportResult } from './export.js';
 import { benchFor } from '../audit/blame-rules.js';
 import { fromNode, inProcess, saying, type NodeConnector } from './kernel/nodes.js';
 import type { Operator } from './kernel/operator.js';
@@ -17,9 +18,11 @@ import { withSession, type IdentityPaths, type Session } from './kernel/session.
 // keygen (docs/ARCHITECTURE.md §1 step 1): a t-of-n DKG among the signing nodes over the engine's
 // authenticated protocol, party i on node-i assigned to the i-th custodian named. Records, in
 // order: ceremony.start, the checklist confirmations, one keygen.share per node (signed by the
-// node: it holds its party's share, encrypted to itself), keygen.result (the whole key record),
-// then, with --export, the export steps (export.ts), and ceremony.seal with the witness. Each
-// node keeps its share only once every node finished with the same group key.
+// node: it holds its party's share, encrypted to itself), keygen.result (the whole key record,
+// each party pinned to its custodian's recipient and fingerprint), then, with --export, the
+// export steps (export.ts: with deletion, a node deletes only after its custodian's receipt), and
+// ceremony.seal with the witness. Each node keeps its share only once every node finished with
+// the same group key.
 
 export interface KeygenInput {
   ws: Workspace;
@@ -42,15 +45,23 @@ export interface KeygenResult {
   sealed: Sealed;
 }
 
-/** The parties of a new key on the first n nodes, party i assigned to the i-th custodian, checked against the roster and policy. */
+/**
+ * The parties of a new key on the first n nodes, party i assigned to the i-th custodian and
+ * pinned to their recipient and fingerprint in the roster in force, checked against the policy.
+ */
 function planParties(s: Session, i: KeygenInput): { parties: PartyAssignment[]; t: number } {
   const roster = s.roster;
   const n = i.custodians.length;
   const t = i.threshold ?? roster.policy.threshold;
-  for (const c of i.custodians) member(roster, c, 'custodian');
+  const custodians = i.custodians.map((c) => member(roster, c, 'custodian'));
   if (n > roster.nodes.length) throw new KeyriteError('BAD_POLICY', `${n} custodians but only ${roster.nodes.length} signing nodes`);
   if (n < 2 || t < 2 || t > n) throw new KeyriteError('BAD_POLICY', `a key needs a threshold from 2 to the number of custodians; got ${t}-of-${n}`);
-  return { parties: roster.nodes.slice(0, n).map((node, k) => ({ party: node.name, node: node.name, custodian: i.custodians[k]! })), t };
+  // Each party pins its custodian's recipient and fingerprint from the folded roster (never roster.json).
+  const parties = roster.nodes.slice(0, n).map((node, k) => {
+    const c = custodians[k]!;
+    return { party: node.name, node: node.name, custodian: c.name, recipient: c.recipient, fingerprint: c.fingerprint };
+  });
+  return { parties, t };
 }
 
 /** The DKG among the nodes; every node must finish with the same group key, or none keeps anything. */
@@ -83,6 +94,7 @@ export async function keygen(i: KeygenInput): Promise<KeygenResult> {
     if (i.export) await planExport(s, i.label, parties, i.deleteAfterExport);
     const generator = await s.unlockSole('generator', { identities: i.identities });
     const witness = await s.unlockSole('witness', { name: i.witness, identities: i.identities });
+    const signers = i.deleteAfterExport ? await receiptSigners(s, i.custodians, i.identities) : new Map<string, Identity>();
     const connect = i.connect ?? inProcess(i.ws);
     const nodes = await Promise.all(nodeIds.map((id) => connect(id, generator, s.state)));
     const n = parties.length;
@@ -104,7 +116,7 @@ export async function keygen(i: KeygenInput): Promise<KeygenResult> {
         result: { keyId: record.keyId, publicKey: record.publicKey, epoch: record.epoch, addresses: record.addresses, record },
         subjects: [{ name: i.ws.relative(i.ws.keyFile(record.keyId)), sha256: sha256Hex(keyRecordBytes(record)) }],
       });
-      const exported = i.export ? await exportShares(c, s, generator, record, nodes, i.deleteAfterExport) : null;
+      const exported = i.export ? await exportShares(c, s, generator, record, nodes, { deleteAfter: i.deleteAfterExport, signers }) : null;
       return { record, export: exported };
     }, [witness]);
     return { record: out.record, export: out.export, ceremony: out.ceremony, sealed: out.sealed };

@@ -123,6 +123,7 @@ export interface KeygenOptions extends WithWitness, WithNodes, WithIdentities {
 export interface ExportOptions extends WithWitness, WithNodes, WithIdentities {
   key: string;
   deleteAfterExport?: boolean;
+  shard?: NamedPaths;
 }
 
 export interface SignOptions extends WithNodes, WithIdentities {

@@ -38,6 +38,16 @@ export class TerminalOperator implements Operator {
     return first;
   }
 
+  /** From --passphrase-file, else asked (an empty answer: not here); without a terminal, absent. */
+  async passphraseIfPresent(name: string): Promise<string | null> {
+    const file = this.opts.passphraseFiles.get(name);
+    if (file) return readPassphraseFile(file, name);
+    if (!this.interactive) return null;
+    const { password } = await import('@inquirer/prompts');
+    const p = await password({ message: `Passphrase for ${name} (leave empty if ${name} is not here):`, mask: '*' }, PROMPT_STREAMS);
+    return p === '' ? null : p;
+  }
+
   async confirm(question: string): Promise<'prompt' | 'yes'> {
     if (this.opts.yes) return 'yes';
     if (!this.interactive) throw cliUsage(`${question} — not confirmed: pass --yes to confirm when not at a terminal`, 'NOT_CONFIRMED');

@@ -46,8 +46,12 @@ export interface NodeClient {
   keep(sessionId: string, draft: EntryDraft): Promise<Recorded & { holding: Holding }>;
   /** Drops a run and everything it holds. */
   abort(sessionId: string): Promise<void>;
-  /** The node's share encrypted to the custodian its party is assigned to (base64 age file), and its export.shard entry. */
-  exportShard(h: Holding, draft: EntryDraft): Promise<Recorded & { custodian: string; shard: string }>;
+  /**
+   * The node's share encrypted to the custodian its party is assigned to (base64 age file), and
+   * its export.shard entry; `to` is the recipient the coordinator expects, which must be the one
+   * the key record pins for the party.
+   */
+  exportShard(h: Holding, to: string, draft: EntryDraft): Promise<Recorded & { custodian: string; shard: string }>;
   /** Deletes the node's copy and signs its node.delete entry. */
   deleteShare(h: Holding, draft: EntryDraft): Promise<Recorded>;
   /** What the node holds, at rest and in runs, as its signed node.attest entry. A claim, not a proof (docs/ARCHITECTURE.md §2). */

@@ -37,7 +37,7 @@ export class HttpNode implements NodeClient {
   receive = (sessionId: string, incoming: Envelope[]) => this.call<RoundReply>('receive', { sessionId, incoming });
   keep = (sessionId: string, draft: EntryDraft) => this.call<Recorded & { holding: Holding }>('keep', { sessionId, draft });
   abort = (sessionId: string) => this.call<void>('abort', { sessionId });
-  exportShard = (holding: Holding, draft: EntryDraft) => this.call<Recorded & { custodian: string; shard: string }>('exportShard', { holding, draft });
+  exportShard = (holding: Holding, to: string, draft: EntryDraft) => this.call<Recorded & { custodian: string; shard: string }>('exportShard', { holding, to, draft });
   deleteShare = (holding: Holding, draft: EntryDraft) => this.call<Recorded>('deleteShare', { holding, draft });
   attest = (draft: EntryDraft) => this.call<Recorded & { holds: Holding[] }>('attest', { draft });
 }

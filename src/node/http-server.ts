@@ -110,7 +110,10 @@ const METHODS: Record<string, Method> = {
   receive: (n, p) => n.receive(sessionIdParam(n.id, p), listParam<Envelope>(n.id, p.incoming, 'incoming')),
   keep: (n, p) => n.keep(sessionIdParam(n.id, p), draftParam(n.id, p.draft)),
   abort: (n, p) => n.abort(sessionIdParam(n.id, p)),
-  exportShard: (n, p) => n.exportShard(checkHolding(p.holding, n.id), draftParam(n.id, p.draft)),
+  exportShard: (n, p) => {
+    if (typeof p.to !== 'string' || !p.to.startsWith('age1')) throw malformed(n.id, 'it names no age recipient to export to');
+    return n.exportShard(checkHolding(p.holding, n.id), p.to, draftParam(n.id, p.draft));
+  },
   deleteShare: (n, p) => n.deleteShare(checkHolding(p.holding, n.id), draftParam(n.id, p.draft)),
   attest: (n, p) => n.attest(draftParam(n.id, p.draft)),
 };

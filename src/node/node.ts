@@ -198,33 +198,49 @@ export class SigningNode implements NodeClient {
     if (run.kind === 'sign') this.signing.delete(run.keyId);
   }
 
-  async exportShard(given: Holding, draft: EntryDraft): Promise<Recorded & { custodian: string; shard: string }> {
+  async exportShard(given: Holding, to: string, draft: EntryDraft): Promise<Recorded & { custodian: string; shard: string }> {
     const h = checkHolding(given, this.id);
     const state = await this.state();
     const record = this.activeKey(state, h.keyId);
     if (record.epoch !== h.epoch) throw refuse(this.id, 'WRONG_EPOCH', `key ${h.keyId} is at epoch ${record.epoch}, not ${h.epoch}`);
     const a = assignmentOf(record, { node: this.id });
+    // Only to the recipient the key record pins for the party (docs/ARCHITECTURE.md §6, "Key
+    // records"): never another one the caller names, and only while the roster in force still
+    // holds it for that custodian.
+    const enrolled = member(state.requireRoster(), a.custodian, 'custodian');
+    if (to !== a.recipient) {
+      throw refuse(this.id, 'RECIPIENT_MISMATCH', `party ${a.party} of key ${h.keyId} is pinned to custodian ${a.custodian}'s recipient ${a.recipient}, not ${to} as asked; nothing was encrypted`);
+    }
+    if (enrolled.recipient !== a.recipient) {
+      throw refuse(this.id, 'RECIPIENT_MISMATCH', `party ${a.party} of key ${h.keyId} is pinned to custodian ${a.custodian}'s recipient ${a.recipient}, but the roster in force holds ${enrolled.recipient} for ${a.custodian}; nothing was encrypted`);
+    }
     const share = await this.store.get(h);
     this.matchRecord(share, record, 'its share');
-    const recipient = member(state.requireRoster(), a.custodian, 'custodian').recipient;
-    const bytes = await sealShard({ v: 1, kind: 'keyrite-shard', engine: record.engine, keyId: h.keyId, epoch: h.epoch, party: a.party, node: this.id, custodian: a.custodian, share }, recipient);
+    const bytes = await sealShard({ v: 1, kind: 'keyrite-shard', engine: record.engine, keyId: h.keyId, epoch: h.epoch, party: a.party, node: this.id, custodian: a.custodian, share }, a.recipient);
     const shard = Buffer.from(bytes).toString('base64');
     const entry = await this.sign(draft, {
       step: 'export.shard',
-      params: { keyId: h.keyId, epoch: h.epoch, party: a.party, node: this.id, custodian: a.custodian },
+      params: { keyId: h.keyId, epoch: h.epoch, party: a.party, node: this.id, custodian: a.custodian, recipient: a.recipient },
       subjects: [{ name: shardRoleName(a.custodian, h.keyId, h.epoch), sha256: sha256Hex(bytes) }],
     });
     return { custodian: a.custodian, shard, entry };
   }
 
-  /** Deletes only a share whose shard the transcript records as exported by this node (docs/ARCHITECTURE.md §8). */
+  /**
+   * Deletes only a share whose shard the history it verified records as exported by this node
+   * and acknowledged by the custodian's receipt for that very shard (docs/ARCHITECTURE.md §8).
+   */
   async deleteShare(given: Holding, draft: EntryDraft): Promise<Recorded> {
     const h = checkHolding(given, this.id);
     const state = await this.state();
     const a = assignmentOf(state.key(h.keyId), { node: this.id });
-    const shard = state.artifacts.get(shardRoleName(a.custodian, h.keyId, h.epoch));
-    if (shard?.step !== 'export.shard') {
+    const shard = state.exports.get(shardRoleName(a.custodian, h.keyId, h.epoch));
+    if (!shard) {
       throw refuse(this.id, 'NOT_PERMITTED', `it keeps its share of ${h.keyId} at epoch ${h.epoch}: no exported shard of party ${a.party} is recorded, so deleting it would lose the party`);
+    }
+    const receipt = state.receipt(h.keyId, h.epoch, a.party);
+    if (receipt?.custodian !== a.custodian || receipt.shard !== shard.sha256) {
+      throw refuse(this.id, 'NOT_PERMITTED', `it keeps its share of ${h.keyId} at epoch ${h.epoch}: no receipt from ${a.custodian} for the shard of party ${a.party} is recorded, so nobody has shown the shard opens`);
     }
     const entry = await this.sign(draft, { step: 'node.delete', params: { keyId: h.keyId, epoch: h.epoch } });
     this.store.remove(h);

@@ -5,6 +5,7 @@ import { admitArtifacts, type ArtifactRule, type RecordedArtifact } from './arti
 import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
+import { receiptOf, receiptSlot, type ShardReceipt } from './receipts.js';
 import { prepareRecovery, type RecoverySession } from './recovery.js';
 import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
@@ -62,6 +63,13 @@ export class CustodyState {
   /** Custodian recovery sessions by id: recorded, open once their start is sealed, then finished (recovery.ts). */
   readonly recoveries = new Map<string, RecoverySession>();
   readonly artifacts = new Map<string, RecordedArtifact>();
+  /**
+   * The shard each export.shard recorded, by role name: what a receipt must name, whatever a
+   * later step records for the same name.
+   */
+  readonly exports = new Map<string, RecordedArtifact>();
+  /** Custodians' export.receipt entries, by key, epoch and party (receipts.ts). */
+  readonly receipts = new Map<string, ShardReceipt>();
   entries = 0;
   /** The digest of the first line, and of the last one folded: the history's two ends. */
   genesis: string | null = null;
@@ -99,6 +107,11 @@ export class CustodyState {
     return r;
   }
 
+  /** The custodian's receipt for `party`'s shard of `keyId` at `epoch`, if one is recorded. */
+  receipt(keyId: string, epoch: number, party: string): ShardReceipt | undefined {
+    return this.receipts.get(receiptSlot(keyId, epoch, party));
+  }
+
   /** Which custodian each guardian serves, from the current sets. */
   servedBy(): Map<string, string> {
     const served = new Map<string, string>();
@@ -118,6 +131,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const set = e.step === 'custodian.setup' ? guardianSetOf(state, e) : undefined;
   const approvals = approvalsOf(state, e);
   checkExport(state, e);
+  const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
   const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
   const changed = admitArtifacts({ ceremony: e.ceremony, step: e.step, subjects: e.subjects, rule: e.artifacts }, (name) => state.artifacts.get(name));
   return () => {
@@ -128,8 +142,10 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     if (key) state.keys.set(key.keyId, key);
     if (set) state.guardianSets.set(set.custodian, set);
     approvals?.();
+    if (receipt) state.receipts.set(receiptSlot(receipt.keyId, receipt.epoch, receipt.party), receipt);
     recovery?.();
     for (const s of changed) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
+    if (e.step === 'export.shard') for (const s of changed) state.exports.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     state.entries++;
   };
 }
@@ -216,8 +232,9 @@ function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
 }
 
 /**
- * An export is of an active key and names exactly the assignment in force: export.intent every custodian of the key in
- * party order, each export.shard its own node's party, custodian and epoch, signed by that node.
+ * An export is of an active key and names exactly the assignment in force: export.intent every
+ * custodian of the key in party order, each export.shard its own node's party, custodian, pinned
+ * recipient and epoch, signed by that node.
  * So no entry can move a party's shard to someone else, whoever signs it.
  */
 function checkExport(state: CustodyState, e: FoldEntry): void {
@@ -233,18 +250,24 @@ function checkExport(state: CustodyState, e: FoldEntry): void {
   }
   const a = r.parties.find((p) => p.node === e.actor);
   if (!a) throw wrong(`${e.actor} runs no party of the key`);
-  for (const k of ['party', 'node', 'custodian'] as const) {
+  for (const k of ['party', 'node', 'custodian', 'recipient'] as const) {
     if (e.params[k] !== a[k]) throw wrong(`${k} ${JSON.stringify(e.params[k])}, but ${e.actor}'s party is assigned ${JSON.stringify(a[k])}`);
   }
 }
 
-/** Each party runs on the node of its name, and is assigned to a custodian, both in the roster in force. */
+/**
+ * Each party runs on the node of its name, and is assigned to a custodian, both in the roster in
+ * force; the custodian's recipient and fingerprint it pins are that member's own.
+ */
 function checkAssignment(state: CustodyState, r: KeyRecord, what: string): void {
   const roster = state.requireRoster();
   for (const p of r.parties) {
     if (p.party !== p.node) throw new KeyriteError('BAD_CHANGE', `${what}: party ${p.party} runs on node ${p.node}; a party runs on the node of its name`);
     member(roster, p.node, 'node');
-    member(roster, p.custodian, 'custodian');
+    const c = member(roster, p.custodian, 'custodian');
+    if (p.recipient !== c.recipient || p.fingerprint !== c.fingerprint) {
+      throw new KeyriteError('RECIPIENT_MISMATCH', `${what}: party ${p.party} pins custodian ${p.custodian} to recipient ${p.recipient} (fingerprint ${p.fingerprint}), but roster version ${roster.version} holds ${c.recipient} (fingerprint ${c.fingerprint})`);
+    }
   }
 }
 

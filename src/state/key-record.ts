@@ -12,6 +12,13 @@ export interface PartyAssignment {
   party: string; // the engine's holder name, which is the node's id
   node: string;
   custodian: string;
+  /**
+   * The custodian's age recipient as the roster in force held it when the record was made: the
+   * only recipient a node encrypts this party's shard to (docs/ARCHITECTURE.md §6, "Key records").
+   */
+  recipient: string;
+  /** The custodian's fingerprint in that roster, for people to compare aloud (src/state/identity.ts). */
+  fingerprint: string;
 }
 
 export interface KeyRecord {
@@ -59,8 +66,9 @@ export function checkKeyRecord(x: unknown, what: string): KeyRecord {
   if (pkg.keyId !== r.keyId || pkg.epoch !== r.epoch || pkg.groupPublicKey !== r.publicKey || pkg.threshold !== r.threshold) throw bad('its summary differs from its public package');
   checkInternalKey(r, pkg, bad);
   const parties = r.parties as unknown[];
-  const wellFormed = parties.every((p) => typeof p === 'object' && p !== null && ['party', 'node', 'custodian'].every((k) => typeof (p as Record<string, unknown>)[k] === 'string'));
-  if (!wellFormed || r.parties.map((p) => p.party).join() !== pkg.parties.join()) throw bad('its parties differ from its public package');
+  const wellFormed = parties.every((p) => typeof p === 'object' && p !== null && ['party', 'node', 'custodian', 'recipient', 'fingerprint'].every((k) => typeof (p as Record<string, unknown>)[k] === 'string'));
+  if (!wellFormed) throw bad('an entry of its parties does not name its party, node, custodian, and the custodian\'s pinned recipient and fingerprint');
+  if (r.parties.map((p) => p.party).join() !== pkg.parties.join()) throw bad('its parties differ from its public package');
   if (JSON.stringify(r.addresses) !== JSON.stringify(addressesOf(r.engine, r.publicKey))) throw bad('its addresses are not those of its public key');
   return r as KeyRecord;
 }

@@ -20,6 +20,7 @@ import type { TestWorkspace } from '../support/workspace.js';
 function operatorFor(tw: TestWorkspace): Operator {
   return {
     passphrase: async (name) => tw.passphrases[name]!,
+    passphraseIfPresent: async (name) => tw.passphrases[name]!,
     confirm: async () => 'yes',
     progress: (_label, work) => work(),
   };

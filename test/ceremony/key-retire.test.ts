@@ -207,7 +207,7 @@ describe('keyrite key retire', { concurrency: 1 }, () => {
       const notActive = (key: string) => (e: any) => e.code === 'KEY_NOT_ACTIVE' && e.message.includes(key) && e.message.includes('node-1') && e.message.includes('retired');
       await assert.rejects(signStart(node, { session, request: signRequest('alice', alice.signing, request), share, message: Buffer.from('m').toString('hex') }), notActive(keys.files));
       const before = snapshot(tw.root);
-      await assert.rejects(node.exportShard({ keyId: keys.room, epoch: 1 }, nodeDraft(state)), notActive(keys.room));
+      await assert.rejects(node.exportShard({ keyId: keys.room, epoch: 1 }, state.key(keys.room).parties[0]!.recipient, nodeDraft(state)), notActive(keys.room));
       assert.deepEqual(snapshot(tw.root), before, 'the node keeps its share and writes nothing');
     });
 

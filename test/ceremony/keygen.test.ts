@@ -24,7 +24,12 @@ describe('keygen with export and deletion', () => {
     assert.match(k.publicKey, /^[0-9a-f]{64}$/);
     assert.equal(k.threshold, 2);
     assert.equal(k.epoch, 1);
-    assert.deepEqual(k.parties, CUSTODIANS.map((c, i) => ({ party: `node-${i + 1}`, node: `node-${i + 1}`, custodian: c })));
+    const roster = readJsonFile(join(tw.root, 'roster.json'));
+    const pin = (c: string) => {
+      const m = roster.members.find((x: any) => x.name === c);
+      return { recipient: m.recipient, fingerprint: m.fingerprint };
+    };
+    assert.deepEqual(k.parties, CUSTODIANS.map((c, i) => ({ party: `node-${i + 1}`, node: `node-${i + 1}`, custodian: c, ...pin(c) })), 'each party pins its custodian\'s recipient and fingerprint');
     assert.equal(k.nodesEmpty, true);
     assert.deepEqual(k.shards.map((s: any) => s.custodian), CUSTODIANS);
     for (const s of k.shards) {
@@ -50,11 +55,16 @@ describe('keygen with export and deletion', () => {
     const names = s.map((x) => x.step).filter((x) => x !== 'checklist.confirm');
     assert.deepEqual(names, [
       'ceremony.start', 'keygen.share', 'keygen.share', 'keygen.share', 'keygen.result', 'export.intent', 'export.shard', 'export.shard', 'export.shard',
-      'node.delete', 'node.delete', 'node.delete', 'node.attest', 'node.attest', 'node.attest', 'export.result', 'ceremony.seal',
+      'export.receipt', 'export.receipt', 'export.receipt', 'node.delete', 'node.delete', 'node.delete', 'node.attest', 'node.attest', 'node.attest', 'export.result', 'ceremony.seal',
     ]);
     const exported = s.find((x) => x.step === 'export.result')!;
     assert.equal(exported.actor, tw.generator);
-    assert.deepEqual(exported.result, { shards: k.shards.map((x: any) => ({ custodian: x.custodian, sha256: x.sha256 })), nodesEmpty: true });
+    assert.deepEqual(exported.result, { shards: k.shards.map((x: any) => ({ custodian: x.custodian, sha256: x.sha256 })), nodesEmpty: true, deleted: k.parties.map((p: any) => p.party), kept: [] });
+    for (const [i, r] of s.filter((x) => x.step === 'export.receipt').entries()) {
+      assert.equal(r.actor, CUSTODIANS[i], 'each receipt is signed by the party\'s own custodian');
+      assert.equal(r.params.shard, k.shards[i].sha256);
+      assert.equal(r.result.verifyingShare, readJsonFile(join(tw.root, 'keys', `${k.keyId}.json`)).publicPackage.verifyingShares[`node-${i + 1}`]);
+    }
     const result = s.find((x) => x.step === 'keygen.result')!;
     assert.equal(result.actor, tw.generator);
     assert.deepEqual(result.params.custodians, CUSTODIANS);

@@ -152,7 +152,7 @@ describe('a signing node', () => {
     const target = join(tw.root, 'holdings', 'generator', 'generator.identity.age');
     for (const h of [{ keyId: '../../../holdings/generator/generator', epoch: 'identity' }, { keyId, epoch: 0 }, { keyId, epoch: 1.5 }]) {
       await assert.rejects(node.deleteShare(h as any, nodeDraft(state)), (e: any) => e.code === 'BAD_REQUEST' && e.message.includes('node-1'));
-      await assert.rejects(node.exportShard(h as any, nodeDraft(state)), (e: any) => e.code === 'BAD_REQUEST');
+      await assert.rejects(node.exportShard(h as any, 'age1x', nodeDraft(state)), (e: any) => e.code === 'BAD_REQUEST');
     }
     assert.ok(existsSync(target));
   });

@@ -4,7 +4,7 @@ import { newIdentity, publicOf } from '../../src/custody/identity.js';
 import { addressesOf, type PublicPackage } from '../../src/engine/index.js';
 import { apply, CustodyState, prepare, type FoldEntry } from '../../src/state/fold.js';
 import type { KeyRecord } from '../../src/state/key-record.js';
-import { enrol, newRoster, rosterDigest } from '../../src/state/roster.js';
+import { enrol, member, newRoster, rosterDigest } from '../../src/state/roster.js';
 import { identities, runDkg } from '../support/engine.js';
 
 // The fold on its own: each transition it accepts, each it refuses, and that a refusal leaves
@@ -27,18 +27,21 @@ async function genesis(): Promise<CustodyState> {
 }
 
 /** A key record for a real ed25519 public package, as keygen.result carries it. */
-async function keyRecord(): Promise<{ record: KeyRecord; pkg: PublicPackage }> {
+async function keyRecord(state: CustodyState): Promise<{ record: KeyRecord; pkg: PublicPackage }> {
   const ids = await identities(['node-1', 'node-2', 'node-3']);
   const shares = await runDkg('ed25519', ['node-1', 'node-2', 'node-3'], 2, ids);
   const { party: _p, secret: _s, ...pkg } = Object.values(shares)[0]!;
-  const parties = ['node-1', 'node-2', 'node-3'].map((n, i) => ({ party: n, node: n, custodian: ['alice', 'bob', 'carol'][i]! }));
+  const parties = ['node-1', 'node-2', 'node-3'].map((n, i) => {
+    const c = member(state.requireRoster(), ['alice', 'bob', 'carol'][i]!);
+    return { party: n, node: n, custodian: c.name, recipient: c.recipient, fingerprint: c.fingerprint };
+  });
   const record: KeyRecord = { v: 1, keyId: pkg.keyId, label: 'k', engine: 'ed25519', epoch: pkg.epoch, publicKey: pkg.groupPublicKey, threshold: 2, parties, publicPackage: pkg, addresses: addressesOf('ed25519', pkg.groupPublicKey), status: 'active' };
   return { record, pkg };
 }
 
 /** A structural snapshot of a state, to show a refusal changed nothing. */
 function snapshotOf(s: CustodyState): string {
-  return JSON.stringify({ r: s.roster, d: s.rosterDigest, k: [...s.keys], g: [...s.guardianSets], a: [...s.artifacts], n: s.entries });
+  return JSON.stringify({ r: s.roster, d: s.rosterDigest, k: [...s.keys], g: [...s.guardianSets], a: [...s.artifacts], rc: [...s.receipts], x: [...s.exports], n: s.entries });
 }
 
 function refusedUnchanged(state: CustodyState, e: FoldEntry, code: string): void {
@@ -59,11 +62,16 @@ describe('the custody fold', () => {
 
   test('a key record: created by keygen.result, advanced one epoch at a time, then retired or compromised', async () => {
     const state = await genesis();
-    const { record } = await keyRecord();
+    const { record } = await keyRecord(state);
     refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, addresses: { solana: 'forged' } } } }), 'DAMAGED_FILE');
     refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, epoch: 2 } } }), 'DAMAGED_FILE');
     const toGenerator = record.parties.map((p, i) => (i === 0 ? { ...p, custodian: 'gen' } : p));
     refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, parties: toGenerator } } }), 'WRONG_ROLE');
+    // A pin that is not the custodian's own in the roster: bob's recipient under alice's party.
+    const swapped = record.parties.map((p, i) => (i === 0 ? { ...p, recipient: record.parties[1]!.recipient } : p));
+    refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, parties: swapped } } }), 'RECIPIENT_MISMATCH');
+    const unpinned = record.parties.map(({ recipient: _r, ...p }) => p);
+    refusedUnchanged(state, entry('keygen.result', { result: { record: { ...record, parties: unpinned } } }), 'DAMAGED_FILE');
     apply(state, entry('keygen.result', { result: { record } }));
     assert.deepEqual(state.key(record.keyId), record);
     refusedUnchanged(state, entry('keygen.result', { result: { record } }), 'BAD_CHANGE');
@@ -78,6 +86,27 @@ describe('the custody fold', () => {
     apply(state, entry('recover.result', { params: { keyId: record.keyId, kind: 'private-key' } }));
     assert.equal(state.key(record.keyId).status, 'compromised');
     refusedUnchanged(state, entry('recover.result', { params: { keyId: record.keyId, kind: 'private-key' } }), 'BAD_CHANGE');
+  });
+
+  test('a receipt: only from the party\'s custodian, for the shard its node exported, with the party\'s verifying share', async () => {
+    const state = await genesis();
+    const { record } = await keyRecord(state);
+    apply(state, entry('keygen.result', { result: { record } }));
+    const shard = 'a'.repeat(64);
+    const name = `keyrite:shard/alice/${record.keyId}/e1`;
+    const params = { keyId: record.keyId, epoch: 1, party: 'node-1', node: 'node-1', custodian: 'alice', shard };
+    const result = { verifyingShare: record.publicPackage.verifyingShares['node-1'] };
+    const receipt = (o: Partial<FoldEntry>) => entry('export.receipt', { actor: 'alice', params, result, ...o });
+    refusedUnchanged(state, receipt({}), 'BAD_CHANGE'); // nothing exported yet
+    apply(state, entry('export.shard', { actor: 'node-1', params: { keyId: record.keyId, epoch: 1, party: 'node-1', node: 'node-1', custodian: 'alice', recipient: record.parties[0]!.recipient }, subjects: [{ name, sha256: shard }], artifacts: { creates: ['shard'] } }));
+    refusedUnchanged(state, receipt({ actor: 'bob' }), 'BAD_CHANGE');
+    refusedUnchanged(state, receipt({ actor: 'bob', params: { ...params, custodian: 'bob' } }), 'BAD_CHANGE');
+    refusedUnchanged(state, receipt({ params: { ...params, shard: 'b'.repeat(64) } }), 'BAD_CHANGE');
+    refusedUnchanged(state, receipt({ result: { verifyingShare: record.publicPackage.verifyingShares['node-2'] } }), 'BAD_CHANGE');
+    refusedUnchanged(state, receipt({ params: { ...params, epoch: 2 } }), 'BAD_CHANGE');
+    assert.equal(state.receipt(record.keyId, 1, 'node-1'), undefined);
+    apply(state, receipt({}));
+    assert.deepEqual(state.receipt(record.keyId, 1, 'node-1'), { keyId: record.keyId, epoch: 1, party: 'node-1', custodian: 'alice', shard, ceremony: '0002-test' });
   });
 
   // Approvals have their own suite: test/state/approvals.test.ts.

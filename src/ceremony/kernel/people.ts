@@ -17,9 +17,14 @@ export type IdentityPaths = Map<string, string>;
 /** Opens `name`'s identity file (their standard path unless `path` is given) and checks it against the roster. */
 export async function unlockPerson(ws: Workspace, roster: Roster, operator: Operator, name: string, role: Role, path?: string): Promise<Identity> {
   const expected = member(roster, name, role);
-  const file = path ?? ws.identityFile(name);
-  const bytes = readBytes(file, `the identity file of ${name}`);
-  return unlockIdentity(bytes, await operator.passphrase(name, 'unlock'), `the identity file of ${name} (${file})`, expected);
+  return openIdentity(ws, expected, await operator.passphrase(name, 'unlock'), path);
+}
+
+/** Opens the identity file of `expected` (their standard path unless `path` is given) with `passphrase`, checked against it. */
+export function openIdentity(ws: Workspace, expected: PublicIdentity, passphrase: string, path?: string): Promise<Identity> {
+  const file = path ?? ws.identityFile(expected.name);
+  const bytes = readBytes(file, `the identity file of ${expected.name}`);
+  return unlockIdentity(bytes, passphrase, `the identity file of ${expected.name} (${file})`, expected);
 }
 
 /** The two files a person's identity is written to in `dir`: the locked secret and its public part. */

@@ -9,10 +9,10 @@ import { checkCaches, writeCaches } from '../../state/cache.js';
 import { CustodyState } from '../../state/fold.js';
 import type { KeyRecord } from '../../state/key-record.js';
 import type { Role } from '../../state/roles.js';
-import { requireSealed, soleMember, type Roster } from '../../state/roster.js';
+import { member, requireSealed, soleMember, type Roster } from '../../state/roster.js';
 import { verdictOf } from './nodes.js';
 import type { Operator } from './operator.js';
-import { unlockPerson, type IdentityPaths } from './people.js';
+import { openIdentity, unlockPerson, type IdentityPaths } from './people.js';
 
 // The ceremony kernel (docs/ARCHITECTURE.md, "The kernel"): what every operation shares, in
 // order. A session takes the workspace lock, folds the transcript into the custody state every
@@ -65,6 +65,13 @@ export class Session {
   /** Unlocks `name`'s identity, checked against the roster in force. */
   unlock(name: string, role: Role, identities?: IdentityPaths): Promise<Identity> {
     return unlockPerson(this.ws, this.roster, this.operator, name, role, identities?.get(name));
+  }
+
+  /** Unlocks `name` if they are here (the operator has their passphrase); null if they are not. */
+  async unlockIfPresent(name: string, role: Role, identities?: IdentityPaths): Promise<Identity | null> {
+    const expected = member(this.roster, name, role);
+    const passphrase = await this.operator.passphraseIfPresent(name);
+    return passphrase === null ? null : openIdentity(this.ws, expected, passphrase, identities?.get(name));
   }
 
   /** Unlocks the roster's generator, or its witness (the one named, else the only one enrolled). */

@@ -24,15 +24,27 @@ export interface OpenedShard {
  */
 export async function openCustodianShard(s: Session, r: KeyRecord, name: string, o: { path?: string; identity?: string; recorded?: boolean } = {}): Promise<OpenedShard> {
   const path = o.path ?? shardPath(s.ws, name, r.keyId, r.epoch);
-  const what = `the shard of ${name} (${path})`;
-  const bytes = readBytes(path, what);
+  const what = whatOf(name, path);
+  const bytes = readBytes(path, what); // read before anyone types a passphrase
   const custodian = await s.unlock(name, 'custodian', o.identity ? new Map([[name, o.identity]]) : undefined);
-  const shard = await openShard(bytes, custodian.ageIdentity, what);
-  checkShardFor(r, shard, name, what);
-  const sha256 = sha256Hex(bytes);
+  const opened = await openShardAs(r, custodian, path, bytes);
   const role = shardRoleName(name, r.keyId, r.epoch);
-  if (o.recorded && s.state.artifacts.get(role)?.sha256 !== sha256) {
+  if (o.recorded && s.state.artifacts.get(role)?.sha256 !== opened.sha256) {
     throw new KeyriteError('DAMAGED_FILE', `${what} holds ${name}'s share, but it is not the file the transcript records as ${role}; check the shard exported last`);
   }
-  return { custodian, shard, path, sha256 };
+  return opened;
 }
+
+/**
+ * The shard at `path` opened with `custodian`'s unlocked identity and checked as their party of
+ * `r`: the share inside is well formed, its secret gives its verifying share, and its group
+ * data (every verifying share) is the record's.
+ */
+export async function openShardAs(r: KeyRecord, custodian: Identity, path: string, bytes = readBytes(path, whatOf(custodian.name, path))): Promise<OpenedShard> {
+  const what = whatOf(custodian.name, path);
+  const shard = await openShard(bytes, custodian.ageIdentity, what);
+  checkShardFor(r, shard, custodian.name, what);
+  return { custodian, shard, path, sha256: sha256Hex(bytes) };
+}
+
+const whatOf = (name: string, path: string): string => `the shard of ${name} (${path})`;

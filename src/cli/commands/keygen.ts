@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ENGINE_IDS } from '../../engine/types.js';
 import { run, type KeygenOptions } from '../context.js';
 import { sealLines } from '../format/common.js';
-import { exportLines, keyLines } from '../format/key.js';
+import { exportData, exportLines, keyLines } from '../format/key.js';
 import { cliUsage } from '../hints.js';
 import { collectList, collectNamed, NODES_HELP, parseCount, parseEngine, parseNodes } from '../inputs.js';
 
@@ -19,9 +19,9 @@ export function register(program: Command): void {
     .requiredOption('--label <label>', 'a name for the key')
     .option('--witness <name>', 'the witness who co-signs the seal (default: the only enrolled witness)')
     .option('--nodes <node=url,...>', NODES_HELP, parseNodes)
-    .option('--identity <name=path>', 'an identity file not at its standard path (generator, witness); repeat for each', collectNamed)
+    .option('--identity <name=path>', 'an identity file not at its standard path (generator, witness, custodians); repeat for each', collectNamed)
     .option('--export', 'export each node\'s share to its custodian in the same ceremony')
-    .option('--delete-after-export', 'with --export: nodes delete their copies once the shards are written and recorded')
+    .option('--delete-after-export', 'with --export: each node deletes its copy once its custodian has opened the shard and signed a receipt (a custodian whose passphrase is not given is not here: their node keeps its share)')
     .action(
       run<KeygenOptions>(async (o, ctx) => {
         if (o.deleteAfterExport && !o.export) throw cliUsage('--delete-after-export needs --export');
@@ -37,9 +37,9 @@ export function register(program: Command): void {
           data: {
             keyId: k.keyId, engine: k.engine, publicKey: k.publicKey, threshold: k.threshold, parties: k.parties, epoch: k.epoch,
             addresses: k.addresses, label: k.label, ceremony: r.ceremony, head: r.sealed.head, ...(notice ? { notice } : {}),
-            ...(r.export ? { shards: r.export.shards, nodesEmpty: r.export.nodesEmpty } : {}),
+            ...(r.export ? exportData(r.export, k.keyId, Boolean(o.deleteAfterExport)) : {}),
           },
-          lines: [`Key generated in ceremony ${r.ceremony}.`, ...(notice ? [`Note: ${notice}`] : []), ...keyLines(k), ...(r.export ? exportLines(r.export) : []), ...sealLines(r.sealed)],
+          lines: [`Key generated in ceremony ${r.ceremony}.`, ...(notice ? [`Note: ${notice}`] : []), ...keyLines(k), ...(r.export ? exportLines(r.export, k.keyId) : []), ...sealLines(r.sealed)],
         };
       }),
     );

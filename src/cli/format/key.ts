@@ -23,7 +23,7 @@ export function keyLines(k: KeyRecord): string[] {
     `  public key: ${k.publicKey}`,
     ...taprootLines(k),
     ...Object.entries(k.addresses).map(([kind, a]) => `  ${kind} address: ${a}`),
-    ...k.parties.map((p) => `  party ${p.party} on ${p.node}: custodian ${p.custodian}`),
+    ...k.parties.map((p) => `  party ${p.party} on ${p.node}: custodian ${p.custodian} (fingerprint ${p.fingerprint})`),
   ];
 }
 
@@ -37,9 +37,24 @@ export function keySummary(k: KeyRecord): Record<string, unknown> {
   };
 }
 
-export function exportLines(e: ExportResult): string[] {
-  return [
-    ...e.shards.map((s) => `  ${s.custodian} carries away ${s.path} (sha256 ${s.sha256.slice(0, 16)}…)`),
-    e.nodesEmpty ? 'Every node deleted its copy and attested that it holds nothing for this key.' : 'The nodes keep their encrypted copies.',
-  ];
+/** An export's result under --json: its shards and, with deletion, which nodes deleted, which kept their share, and what to do next. */
+export function exportData(e: ExportResult, keyId: string, deleteAfter: boolean): Record<string, unknown> {
+  const next = nextStep(e, keyId);
+  return { shards: e.shards, nodesEmpty: e.nodesEmpty, ...(deleteAfter ? { deleted: e.deleted, kept: e.kept } : {}), ...(next ? { next } : {}) };
+}
+
+export function exportLines(e: ExportResult, keyId: string): string[] {
+  const lines = e.shards.map((s) => `  ${s.custodian} carries away ${s.path} (sha256 ${s.sha256.slice(0, 16)}…)`);
+  if (e.nodesEmpty) return [...lines, 'Every node deleted its copy after its custodian\'s receipt, and attested that it holds nothing for this key.'];
+  if (!e.deleted.length && !e.kept.length) return [...lines, 'The nodes keep their encrypted copies.'];
+  if (e.deleted.length) lines.push(`Deleted after their custodians' receipts, and attested empty: ${e.deleted.join(', ')}.`);
+  for (const k of e.kept) lines.push(`${k.node} keeps its share of party ${k.party}: ${k.reason}.`);
+  return [...lines, `Next: ${nextStep(e, keyId)}`];
+}
+
+/** When a node kept its share for want of a receipt: how to finish. */
+function nextStep(e: ExportResult, keyId: string): string | undefined {
+  if (!e.kept.length) return undefined;
+  const who = e.kept.map((k) => k.custodian).join(' and ');
+  return `with ${who} present, run \`keyrite export --key ${keyId} --delete-after-export\` (their --passphrase-file, and --shard NAME=PATH for a shard no longer in their holdings); until then those nodes keep their encrypted copies.`;
 }
