@@ -3,7 +3,7 @@ import { pgpWords } from '../base/pgpwords.js';
 import { createFile } from '../fs/atomic.js';
 import { readJson, type Workspace } from '../fs/workspace.js';
 import { publicOf, type Identity } from '../custody/identity.js';
-import { loadScript } from '../evidence/script.js';
+import { loadScript, type Approvals } from '../evidence/script.js';
 import type { Ceremony, Sealed } from '../evidence/writer.js';
 import { checkApproval, checkRequest, newRequest, requestDigest, signApproval, type Approval, type ApprovalRequest } from '../state/approval-request.js';
 import type { CustodyState } from '../state/fold.js';
@@ -73,18 +73,49 @@ function tryOnLedger(state: CustodyState, approvals: Approval[], act?: { step: s
   if (act) ledger.take(ctxOf(state), { step: act.step, ceremony: act.ceremony, operation: act.operation, request: act.digest, params: act.params, time: now, needed: act.needed });
 }
 
+function approvalRule(script: string): Approvals {
+  const rule = loadScript(script).approvals;
+  if (!rule) throw new KeyriteError('INTERNAL', `ceremony script ${script} asks for no approvals`);
+  return rule;
+}
+
+/** The request for `act` of `script`, made now at the transcript's head, valid for `ttlMs`. */
+function requestFor(s: Session, script: string, act: ActInput, ttlMs: number): ApprovalRequest {
+  return newRequest({ operation: approvalRule(script).operation, target: act.target, parameters: act.parameters, head: s.state.head ?? '' }, new Date(), ttlMs);
+}
+
+export interface WrittenRequest {
+  file: string;
+  request: ApprovalRequest;
+  digest: string;
+  words: string;
+}
+
+/**
+ * Writes the request for `act` of `script` to `out`, for the approvers to sign on their own
+ * devices (`keyrite approve --request FILE --out …`), and records nothing: any sensitive
+ * command's `--request-out`. The approvals then come back as `--approval FILE`.
+ */
+export function writeRequest(s: Session, script: string, act: ActInput, o: { out: string; ttlMs: number }): WrittenRequest {
+  if (!(o.ttlMs > 0)) throw new KeyriteError('USAGE', `a request must expire after it is made; its lifetime was ${o.ttlMs} ms`);
+  const request = requestFor(s, script, act, o.ttlMs);
+  createFile(o.out, JSON.stringify(request, null, 2) + '\n', 0o644);
+  const digest = requestDigest(request);
+  return { file: o.out, request, digest, words: pgpWords(digest) };
+}
+
 /**
  * The approvals a sensitive act of `script` takes, checked before its ceremony opens: each file's
  * approval, and each approver in the room signing the request now. Without a request given, the
- * request is made here, at the current head, for the ceremony about to run.
+ * request is the one the approval files carry, or else one made here, at the current head, for
+ * the ceremony about to run.
  */
 export function gatherApprovals(s: Session, script: string, act: ActInput, from: ApprovalSources): Gathered {
-  const rule = loadScript(script).approvals;
-  if (!rule) throw new KeyriteError('INTERNAL', `ceremony script ${script} asks for no approvals`);
-  const head = s.state.head ?? '';
-  const request = from.request ?? newRequest({ operation: rule.operation, target: act.target, parameters: act.parameters, head }, new Date(), IN_ROOM_TTL_MS);
-  const digest = requestDigest(request);
+  const rule = approvalRule(script);
   const approvals: GatheredApproval[] = (from.files ?? []).map((f) => ({ approval: readApprovalFile(f) }));
+  // Approval files carry the request they approve; the act's own checks (tryOnLedger) say whether it is this act's.
+  const request = from.request ?? approvals[0]?.approval.request ?? requestFor(s, script, act, IN_ROOM_TTL_MS);
+  const digest = requestDigest(request);
   for (const id of from.inRoom ?? []) approvals.push({ approval: signApproval(request, publicOf(id), id.signing, new Date()), by: id });
   for (const { approval } of approvals) {
     if (approval.digest !== digest) {

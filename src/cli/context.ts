@@ -184,6 +184,14 @@ export interface KeyShowOptions {
   key: string;
 }
 
+export interface KeyRetireOptions extends WithWitness, WithIdentities {
+  key: string;
+  approval?: string[];
+  approvers?: string[];
+  requestOut?: string;
+  expires?: number; // milliseconds
+}
+
 export interface AuditVerifyOptions {
   genesis?: string;
   head?: string;

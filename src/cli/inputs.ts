@@ -37,6 +37,15 @@ export function parseCount(value: string): number {
   return n;
 }
 
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as 30m, 24h or 7d (`--expires`), in milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^([1-9][0-9]{0,5})([mhd])$/.exec(value);
+  if (!m) throw cliUsage(`expected a duration such as 30m, 24h or 7d, got "${value}"`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
 export function parseEngine(value: string): EngineId {
   const engine = ENGINE_IDS.find((e) => e === value);
   if (!engine) throw cliUsage(`--engine must be one of ${ENGINE_IDS.join(', ')}; got "${value}"`);

@@ -107,6 +107,13 @@ export class SigningNode implements NodeClient {
     return state;
   }
 
+  /** The key as the fold says it is; a retired or compromised key is refused: it never signs or exports again. */
+  private activeKey(state: CustodyState, keyId: string): KeyRecord {
+    const record = state.key(keyId);
+    if (record.status !== 'active') throw refuse(this.id, 'KEY_NOT_ACTIVE', `key ${record.keyId} is ${record.status}; ${this.id} no longer signs with or exports it`);
+    return record;
+  }
+
   async holdings(): Promise<Holding[]> {
     return this.store.holdings();
   }
@@ -128,8 +135,7 @@ export class SigningNode implements NodeClient {
       if (this.sessions.has(sessionId)) {
         throw refuse(this.id, 'SESSION_REUSED', `it already started a signing run in session ${sessionId}; a signing request is good for one run only, so start a new sign ceremony`);
       }
-      const record = state.key(session.keyId);
-      if (record.status !== 'active') throw refuse(this.id, 'KEY_NOT_ACTIVE', `key ${record.keyId} is ${record.status}`);
+      const record = this.activeKey(state, session.keyId);
       const what = `the share handed to ${this.id}`;
       const share = await openSealedShare(this.identity.ageIdentity, Buffer.from(s.share, 'base64'), what, record.engine);
       const message = Buffer.from(s.message, 'hex');
@@ -195,7 +201,7 @@ export class SigningNode implements NodeClient {
   async exportShard(given: Holding, to: string, draft: EntryDraft): Promise<Recorded & { custodian: string; shard: string }> {
     const h = checkHolding(given, this.id);
     const state = await this.state();
-    const record = state.key(h.keyId);
+    const record = this.activeKey(state, h.keyId);
     if (record.epoch !== h.epoch) throw refuse(this.id, 'WRONG_EPOCH', `key ${h.keyId} is at epoch ${record.epoch}, not ${h.epoch}`);
     const a = assignmentOf(record, { node: this.id });
     // Only to the recipient the key record pins for the party (docs/ARCHITECTURE.md §6, "Key

@@ -238,15 +238,16 @@ function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
 }
 
 /**
- * An export names exactly the assignment in force: export.intent every custodian of the key in
- * party order, each export.shard its own node's party, custodian, pinned recipient and epoch,
- * signed by that node.
+ * An export is of an active key and names exactly the assignment in force: export.intent every
+ * custodian of the key in party order, each export.shard its own node's party, custodian, pinned
+ * recipient and epoch, signed by that node.
  * So no entry can move a party's shard to someone else, whoever signs it.
  */
 function checkExport(state: CustodyState, e: FoldEntry): void {
   if (e.step !== 'export.intent' && e.step !== 'export.shard') return;
   const r = state.key(shown(e.params.keyId));
   const wrong = (why: string) => new KeyriteError('BAD_CHANGE', `${e.step} in ${e.ceremony} for key ${r.keyId}: ${why}`);
+  if (r.status !== 'active') throw wrong(`the key is ${r.status}; a retired or compromised key is never exported again`);
   if (e.params.epoch !== r.epoch) throw wrong(`epoch ${shown(e.params.epoch)}, but the key is at epoch ${r.epoch}`);
   if (e.step === 'export.intent') {
     const named = JSON.stringify(e.params.custodians);
