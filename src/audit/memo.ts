@@ -104,7 +104,7 @@ export function requireExtends(state: CustodyState, r: Recalled | undefined, roo
   throw new KeyriteError(
     'HISTORY_NOT_EXTENDED',
     `the transcripts in ${root} do not extend the history this machine verified (genesis ${v.genesis ?? 'none'}, head ${v.head ?? 'none'}): lines were removed or the history replaced; ` +
-      `compare with the witness's recorded head (audit verify --head). If you restored this workspace from a backup on purpose, remove ${v.memo} and run again`,
+      `compare with the head the witness wrote down. If you restored this workspace from a backup on purpose, remove ${v.memo} and run again`,
   );
 }
 

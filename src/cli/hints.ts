@@ -54,6 +54,10 @@ const HINTS: Partial<Record<ErrorCode, Hint>> = {
     (at) => at.path !== 'audit verify',
     'run "keyrite audit verify --genesis D --checkpoint D --receipt FILE" with the witnesses\' digests and the signers\' receipts for the whole report',
   ),
+  HISTORY_NOT_EXTENDED: when(
+    (at) => at.path !== 'audit verify' && at.path !== 'node serve',
+    'run "keyrite audit verify --head D --checkpoint D" with the digests the witnesses wrote down, to see which history is the real one',
+  ),
   // Below the CLI, node serve's only usage error is its listen address.
   USAGE: when((at) => at.path === 'node serve', 'give --listen as HOST:PORT, e.g. 127.0.0.1:0'),
 };

@@ -137,8 +137,9 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
   const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
   const changed = admitArtifacts({ ceremony: e.ceremony, step: e.step, subjects: e.subjects, rule: e.artifacts }, (name) => state.artifacts.get(name));
-  requireBacking(state.facts, e, e.step === 'keygen.result' ? key : undefined);
+  // An act that consumes its own quorum (approvalsOf has checked it) is backed by it.
   const facts = factsAfter(state.facts, e, e.consumes?.operation);
+  requireBacking(facts, e, e.step === 'keygen.result' ? key : undefined);
   return () => {
     state.facts = facts;
     if (roster !== state.roster) {

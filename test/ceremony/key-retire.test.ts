@@ -97,7 +97,7 @@ describe('keyrite key retire', { concurrency: 1 }, () => {
       await refusedUnchanged(() => retire(keys.table, ['--approvers', 'bob', ...tw.passArgs('bob')]), 'QUORUM_NOT_MET', ['1 approval', keys.table, 'needs 2']);
       const { files } = await approvalFiles(keys.table, ['bob']);
       const out = await refusedUnchanged(() => retire(keys.table, withFiles(files)), 'QUORUM_NOT_MET', ['1 approval', keys.table, 'needs 2']);
-      assert.match(out.error.hint, /--approvers A,B, or give their approvals with --approval FILE/);
+      assert.match(out.error.hint, /--approvers A,B, or give their approval files with --approval FILE/);
     });
 
     test('below quorum by the fold\'s count: the same approver twice', async () => {
