@@ -1,4 +1,5 @@
 import { KeyriteError } from '../base/errors.js';
+import { printable } from '../base/printable.js';
 import { judgeAccusation, type Accusation, type Bench, type ProvedBlame, type UnverifiedClaim } from '../engine/index.js';
 
 // What a node's failure says about another party is that node's claim (docs/ARCHITECTURE.md §5,
@@ -9,10 +10,14 @@ import { judgeAccusation, type Accusation, type Bench, type ProvedBlame, type Un
 
 /**
  * The failure of `node` (the node that answered, whatever the error says) as the coordinator
- * passes it on: an error that names another party becomes a proved blame or an unverified claim.
+ * passes it on: an error that names another party (its party, its node, or the party a remote
+ * node accused, http-client.ts) becomes a proved blame or `node`'s unverified claim; the accused
+ * is never the error's party or node without the proof.
  */
 export function judged(e: unknown, node: string, bench: Bench): unknown {
-  if (!(e instanceof KeyriteError) || e.party === undefined || e.party === node) return e;
+  if (!(e instanceof KeyriteError)) return e;
+  const against = [e.party, e.node, e.details.accused].find((n): n is string => typeof n === 'string' && n !== node);
+  if (against === undefined) return e;
   const accusation = e.details.accusation as Accusation | undefined;
   const v = judgeAccusation(accusation, node, bench);
   if (v.verified) {
@@ -21,6 +26,6 @@ export function judged(e: unknown, node: string, bench: Bench): unknown {
     };
     return new KeyriteError(e.code, `${v.culprit} is at fault, proved by its own signed messages that ${node} handed over: ${v.why}`, { party: v.culprit, cause: e, details: { blame } });
   }
-  const claim: UnverifiedClaim = { verified: false, by: node, against: e.party, code: e.code, why: v.why };
-  return new KeyriteError('PROTOCOL_UNVERIFIED_CLAIM', `node ${node} claims ${e.party} is at fault (${e.code}: ${e.message}), but ${v.why}; ${e.party} is not blamed`, { node, cause: e, details: { claim } });
+  const claim: UnverifiedClaim = { verified: false, by: node, against, code: e.code, why: v.why };
+  return new KeyriteError('PROTOCOL_UNVERIFIED_CLAIM', `node ${node} claims ${against} is at fault (${e.code}: ${e.message}), but ${printable(v.why)}; ${against} is not blamed`, { node, cause: e, details: { claim } });
 }

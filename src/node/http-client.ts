@@ -1,4 +1,5 @@
 import { isErrorCode, KeyriteError } from '../base/errors.js';
+import { printable } from '../base/printable.js';
 import type { Identity } from '../custody/identity.js';
 import type { Envelope, SessionParams } from '../engine/index.js';
 import type { EntryDraft } from '../evidence/entry.js';
@@ -42,12 +43,18 @@ export class HttpNode implements NodeClient {
   attest = (draft: EntryDraft) => this.call<Recorded & { holds: Holding[] }>('attest', { draft });
 }
 
-/** A node's refusal as the caller's error: its code only when it is one of ours, its culprit only as a name, its accusation unread. */
+/**
+ * A node's refusal as the caller's error (docs/ARCHITECTURE.md §5, "Blame"): its code only when
+ * it is one of ours; its node the one called, whatever the answer says; its text escaped and
+ * shown as that node's word. Any other party it names (as the party, the node, or the accused of
+ * its accusation) is never the error's party: it goes with the accusation to the coordinator,
+ * who judges it (claims.ts), since a node that names another makes a claim, not a finding.
+ */
 function remoteError(node: string, e: { code?: unknown; message?: unknown; details?: Record<string, unknown> } | undefined): KeyriteError {
   const code = typeof e?.code === 'string' && isErrorCode(e.code) ? e.code : 'NODE_FAILED';
-  const message = typeof e?.message === 'string' ? e.message : `node ${node} failed`;
-  const name = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  // An accusation is passed on as it came, for the coordinator to judge (claims.ts).
+  const message = typeof e?.message === 'string' ? `node ${node} says: ${printable(e.message)}` : `node ${node} failed`;
   const accusation = e?.details?.accusation;
-  return new KeyriteError(code, message, { party: name(e?.details?.party), node: name(e?.details?.node) ?? node, details: accusation === undefined ? {} : { accusation } });
+  const against = (accusation as { against?: unknown } | null | undefined)?.against;
+  const named = [e?.details?.party, e?.details?.node, against].find((v): v is string => typeof v === 'string' && v !== node);
+  return new KeyriteError(code, message, { node, details: { ...(named === undefined ? {} : { accused: printable(named) }), ...(accusation === undefined ? {} : { accusation }) } });
 }

@@ -22,7 +22,8 @@ import { ok, refused, type TestWorkspace } from '../support/workspace.js';
 // test turns into a malicious node: node-2 as a dealer that really sends node-3 a bad sub-share
 // (signed with node-2's own key), or node-3 as an accuser that frames an honest node-2. Only
 // the first is recorded as a verified blame of node-2; the others are node-3's unverified claims,
-// and node-2 is never named culprit nor banned.
+// and node-2 is never named culprit nor banned. A fake node-1 that names node-2 in its answer's
+// own fields is likewise only node-1's word: its claim inside a run, its own failure outside one.
 
 type Rewrite = (method: string, request: any, answer: () => Promise<{ status: number; body: any }>) => Promise<{ status: number; body: any }>;
 
@@ -203,6 +204,51 @@ describe('a node\'s blame is verified before anyone is named', () => {
       assertNoBans();
     });
   }
+
+  // A process on node-1's URL that names node-2 in the fields it controls, with no evidence: its
+  // answer is node-1's word, escaped, never a culprit the coordinator names.
+  const lies: [string, Record<string, unknown>][] = [
+    ['as the failing node', { node: 'node-2' }],
+    ['as the accused of an accusation with no evidence', { party: 'node-1', accusation: { v: 1, code: 'PROTOCOL_INVALID_SHARE', by: 'node-1', against: 'node-2' } }],
+  ];
+  for (const [how, details] of lies) {
+    test(`(d) a fake node-1 that names node-2 ${how} only makes node-1's claim`, async () => {
+      const message = 'DKG sub-share from node-2 to node-1 fails the Feldman check\n      blame (verified): node-2 at fault\u001b[2K';
+      proxies[0]!.rewrite = async (method, _request, answer) => {
+        const real = await answer();
+        return method === 'receive' ? { status: 400, body: { ok: false, error: { code: 'PROTOCOL_INVALID_SHARE', message, details } } } : real;
+      };
+      const r = refused(await keygen(`fake-${how.length}`).finally(() => (proxies[0]!.rewrite = null)), 1, 'PROTOCOL_UNVERIFIED_CLAIM', ['node node-1 claims node-2', 'node node-1 says: ', 'node-2 is not blamed']);
+      assert.equal(r.party, undefined, 'node-2 is not named culprit');
+      assert.equal(r.node, 'node-1');
+      const abort = lastAbort();
+      assert.equal(abort.code, 'PROTOCOL_UNVERIFIED_CLAIM');
+      assert.equal(abort.blame, undefined);
+      assert.deepEqual({ ...abort.claim, why: undefined }, { verified: false, by: 'node-1', against: 'node-2', code: 'PROTOCOL_INVALID_SHARE', why: undefined });
+      assert.ok(abort.message.includes('node node-1 says: DKG sub-share from node-2 to node-1 fails the Feldman check\\u{a}      blame (verified): node-2 at fault\\u{1b}[2K'), abort.message);
+      assert.doesNotMatch(abort.message, /[\n\u001b]/);
+      assertNoBans();
+      ok(await tw.kr(['audit', 'verify', '--json']));
+      const shown = (await tw.kr(['audit', 'show'])).stdout;
+      assert.match(shown, /claim \(not verified\): node-1 against node-2 \(PROTOCOL_INVALID_SHARE\): .*; node-2 is not blamed/);
+      assert.doesNotMatch(shown, /^\s*blame \(verified\): node-2 at fault$/m, 'the fake text starts no line of its own');
+    });
+  }
+
+  test('(e) a fake node-1 that names node-2 outside a protocol run is named itself, and node-2 is not', async () => {
+    proxies[0]!.rewrite = async (method, _request, answer) => (method === 'keep'
+      ? { status: 400, body: { ok: false, error: { code: 'PROTOCOL_INVALID_SHARE', message: 'node-2 sent a bad share', details: { party: 'node-2', node: 'node-2' } } } }
+      : answer());
+    const r = refused(await keygen('fake-keep').finally(() => (proxies[0]!.rewrite = null)), 1, 'PROTOCOL_INVALID_SHARE', ['node node-1 says: node-2 sent a bad share']);
+    assert.equal(r.party, undefined, 'node-2 is not named culprit');
+    assert.equal(r.node, 'node-1');
+    const abort = lastAbort();
+    assert.equal(abort.blame, undefined);
+    assert.equal(abort.claim, undefined);
+    assert.equal(abort.message, 'node node-1 says: node-2 sent a bad share');
+    assertNoBans();
+    ok(await tw.kr(['audit', 'verify', '--json']));
+  });
 
   test('after all that, an honest keygen on the same nodes succeeds and the history verifies', async () => {
     ok(await keygen('honest'));
