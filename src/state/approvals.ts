@@ -142,6 +142,8 @@ function checkAct(r: ApprovalRequest, act: ApprovalAct): void {
   const wrong = (why: string) => new KeyriteError('WRONG_REQUEST', `the approved request ${requestDigest(r).slice(0, 16)}… ${why}`);
   if (r.operation !== act.operation) throw wrong(`is for ${r.operation}, not ${act.operation}`);
   if (act.params.target !== r.target) throw wrong(`is for target ${r.target}, not ${shown(act.params.target)}`);
+  // The fold acts on the key an entry names (params.keyId), so that key must be the target approved.
+  if (act.params.keyId !== undefined && act.params.keyId !== r.target) throw wrong(`is for target ${r.target}, but the act is on key ${shown(act.params.keyId)}`);
   for (const [k, v] of Object.entries(r.parameters)) {
     if (act.params[k] === undefined || canonical(act.params[k]) !== canonical(v)) throw wrong(`sets ${k} to ${canonical(v)}, but the act has ${shown(act.params[k])}`);
   }

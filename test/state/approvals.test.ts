@@ -77,6 +77,8 @@ describe('approvals in the fold', () => {
     refused(w.state, act(request({ parameters: { setId: 's2' } }), { setId: 's2' }), 'QUORUM_NOT_MET', /found 0/);
     refused(w.state, act(r, { setId: 's2' }), 'WRONG_REQUEST', /sets setId to "s1", but the act has s2/);
     refused(w.state, act(r, { target: 'bob' }), 'WRONG_REQUEST', /is for target alice, not bob/);
+    // An act naming another key than its target: the key the fold would act on was not approved.
+    refused(w.state, act(r, { keyId: 'k0123456789abcdef' }), 'WRONG_REQUEST', /is for target alice, but the act is on key k0123456789abcdef/);
     refused(w.state, { ...act(r), consumes: { operation: 'key-retire', count: 'policy' } }, 'WRONG_REQUEST', /is for recover-custodian, not key-retire/);
     refused(w.state, act(r, { request: undefined }), 'WRONG_REQUEST', /names no approval request/);
     const forged = approval(w, 'dave', r);
