@@ -18,6 +18,11 @@ import { completeRecovery, startRecovery } from './recover-custodian.js';
 import { sealRosterCeremony } from './roster-seal.js';
 import { checkShard } from './shard-check.js';
 import { signMessage } from './sign.js';
+import { retireKey } from './key-retire.js';
+import { recoverPrivateKey } from './recover-private-key.js';
+import { decryptWith, newAgeIdentity } from '../base/age.js';
+import { readBytes } from '../fs/workspace.js';
+import type { RecoveredDocument } from '../custody/recovered-key.js';
 
 // The whole lifecycle, unattended, in a workspace of its own: what the README's first command
 // runs. Each step is the same ceremony code the commands use, with the demo operator.
@@ -31,6 +36,9 @@ export interface DemoReport {
   workspace: string;
   steps: DemoStep[];
   recovered: { custodian: string; recipient: string; guardians: string[] };
+  /** The emergency recovery of the bip340 key, opened by its recipient; the ecdsa key retired. */
+  emergency: { keyId: string; publicKey: string; descriptor: string };
+  retired: string;
   signatures: DemoSignature[];
   audit: { entries: number; ceremonies: number; head: string | null };
 }
@@ -128,8 +136,30 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
   const out = join(ws.holdingsDir('alice'), `recovered-${request.session}`);
   const rec = await completeRecovery({ ws, custodian: 'alice', operator, logN, out, session: request.session, released, ...quorum });
   record('recover custodian', `alice's age key rebuilt from ${rec.guardians.join(', ')}; new identity ${rec.pub.fingerprint.slice(0, 16)}`);
+  const emergency = await emergencyRecovery(ws, operator, keys.find((k) => k.engine === 'bip340')!.keyId);
+  record('recover private-key', `bip340 key ${emergency.keyId} rebuilt from bob's and carol's shards under their approval, sealed to a one-off age recipient and opened there: public key ${emergency.publicKey.slice(0, 16)}… as recorded; the key is compromised`);
+  const retired = await retireKey({ ws, operator, keyId: keys.find((k) => k.engine === 'ecdsa')!.keyId, approvals: [], approvers: ['bob', 'carol'], identities: new Map() });
+  record('key retire', `ecdsa key ${retired.record.keyId} retired under bob's and carol's approval, witnessed: nodes and sign refuse it`);
   const audit = await verifyTranscripts({ files: ceremonyFiles(ws.transcriptsDir), root: ws.root, rosterFile: ws.rosterFile });
   if (!audit.ok) throw new KeyriteError('VERIFY_FAILED', `the demo's own evidence does not verify: ${JSON.stringify(audit.failures.slice(0, 3))}`);
   record('audit verify', `${audit.entries} entries in ${audit.ceremonies} ceremonies verify; head ${audit.head?.slice(0, 16)}`);
-  return { workspace: ws.root, steps, signatures, audit: { entries: audit.entries, ceremonies: audit.ceremonies, head: audit.head }, recovered: { custodian: 'alice', recipient: rec.pub.recipient, guardians: rec.guardians } };
+  return {
+    workspace: ws.root, steps, signatures, audit: { entries: audit.entries, ceremonies: audit.ceremonies, head: audit.head },
+    recovered: { custodian: 'alice', recipient: rec.pub.recipient, guardians: rec.guardians }, emergency, retired: retired.record.keyId,
+  };
+}
+
+/**
+ * The emergency playbook on the demo's bip340 key: the recipient's age identity lives only in
+ * memory here (in practice on the recipient's own device); the file is opened with it and its
+ * public key compared with the key record's, as CEREMONY.md asks the recipient to do.
+ */
+async function emergencyRecovery(ws: Workspace, operator: DemoOperator, keyId: string): Promise<{ keyId: string; publicKey: string; descriptor: string }> {
+  const recipient = await newAgeIdentity();
+  const r = await recoverPrivateKey({ ws, operator, keyId, to: recipient.recipient, custodians: ['bob', 'carol'], approvalFiles: [], approvers: ['bob', 'carol'], out: join(ws.root, `${keyId}.key.age`) });
+  const plaintext = await decryptWith(recipient.identity, readBytes(r.file, 'the recovered key'), 'the recovered key');
+  const doc = JSON.parse(Buffer.from(plaintext).toString('utf8')) as RecoveredDocument;
+  plaintext.fill(0);
+  if (doc.keyId !== keyId || doc.publicKey !== r.publicKey) throw new KeyriteError('VERIFY_FAILED', `the recovered key file holds key ${doc.keyId} (${doc.publicKey}), not ${keyId} (${r.publicKey})`);
+  return { keyId, publicKey: doc.publicKey, descriptor: doc.descriptor ?? '' };
 }

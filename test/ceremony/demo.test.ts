@@ -33,6 +33,14 @@ test('demo: every engine signs just in time, ordinary verifiers accept, and the 
   assert.ok(!independentVerify('ecdsa', ecdsa.publicKey, Buffer.from(ecdsa.message, 'hex'), ecdsa.signature, Buffer.from('another text')));
   for (const n of readdirSync(join(ws, 'nodes'))) assert.deepEqual(readdirSync(join(ws, 'nodes', n, 'shares')), [], `${n} holds nothing`);
 
+  // The emergency recovery opened by its recipient names the bip340 key; the ecdsa key is retired.
+  const bip340 = report.signatures.find((s: any) => s.engine === 'bip340');
+  assert.deepEqual([report.emergency.keyId, report.emergency.publicKey], [bip340.keyId, bip340.publicKey]);
+  assert.match(report.emergency.descriptor, /^rawtr\([0-9a-f]{64}\)#[a-z0-9]{8}$/);
+  assert.equal(report.retired, ecdsa.keyId);
+  const statuses = Object.fromEntries(readdirSync(join(ws, 'keys')).map((f) => { const k = JSON.parse(readFileSync(join(ws, 'keys', f), 'utf8')); return [k.keyId, k.status]; }));
+  assert.deepEqual([statuses[bip340.keyId], statuses[ecdsa.keyId]], ['compromised', 'retired']);
+
   const audit = await auditVerify(ws);
   assert.ok(audit.ok, JSON.stringify(audit.failures));
 
