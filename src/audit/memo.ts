@@ -22,7 +22,7 @@ import type { FileMark, Resume } from './verify.js';
 // with other rules, never reuses it. `audit verify` never reads it.
 //
 // It lives under $XDG_STATE_HOME/keyrite (default ~/.local/state/keyrite), never in the
-// workspace, whose public files an attacker may write (README, "What may be copied"). Whoever
+// workspace, whose public files an attacker may write (docs/ARCHITECTURE.md §2). Whoever
 // can write the operator's home can replace keyrite itself, so the memo adds no new trust.
 
 interface MemoDoc {

@@ -66,14 +66,17 @@ function backingOf(e: Entry): string[] | undefined {
   }
 }
 
-/** Refuses an effect its ceremony does not back; `created` is the key record a keygen.result creates. */
+/**
+ * Refuses an effect its ceremony does not back. `facts` are those after the entry itself
+ * (factsAfter), so an act that consumes its own quorum is backed by it; `created` is the key
+ * record a keygen.result creates.
+ */
 export function requireBacking(facts: CeremonyFacts, e: Entry, created: KeyRecord | undefined): void {
-  const here = facts.ceremony === e.ceremony ? facts : noFacts(e.ceremony);
   const backing = backingOf(e);
-  if (backing && !backing.some((op) => here.quorums.has(op))) {
+  if (backing && !backing.some((op) => facts.quorums.has(op))) {
     throw new KeyriteError('QUORUM_NOT_MET', `${e.step} in ${e.ceremony} is not preceded, in its own ceremony, by the consumed approvals of ${backing.join(' or ')}`);
   }
-  if (e.step === 'keygen.result' && created) requireShares(here, created, e.ceremony);
+  if (e.step === 'keygen.result' && created) requireShares(facts, created, e.ceremony);
 }
 
 /** Every party's node signed, in this ceremony and one session, the share this record describes. */

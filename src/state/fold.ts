@@ -137,7 +137,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
   const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
   const changed = admitArtifacts({ ceremony: e.ceremony, step: e.step, subjects: e.subjects, rule: e.artifacts }, (name) => state.artifacts.get(name));
-  // An act that consumes its own quorum (approvalsOf has checked it) is backed by it.
+  // approvalsOf has checked the quorum an act consumes; factsAfter counts it for the act itself.
   const facts = factsAfter(state.facts, e, e.consumes?.operation);
   requireBacking(facts, e, e.step === 'keygen.result' ? key : undefined);
   return () => {
