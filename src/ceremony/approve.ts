@@ -127,6 +127,32 @@ export function gatherApprovals(s: Session, script: string, act: ActInput, from:
   return { request, digest, approvals };
 }
 
+/** What a sensitive command is given to approve its act: approval files, approvers in the room. */
+export interface ApprovalInput {
+  /** Approvals made on the approvers' own devices (`approve --out`), of one request. */
+  approvals: string[];
+  /** Custodians approving in the room, signing a request made now. */
+  approvers: string[];
+  identities?: IdentityPaths;
+}
+
+/**
+ * The approvals of `act` under `script`, by the policy's quorum: too few named is refused before
+ * anyone types a passphrase; files alone are checked in full (gatherApprovals) before any
+ * passphrase; then each approver in the room unlocks and signs the request. `what` names the act
+ * in the refusal ("retiring key K").
+ */
+export async function takeApprovals(s: Session, script: string, act: ActInput, given: ApprovalInput, what: string): Promise<Gathered> {
+  const needed = s.roster.policy.approvals;
+  const named = given.approvals.length + given.approvers.length;
+  if (named < needed) throw new KeyriteError('QUORUM_NOT_MET', `${named} approval(s) given; ${what} needs ${needed} custodians' approvals, from files or in the room`);
+  const request = given.approvals.length ? readApprovalFile(given.approvals[0]!).request : undefined;
+  if (!given.approvers.length) return gatherApprovals(s, script, act, { request, files: given.approvals });
+  const inRoom: Identity[] = [];
+  for (const a of given.approvers) inRoom.push(await s.unlock(a, 'custodian', given.identities));
+  return gatherApprovals(s, script, act, { request, files: given.approvals, inRoom });
+}
+
 /** Records each gathered approval in the open ceremony: an approver in the room signs their entry, the ceremony's actor records a file's. */
 export async function recordApprovals(s: Session, c: Ceremony, approvals: GatheredApproval[]): Promise<void> {
   for (const { approval, by } of approvals) await s.step(c, { step: 'approval', actor: by ?? c.actor, params: { approval } });

@@ -156,7 +156,7 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
  */
 async function emergencyRecovery(ws: Workspace, operator: DemoOperator, keyId: string): Promise<{ keyId: string; publicKey: string; descriptor: string }> {
   const recipient = await newAgeIdentity();
-  const r = await recoverPrivateKey({ ws, operator, keyId, to: recipient.recipient, custodians: ['bob', 'carol'], approvalFiles: [], approvers: ['bob', 'carol'], out: join(ws.root, `${keyId}.key.age`) });
+  const r = await recoverPrivateKey({ ws, operator, keyId, to: recipient.recipient, custodians: ['bob', 'carol'], approvals: [], approvers: ['bob', 'carol'], out: join(ws.root, `${keyId}.key.age`) });
   const plaintext = await decryptWith(recipient.identity, readBytes(r.file, 'the recovered key'), 'the recovered key');
   const doc = JSON.parse(Buffer.from(plaintext).toString('utf8')) as RecoveredDocument;
   plaintext.fill(0);

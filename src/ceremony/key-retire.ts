@@ -1,13 +1,11 @@
 import { sha256Hex } from '../base/canonical.js';
-import { KeyriteError } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
-import type { Identity } from '../custody/identity.js';
 import type { Sealed } from '../evidence/writer.js';
 import { keyRecordBytes } from '../state/cache.js';
 import { endKey, type KeyRecord } from '../state/key-record.js';
-import { gatherApprovals, recordApprovals, writeRequest, type ActInput, type WrittenRequest } from './approve.js';
+import { recordApprovals, takeApprovals, writeRequest, type ActInput, type ApprovalInput, type WrittenRequest } from './approve.js';
 import type { Operator } from './kernel/operator.js';
-import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
+import { withSession, type IdentityPaths } from './kernel/session.js';
 
 // Retiring a key (CEREMONY.md, "Retiring a key"): the key never signs or exports again; nodes
 // and `sign` refuse it from the fold's status. Approved by the policy's quorum of custodians,
@@ -25,11 +23,7 @@ interface Common {
   operator: Operator;
 }
 
-export interface RetireInput extends Common {
-  /** Approval files made with `approve --out` of a request from `requestRetire`. */
-  approvals: string[];
-  /** Custodians approving in the room. */
-  approvers: string[];
+export interface RetireInput extends Common, ApprovalInput {
   witness?: string;
   identities: IdentityPaths;
 }
@@ -57,9 +51,7 @@ export function requestRetire(i: Common & { out: string; ttlMs: number }): Promi
 export function retireKey(i: RetireInput): Promise<RetireResult> {
   return withSession({ ws: i.ws, operator: i.operator, label: `retire ${i.keyId}` }, async (s) => {
     const r = s.key(i.keyId);
-    checkCount(s, r, i);
-    const inRoom = await unlockAll(s, i.approvers, i.identities);
-    const gathered = gatherApprovals(s, SCRIPT, actOf(r), { files: i.approvals, inRoom });
+    const gathered = await takeApprovals(s, SCRIPT, actOf(r), i, `retiring key ${r.keyId}`);
     const generator = await s.unlockSole('generator', { identities: i.identities });
     const witness = await s.unlockSole('witness', { name: i.witness, identities: i.identities });
     const retired = endKey(r, 'retired');
@@ -80,17 +72,4 @@ export function retireKey(i: RetireInput): Promise<RetireResult> {
     const approvers = gathered.approvals.map((g) => g.approval.approver);
     return { record: retired, request: gathered.digest, approvers, ceremony: out.ceremony, sealed: out.sealed };
   });
-}
-
-/** Too few approvals named is refused before anyone types a passphrase; the fold counts the rest. */
-function checkCount(s: Session, r: KeyRecord, i: RetireInput): void {
-  const named = i.approvals.length + i.approvers.length;
-  const needed = s.roster.policy.approvals;
-  if (named < needed) throw new KeyriteError('QUORUM_NOT_MET', `${named} approval(s) given; retiring key ${r.keyId} needs ${needed} custodians' approvals, from files or in the room`);
-}
-
-async function unlockAll(s: Session, names: string[], identities: IdentityPaths): Promise<Identity[]> {
-  const ids: Identity[] = [];
-  for (const name of names) ids.push(await s.unlock(name, 'custodian', identities));
-  return ids;
 }

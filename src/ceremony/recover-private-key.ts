@@ -4,12 +4,11 @@ import { KeyriteError } from '../base/errors.js';
 import { createFile, FileExistsError } from '../fs/atomic.js';
 import type { Workspace } from '../fs/workspace.js';
 import { getEngine } from '../engine/index.js';
-import type { Identity } from '../custody/identity.js';
 import { checkRecoveryRecipient, sealRecoveredKey } from '../custody/recovered-key.js';
 import type { Sealed } from '../evidence/writer.js';
 import { keyRecordBytes } from '../state/cache.js';
 import type { KeyRecord } from '../state/key-record.js';
-import { gatherApprovals, readApprovalFile, recordApprovals, type Gathered } from './approve.js';
+import { recordApprovals, takeApprovals, type ApprovalInput, type Gathered } from './approve.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
 import { openCustodianShard, type OpenedShard } from './kernel/shards.js';
@@ -27,7 +26,7 @@ import { openCustodianShard, type OpenedShard } from './kernel/shards.js';
 // combined from the shards (and must give the public key) and sealed to the recipient in
 // memory; after the result it is written only as that ciphertext, created exclusively, 0600.
 
-export interface RecoverKeyInput {
+export interface RecoverKeyInput extends ApprovalInput {
   ws: Workspace;
   operator: Operator;
   keyId: string;
@@ -35,10 +34,6 @@ export interface RecoverKeyInput {
   to: string;
   /** The t custodians whose shards are combined. */
   custodians: string[];
-  /** Approvals made on the approvers' own devices (`approve --out`), of one request. */
-  approvalFiles: string[];
-  /** Custodians approving in the room, signing a request made now. */
-  approvers: string[];
   witness?: string;
   shards?: Map<string, string>; // custodian → shard path, when not at the standard path
   identities?: IdentityPaths;
@@ -107,22 +102,10 @@ function checkCustodians(r: KeyRecord, named: string[]): string[] {
   return named;
 }
 
-/**
- * The approvals of recovering this key at this epoch to this recipient, by the policy's quorum:
- * the files are checked before anyone unlocks; approvers in the room are counted first, then
- * each unlocks and signs the request made now.
- */
-async function approve(s: Session, i: RecoverKeyInput, r: KeyRecord, to: string): Promise<Gathered> {
+/** The approvals of recovering this key at this epoch to this recipient, by the policy's quorum. */
+function approve(s: Session, i: RecoverKeyInput, r: KeyRecord, to: string): Promise<Gathered> {
   const act = { target: r.keyId, parameters: { epoch: r.epoch, recipient: to } };
-  const needed = s.roster.policy.approvals;
-  const named = i.approvalFiles.length + i.approvers.length;
-  if (named < needed) throw new KeyriteError('QUORUM_NOT_MET', `${named} approval(s) given; recovering the private key of ${r.keyId} needs ${needed} custodians' approvals`);
-  const request = i.approvalFiles.length ? readApprovalFile(i.approvalFiles[0]!).request : undefined;
-  // Files alone are checked in full (gatherApprovals refuses a wrong request or too few) before any passphrase.
-  if (!i.approvers.length) return gatherApprovals(s, SCRIPT, act, { request, files: i.approvalFiles });
-  const inRoom: Identity[] = [];
-  for (const a of i.approvers) inRoom.push(await s.unlock(a, 'custodian', i.identities));
-  return gatherApprovals(s, SCRIPT, act, { request, files: i.approvalFiles, inRoom });
+  return takeApprovals(s, SCRIPT, act, i, `recovering the private key of ${r.keyId}`);
 }
 
 /** Each named custodian opens their shard of the key's current epoch; another key's, epoch's or custodian's is refused, naming it. */

@@ -99,7 +99,7 @@ export function register(program: Command): void {
       run<RecoverPrivateKeyOptions>(async (o, ctx) => {
         const { recoverPrivateKey } = await import('../../ceremony/recover-private-key.js');
         return keyRecovered(await recoverPrivateKey({
-          ws: ctx.ws, operator: ctx.operator, keyId: o.key, to: o.to, custodians: o.custodians, approvalFiles: o.approval ?? [], approvers: o.approvers ?? [],
+          ws: ctx.ws, operator: ctx.operator, keyId: o.key, to: o.to, custodians: o.custodians, approvals: o.approval ?? [], approvers: o.approvers ?? [],
           witness: o.witness, shards: o.shard, identities: o.identity, out: o.out,
         }));
       }),
