@@ -98,7 +98,7 @@ export const ERROR_CODES = {
   PROTOCOL_STARTED: refused('a protocol run was started twice'),
   PROTOCOL_DONE: refused('a finished protocol run received more messages'),
   PROTOCOL_BUSY: refused('a protocol run received messages while still processing'),
-  DKG_DISAGREEMENT: refused('the nodes finished key generation with different group keys; nothing was stored'),
+  DKG_DISAGREEMENT: refused('the nodes finished key generation, refresh, reshare or repair with different group keys or shares; nothing was stored'),
   SHARE_INVALID: refused('a key share is malformed or does not match its verifying share'),
   SHARE_WRONG_EPOCH: refused('a key share is of another epoch'),
   BAD_PARTIES: refused('an engine was given an impossible party list'),

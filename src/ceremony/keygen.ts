@@ -1,17 +1,15 @@
-import { canonical, sha256Hex } from '../base/canonical.js';
+import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import type { Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
-import { addressesOf, ENGINE_IDS, sessionIdOf, type PublicPackage, type SessionParams } from '../engine/index.js';
-import type { Ceremony, Sealed } from '../evidence/writer.js';
-import type { NodeClient } from '../node/client.js';
-import { drive } from '../node/drive.js';
+import { addressesOf, ENGINE_IDS, sessionIdOf, type SessionParams } from '../engine/index.js';
+import type { Sealed } from '../evidence/writer.js';
 import { keyRecordBytes } from '../state/cache.js';
 import type { KeyRecord, PartyAssignment } from '../state/key-record.js';
 import { member } from '../state/roster.js';
 import { exportShares, planExport, receiptSigners, type ExportResult } from './export.js';
-import { benchFor } from '../audit/blame-rules.js';
-import { fromNode, inProcess, saying, type NodeConnector } from './kernel/nodes.js';
+import { inProcess, type NodeConnector } from './kernel/nodes.js';
+import { keepShares, runShares } from './kernel/runs.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
 
@@ -64,27 +62,6 @@ function planParties(s: Session, i: KeygenInput): { parties: PartyAssignment[]; 
   return { parties, t };
 }
 
-/** The DKG among the nodes; every node must finish with the same group key, or none keeps anything. */
-async function runDkg(i: KeygenInput, s: Session, nodes: NodeClient[], session: SessionParams): Promise<PublicPackage> {
-  const sessionId = sessionIdOf(session);
-  const outputs = await i.operator.progress(`Generating the ${i.engine} key among ${session.participants.join(', ')}`, () =>
-    drive(nodes, benchFor(s.roster, session, 'dkg'), (node) => node.start('dkg', session, {})));
-  const packages = Object.values(outputs) as PublicPackage[];
-  if (new Set(packages.map((p) => canonical(p))).size !== 1) {
-    await Promise.all(nodes.map((node) => node.abort(sessionId)));
-    throw new KeyriteError('DKG_DISAGREEMENT', 'the nodes finished with different group keys; nothing was kept');
-  }
-  return packages[0]!;
-}
-
-/** Each node keeps its share and signs keygen.share, which must name this key and the node's verifying share. */
-async function keepShares(c: Ceremony, nodes: NodeClient[], sessionId: string, pkg: PublicPackage): Promise<void> {
-  for (const node of nodes) {
-    const expected = saying({ keyId: pkg.keyId, epoch: pkg.epoch, party: node.id, sessionId }, { groupPublicKey: pkg.groupPublicKey, verifyingShare: pkg.verifyingShares[node.id] });
-    await fromNode(c, node, 'keygen.share', (draft) => node.keep(sessionId, draft), expected);
-  }
-}
-
 export async function keygen(i: KeygenInput): Promise<KeygenResult> {
   if (!(ENGINE_IDS as readonly string[]).includes(i.engine)) throw new KeyriteError('USAGE', `unknown engine ${i.engine}; known: ${ENGINE_IDS.join(', ')}`);
   if (i.deleteAfterExport && !i.export) throw new KeyriteError('USAGE', 'deleting after export needs the export');
@@ -101,8 +78,8 @@ export async function keygen(i: KeygenInput): Promise<KeygenResult> {
     const out = await s.run({ script: 'keygen', actor: generator, params: { engine: i.engine, threshold: t, parties: n, custodians: i.custodians, label: i.label } }, async (c) => {
       const session: SessionParams = { engine: i.engine, keyId: 'new', epoch: 0, participants: nodeIds, t, n, ceremonyId: c.id, rosterDigest: s.state.rosterDigest };
       const sessionId = sessionIdOf(session);
-      const pkg = await runDkg(i, s, nodes, session);
-      await keepShares(c, nodes, sessionId, pkg);
+      const pkg = await runShares(i.operator, s, nodes, session, 'dkg', () => ({}), `Generating the ${i.engine} key among ${nodeIds.join(', ')}`);
+      await keepShares(c, nodes, session, pkg, 'keygen.share');
       // bip340: the internal key x(P) beside Q, so the record (and keygen.result) shows there is no script path.
       const internal = pkg.internalKey === undefined ? {} : { internalKey: pkg.internalKey };
       const record: KeyRecord = {

@@ -4,6 +4,7 @@ import type { NodeConnector } from '../ceremony/kernel/nodes.js';
 import type { EngineId } from '../engine/types.js';
 import { Workspace } from '../fs/workspace.js';
 import type { PersonRole } from '../state/roles.js';
+import type { ApprovalOptions } from './approvals.js';
 import type { NamedPaths } from './inputs.js';
 import { printResult, type Result } from './output.js';
 import { TerminalOperator } from './terminal.js';
@@ -184,12 +185,8 @@ export interface KeyShowOptions {
   key: string;
 }
 
-export interface KeyRetireOptions extends WithWitness, WithIdentities {
+export interface KeyRetireOptions extends WithWitness, WithIdentities, ApprovalOptions {
   key: string;
-  approval?: string[];
-  approvers?: string[];
-  requestOut?: string;
-  expires?: number; // milliseconds
 }
 
 export interface AuditVerifyOptions {

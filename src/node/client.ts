@@ -1,7 +1,7 @@
 import type { Envelope as DsseEnvelope } from '../base/dsse.js';
 import type { Envelope, SessionParams } from '../engine/index.js';
 import type { EntryDraft } from '../evidence/entry.js';
-import type { SignedRequest } from './request.js';
+import type { RenewalRequest, SignedRequest } from './request.js';
 import type { Holding } from './store.js';
 
 // What a ceremony may ask of a signing node. Everything crossing it is plain JSON, so the same
@@ -20,15 +20,31 @@ export interface StartInputs {
     share: string;
     message: string; // hex
   };
+  /** Every holder hands in its custodian's share. */
+  refresh: HandedIn;
+  /** A dealer (an old holder) hands in its custodian's share; a new holder that does not deal, nothing. */
+  reshare: Partial<HandedIn>;
+  /** A helper hands in its custodian's share; the node whose share is rebuilt, nothing. */
+  repair: Partial<HandedIn>;
+}
+
+/** A custodian's share for a run that renews or rebuilds shares, with their signed request for it. */
+export interface HandedIn {
+  request: SignedRequest<RenewalRequest>;
+  /** Sealed to the node's own age recipient (sealForNode), as for signing. */
+  share: string;
 }
 
 export type ProtocolKind = keyof StartInputs;
-export const PROTOCOL_KINDS: readonly ProtocolKind[] = ['dkg', 'sign'];
+export const PROTOCOL_KINDS: readonly ProtocolKind[] = ['dkg', 'sign', 'refresh', 'reshare', 'repair'];
 
 export interface RoundReply {
   envelopes: Envelope[];
   done: boolean;
-  /** When done: DKG → the group's public package (the share stays with the node); sign → the signature, hex. */
+  /**
+   * When done: sign → the signature, hex; a run that makes a share (DKG, refresh, reshare, repair)
+   * → the group's public package (the share stays with the node), or null for a party that only dealt or helped.
+   */
   output?: unknown;
 }
 
@@ -42,7 +58,7 @@ export interface NodeClient {
   holdings(): Promise<Holding[]>;
   start<K extends ProtocolKind>(kind: K, session: SessionParams, inputs: StartInputs[K]): Promise<Envelope[]>;
   receive(sessionId: string, incoming: Envelope[]): Promise<RoundReply>;
-  /** Stores the finished DKG share (encrypted to the node) and signs its keygen.share entry. */
+  /** Stores the share a finished run made (encrypted to the node) and signs its entry: keygen.share, refresh.share, reshare.share or repair.share. */
   keep(sessionId: string, draft: EntryDraft): Promise<Recorded & { holding: Holding }>;
   /** Drops a run and everything it holds. */
   abort(sessionId: string): Promise<void>;

@@ -25,12 +25,12 @@ export type SignedNodeRequest = NodeRequest & { sig: string };
 export const WINDOW_MS = 2 * 60_000;
 /**
  * The calls each role may make. The generator coordinates every ceremony; a custodian may take
- * part in a signing run and ask what the node holds, but never create, keep, export or delete
- * a share.
+ * part in a signing run and ask what the node holds, but never create, renew, keep, export or
+ * delete a share.
  */
 const SIGNING_CALLS = ['holdings', 'start sign', 'receive', 'abort', 'attest'];
 const CALLERS: Record<string, readonly string[]> = {
-  generator: [...SIGNING_CALLS, 'start dkg', 'keep', 'exportShard', 'deleteShare'],
+  generator: [...SIGNING_CALLS, 'start dkg', 'start refresh', 'start reshare', 'start repair', 'keep', 'exportShard', 'deleteShare'],
   custodian: SIGNING_CALLS,
 };
 

@@ -6,7 +6,7 @@ import { checkName } from '../state/identity.js';
 import type { Workspace } from '../fs/workspace.js';
 import { sessionIdOf, type Envelope, type SessionParams } from '../engine/index.js';
 import type { EntryDraft } from '../evidence/entry.js';
-import { PROTOCOL_KINDS, type NodeClient, type ProtocolKind, type StartInputs } from './client.js';
+import { PROTOCOL_KINDS, type HandedIn, type NodeClient, type ProtocolKind, type StartInputs } from './client.js';
 import { ReplayGuard } from './http-auth.js';
 import { RUN_LIFETIME_MS } from './lifetime.js';
 import { SigningNode, type NodeOptions } from './node.js';
@@ -96,7 +96,18 @@ const INPUTS: { [K in ProtocolKind]: (node: string, p: Params) => StartInputs[K]
     if (typeof p.share !== 'string' || typeof p.message !== 'string' || !/^([0-9a-f]{2})*$/.test(p.message)) throw malformed(node, 'its share or message is malformed');
     return p as unknown as StartInputs['sign'];
   },
+  refresh: (node, p) => handedIn(node, p, true) as StartInputs['refresh'],
+  reshare: (node, p) => handedIn(node, p, false),
+  repair: (node, p) => handedIn(node, p, false),
 };
+
+/** A share handed in with its request (both, or, where `required` is false, neither). */
+function handedIn(node: string, p: Params, required: boolean): Partial<HandedIn> {
+  if (!required && p.share === undefined && p.request === undefined) return {};
+  objectParam(node, p.request, 'its custodian\'s request');
+  if (typeof p.share !== 'string') throw malformed(node, 'its share is malformed');
+  return p as unknown as HandedIn;
+}
 
 function start(n: NodeClient, p: Params): Promise<Envelope[]> {
   const kind = kindParam(n.id, p.kind);

@@ -5,7 +5,7 @@ import type { Identity } from '../custody/identity.js';
 import { openSealedShare } from '../custody/sealed.js';
 import { sealShard, shardRoleName } from '../custody/shard.js';
 import {
-  banNoticeOf, dkgParty, publicPackageOf, signParty, sessionIdOf,
+  banNoticeOf, dkgParty, publicPackageOf, refreshParty, repairParty, reshareParty, signParty, sessionIdOf,
   type Envelope, type PartySetup, type ProtocolParty, type Roster as ProtocolRoster, type SessionParams, type Share,
 } from '../engine/index.js';
 import { signEntry, type EntryContent, type EntryDraft } from '../evidence/entry.js';
@@ -13,10 +13,10 @@ import { readState } from '../audit/state.js';
 import type { CustodyState } from '../state/fold.js';
 import { assignmentOf, type KeyRecord } from '../state/key-record.js';
 import { member, requireSealed } from '../state/roster.js';
-import type { NodeClient, ProtocolKind, Recorded, RoundReply, StartInputs } from './client.js';
+import type { HandedIn, NodeClient, ProtocolKind, Recorded, RoundReply, StartInputs } from './client.js';
 import { loadNodeIdentity } from './identity.js';
 import { RUN_LIFETIME_MS } from './lifetime.js';
-import { checkRequest } from './request.js';
+import { checkRenewal, checkRequest, type RenewalOp } from './request.js';
 import { SessionLog } from './sessions.js';
 import { BanLog } from './bans.js';
 import { AnchorFile, type Anchor } from './anchor.js';
@@ -61,7 +61,13 @@ type Starter<K extends ProtocolKind> = (node: SigningNode, state: CustodyState, 
 const STARTERS: { [K in ProtocolKind]: Starter<K> } = {
   dkg: async () => (setup) => dkgParty(setup),
   sign: (node, state, session, inputs) => node.prepareSign(state, session, inputs),
+  refresh: (node, state, session, inputs) => node.prepareRenewal(state, session, 'refresh', inputs, (setup, share) => refreshParty(setup, { share: share! })),
+  reshare: (node, state, session, inputs) => node.prepareRenewal(state, session, 'reshare', inputs, (setup, share, r) => reshareParty(setup, { old: r.publicPackage, share })),
+  repair: (node, state, session, inputs) => node.prepareRenewal(state, session, 'repair', inputs, (setup, share, r) => repairParty(setup, { key: r.publicPackage, share })),
 };
+
+/** The entry a node signs when it keeps the share a run made. */
+const KEEP_STEP: Partial<Record<ProtocolKind, string>> = { dkg: 'keygen.share', refresh: 'refresh.share', reshare: 'reshare.share', repair: 'repair.share' };
 
 export class SigningNode implements NodeClient {
   private readonly runs = new Map<string, Run>();
@@ -115,7 +121,20 @@ export class SigningNode implements NodeClient {
   }
 
   async holdings(): Promise<Holding[]> {
+    this.dropUnrecorded(await this.state());
     return this.store.holdings();
+  }
+
+  /**
+   * Drops any share this node kept of a key at an epoch the fold never reached: one a refresh or
+   * reshare made, interrupted before its result was recorded. The epoch in force is untouched, so
+   * the old shares keep working until a new epoch is complete (docs/ARCHITECTURE.md §8).
+   */
+  private dropUnrecorded(state: CustodyState): void {
+    for (const h of this.store.holdings()) {
+      const r = state.keys.get(h.keyId);
+      if (r && h.epoch > r.epoch) this.store.remove(h);
+    }
   }
 
   async start<K extends ProtocolKind>(kind: K, session: SessionParams, inputs: StartInputs[K]): Promise<Envelope[]> {
@@ -151,6 +170,33 @@ export class SigningNode implements NodeClient {
     }
   }
 
+  /**
+   * Checks a run that renews or rebuilds shares: the key active at the session's epoch, and the
+   * share handed in (when this node deals or helps) under its custodian's signed request for
+   * this very run. A session starts once only, like a signing session.
+   */
+  async prepareRenewal(
+    state: CustodyState, session: SessionParams, op: RenewalOp, given: Partial<HandedIn>, make: (setup: PartySetup, share: Share | undefined, r: KeyRecord) => Party,
+  ): Promise<(setup: PartySetup) => Party> {
+    const record = this.activeKey(state, session.keyId);
+    if (record.epoch !== session.epoch) throw refuse(this.id, 'WRONG_EPOCH', `key ${record.keyId} is at epoch ${record.epoch}; the ${op} session is for epoch ${session.epoch}`);
+    const sessionId = sessionIdOf(session);
+    if (this.sessions.has(sessionId)) throw refuse(this.id, 'SESSION_REUSED', `it already started a run in session ${sessionId}; start a new ${op} ceremony`);
+    if (op === 'refresh' && !given.share) throw refuse(this.id, 'BAD_REQUEST', 'a refresh needs every holder\'s share handed in');
+    let share: Share | undefined;
+    if (given.share) {
+      if (!given.request) throw refuse(this.id, 'REQUEST_REFUSED', `a share handed in for a ${op} needs its custodian's signed request`);
+      const what = `the share handed to ${this.id}`;
+      share = await openSealedShare(this.identity.ageIdentity, Buffer.from(given.share, 'base64'), what, record.engine);
+      const roster = state.requireRoster();
+      checkRenewal(given.request, op, { node: this.id, record, session, share, custodianKey: (name) => member(roster, name, 'custodian').signingKey });
+      this.matchRecord(share, record, what);
+    }
+    this.dropUnrecorded(state);
+    this.sessions.add(sessionId); // durable before any secret state exists
+    return (setup) => make(setup, share, record);
+  }
+
   async receive(sessionId: string, incoming: Envelope[]): Promise<RoundReply> {
     const run = this.runs.get(sessionId);
     if (!run) throw refuse(this.id, 'NO_SUCH_RUN', `no run for session ${sessionId}: it finished, was aborted, or outlived its ${this.runLifetimeMs / 1000}-second limit`);
@@ -169,15 +215,18 @@ export class SigningNode implements NodeClient {
       this.drop(sessionId); // the share handed in for this run is forgotten with it
       return { envelopes, done: true, output: result };
     }
-    return { envelopes, done: true, output: publicPackageOf(result as Share) };
+    // A dealer or helper that makes no share of its own forgets the run, and the share handed in with it.
+    if (result === null) this.drop(sessionId);
+    return { envelopes, done: true, output: result === null ? null : publicPackageOf(result as Share) };
   }
 
   async keep(sessionId: string, draft: EntryDraft): Promise<Recorded & { holding: Holding }> {
     const run = this.runs.get(sessionId);
-    if (run?.kind !== 'dkg' || run.party.expecting !== 'done') throw refuse(this.id, 'NO_SUCH_RUN', `no finished key generation for session ${sessionId}`);
+    const step = run && KEEP_STEP[run.kind];
+    if (!run || !step || run.party.expecting !== 'done') throw refuse(this.id, 'NO_SUCH_RUN', `no finished run that made a share for session ${sessionId}`);
     const share = run.party.result() as Share;
     const entry = await this.sign(draft, {
-      step: 'keygen.share',
+      step,
       params: { keyId: share.keyId, epoch: share.epoch, party: share.party, sessionId },
       result: { groupPublicKey: share.groupPublicKey, verifyingShare: share.verifyingShares[share.party] },
     });
@@ -248,6 +297,7 @@ export class SigningNode implements NodeClient {
   }
 
   async attest(draft: EntryDraft): Promise<Recorded & { holds: Holding[] }> {
+    this.dropUnrecorded(await this.state());
     const inRuns = [...this.runs.values()].map((r) => ({ keyId: r.keyId, epoch: r.party.session.epoch }));
     const holds = [...this.store.holdings(), ...inRuns];
     // The parties it refuses to sign with are part of its claim, so the transcript records every ban.

@@ -5,10 +5,12 @@ import { sessionIdOf, type SessionParams, type Share } from '../engine/index.js'
 import { assignmentOf, type KeyRecord } from '../state/key-record.js';
 import { sealShare } from '../custody/sealed.js';
 
-// The signing request a custodian signs before handing their share to a node (docs/ARCHITECTURE.md §1 step 4,
-// §5): key id, epoch, message digest, signer set (custodians) and session id. A node computes a
-// signature share only for a request signed by the custodian assigned to its party, and only when
-// every field matches the session, the share, the key record and the message it is given.
+// The requests a custodian signs before handing their share to a node (docs/ARCHITECTURE.md §1
+// step 4, §5). A signing request names key id, epoch, message digest, signer set (custodians) and
+// session id; a renewal request (refresh, a reshare dealer, a repair helper) names the operation,
+// key id, epoch and session id. A node uses a share only under a request signed by the custodian
+// assigned to its party, and only when every field matches the session, the share, the key record
+// (and the message) it is given.
 
 export interface SignRequest {
   v: 1;
@@ -19,8 +21,19 @@ export interface SignRequest {
   sessionId: string;
 }
 
-export interface SignedRequest {
-  request: SignRequest;
+/** The runs that renew or rebuild shares from handed-in shares: what a renewal request is for. */
+export type RenewalOp = 'refresh' | 'reshare' | 'repair';
+
+export interface RenewalRequest {
+  v: 1;
+  op: RenewalOp;
+  keyId: string;
+  epoch: number;
+  sessionId: string;
+}
+
+export interface SignedRequest<R = SignRequest> {
+  request: R;
   custodian: string;
   sig: string; // the custodian's Ed25519 signature over the canonical request
 }
@@ -33,7 +46,7 @@ export async function sealForNode(nodeRecipient: string, share: Share): Promise<
   return Buffer.from(await sealShare(nodeRecipient, share)).toString('base64');
 }
 
-export function signRequest(custodian: string, key: SigningKey, request: SignRequest): SignedRequest {
+export function signRequest<R extends SignRequest | RenewalRequest>(custodian: string, key: SigningKey, request: R): SignedRequest<R> {
   return { request, custodian, sig: signObject(key, request) };
 }
 
@@ -49,23 +62,43 @@ export interface RequestContext {
   custodianKey: (name: string) => string; // the roster's Ed25519 key of a custodian
   session: SessionParams;
   share: Share;
-  message: Uint8Array;
 }
 
-/** Throws REQUEST_REFUSED naming the first field that does not match. */
-export function checkRequest(s: SignedRequest, x: RequestContext): void {
-  const refuse = (why: string) => new KeyriteError('REQUEST_REFUSED', `node ${x.node} refuses the signing request: ${why}`, { node: x.node });
+type Refuse = (why: string) => KeyriteError;
+const refuser = (node: string, what: string): Refuse => (why) => new KeyriteError('REQUEST_REFUSED', `node ${node} refuses the ${what}: ${why}`, { node });
+
+/**
+ * What every request must be: signed by the custodian of the node's party, for this key, epoch,
+ * session and share. Returns the node's assignment.
+ */
+function checkCommon(s: SignedRequest<SignRequest | RenewalRequest>, x: RequestContext, refuse: Refuse) {
   const { request: q } = s;
   const mine = assignmentOf(x.record, { node: x.node });
   if (s.custodian !== mine.custodian) throw refuse(`it is signed by ${s.custodian}, but party ${mine.party} belongs to ${mine.custodian}`);
   if (!verifyObject(x.custodianKey(mine.custodian), q, s.sig)) throw refuse(`${mine.custodian}'s signature on it does not verify`);
-  if (q?.v !== 1 || !Array.isArray(q.signers)) throw refuse('it is malformed');
+  if (q?.v !== 1) throw refuse('it is malformed');
   if (q.keyId !== x.record.keyId || q.keyId !== x.session.keyId || q.keyId !== x.share.keyId) throw refuse(`it is for key ${q.keyId}`);
   if (q.epoch !== x.record.epoch || q.epoch !== x.session.epoch || q.epoch !== x.share.epoch) throw refuse(`it is for epoch ${q.epoch}; the key is at epoch ${x.record.epoch} and the share is from epoch ${x.share.epoch}`);
-  if (q.messageDigest !== sha256Hex(x.message)) throw refuse('it is for a different message');
   if (q.sessionId !== sessionIdOf(x.session)) throw refuse('it is for a different session');
+  if (x.share.party !== mine.party) throw refuse(`the share given is ${x.share.party}'s, not party ${mine.party}'s`);
+  return mine;
+}
+
+/** A renewal request for `op`; throws REQUEST_REFUSED naming the first field that does not match. */
+export function checkRenewal(s: SignedRequest<RenewalRequest>, op: RenewalOp, x: RequestContext): void {
+  const refuse = refuser(x.node, `${op} request`);
+  checkCommon(s, x, refuse);
+  if (s.request.op !== op) throw refuse(`it is for a ${String(s.request.op)}, not a ${op}`);
+}
+
+/** A signing request; throws REQUEST_REFUSED naming the first field that does not match. */
+export function checkRequest(s: SignedRequest, x: RequestContext & { message: Uint8Array }): void {
+  const refuse = refuser(x.node, 'signing request');
+  const { request: q } = s;
+  if (!Array.isArray(q?.signers)) throw refuse('it is malformed');
+  const mine = checkCommon(s, x, refuse);
+  if (q.messageDigest !== sha256Hex(x.message)) throw refuse('it is for a different message');
   if (!q.signers.includes(mine.custodian)) throw refuse(`${mine.custodian} is not in its signer set`);
   const nodes = signerNodes(x.record, q.signers);
   if (nodes.join() !== x.session.participants.join() || q.signers.length !== nodes.length) throw refuse('its signer set is not the session\'s');
-  if (x.share.party !== mine.party) throw refuse(`the share given is ${x.share.party}'s, not party ${mine.party}'s`);
 }

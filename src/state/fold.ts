@@ -6,7 +6,7 @@ import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
 import { receiptOf, receiptSlot, type ShardReceipt } from './receipts.js';
-import { factsAfter, noFacts, requireBacking, type CeremonyFacts } from './ceremony-facts.js';
+import { checkRepaired, factsAfter, noFacts, requireBacking, SHARE_RESULTS, type CeremonyFacts } from './ceremony-facts.js';
 import { prepareRecovery, type RecoverySession } from './recovery.js';
 import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
@@ -134,12 +134,13 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const set = e.step === 'custodian.setup' ? guardianSetOf(state, e) : undefined;
   const approvals = approvalsOf(state, e);
   checkExport(state, e);
+  if (e.step === 'repair.share') checkRepaired(state.key(shown(e.params.keyId)), e);
   const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
   const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
   const changed = admitArtifacts({ ceremony: e.ceremony, step: e.step, subjects: e.subjects, rule: e.artifacts }, (name) => state.artifacts.get(name));
   // approvalsOf has checked the quorum an act consumes; factsAfter counts it for the act itself.
   const facts = factsAfter(state.facts, e, e.consumes?.operation);
-  requireBacking(facts, e, e.step === 'keygen.result' ? key : undefined);
+  requireBacking(facts, e, SHARE_RESULTS.includes(e.step) ? key : undefined);
   return () => {
     state.facts = facts;
     if (roster !== state.roster) {

@@ -69,7 +69,7 @@ test('the generator alone cannot create a key from a key generation it ran by it
     ['keygen.result', { result: { keyId: record.keyId, record }, subjects: [{ name: `keys/${record.keyId}.json`, sha256: sha256Hex(keyRecordBytes(record as never)) }] }],
     abort,
   ]);
-  await refusedEverywhere(ws, ceremony, /signed no keygen.share/);
+  await refusedEverywhere(ws, ceremony, /signed no share for party/);
 });
 
 test('one custodian cannot mark a key compromised, and the generator cannot retire one, without the quorum', async () => {
