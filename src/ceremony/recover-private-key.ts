@@ -11,7 +11,7 @@ import type { KeyRecord } from '../state/key-record.js';
 import { recordApprovals, takeApprovals, type ApprovalInput, type Gathered } from './approve.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
-import { openCustodianShard, type OpenedShard } from './kernel/shards.js';
+import { openShards, type OpenedShard } from './kernel/shards.js';
 
 // Emergency recovery of the private key (CEREMONY.md, "Emergency: recovering the private key";
 // docs/ARCHITECTURE.md §1 step 6): the playbook's RECOVER_PRIVATE_KEY. Before anything is
@@ -66,7 +66,7 @@ export function recoverPrivateKey(i: RecoverKeyInput): Promise<RecoverKeyResult>
     const approvers = approved.approvals.map((g) => g.approval.approver);
     const generator = await s.unlockSole('generator', { identities: i.identities });
     const witness = await s.unlockSole('witness', { name: i.witness, identities: i.identities });
-    const opened = await openShards(s, i, r, custodians);
+    const opened = await openShards(s, r, custodians, i);
     await s.checklist(SCRIPT, 'ceremony.start', `key ${r.label} (${r.keyId}), epoch ${r.epoch}, public key ${r.publicKey}`);
     await s.checklist(SCRIPT, 'recover.intent', `recipient ${to}`);
     const out = await s.run({ script: SCRIPT, actor: generator, params: { keyId: r.keyId, epoch: r.epoch } }, async (c) => {
@@ -106,13 +106,6 @@ function checkCustodians(r: KeyRecord, named: string[]): string[] {
 function approve(s: Session, i: RecoverKeyInput, r: KeyRecord, to: string): Promise<Gathered> {
   const act = { target: r.keyId, parameters: { epoch: r.epoch, recipient: to } };
   return takeApprovals(s, SCRIPT, act, i, `recovering the private key of ${r.keyId}`);
-}
-
-/** Each named custodian opens their shard of the key's current epoch; another key's, epoch's or custodian's is refused, naming it. */
-async function openShards(s: Session, i: RecoverKeyInput, r: KeyRecord, custodians: string[]): Promise<OpenedShard[]> {
-  const opened: OpenedShard[] = [];
-  for (const name of custodians) opened.push(await openCustodianShard(s, r, name, { path: i.shards?.get(name), identity: i.identities?.get(name) }));
-  return opened;
 }
 
 /** The secret, combined and checked against the public key (Engine.combine), sealed to `to`; no plaintext outlives this. */

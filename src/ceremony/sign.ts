@@ -16,10 +16,10 @@ import { sealForNode, signerNodes, signRequest, type SignRequest, type SignedReq
 import type { KeyRecord } from '../state/key-record.js';
 import { member } from '../state/roster.js';
 import { benchFor } from '../audit/blame-rules.js';
-import { attestEmpty, inProcess, type NodeConnector } from './kernel/nodes.js';
+import { attestEmpty, connectEmpty, inProcess, type NodeConnector } from './kernel/nodes.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
-import { openCustodianShard, type OpenedShard } from './kernel/shards.js';
+import { openShards, type OpenedShard } from './kernel/shards.js';
 
 // Just-in-time signing (docs/ARCHITECTURE.md §1 step 4): each signing custodian opens their shard and confirms
 // the message digest; their node checks the custodian's signed request, signs its part and
@@ -89,29 +89,6 @@ function checkMessage(r: KeyRecord, message: Uint8Array): void {
   }
 }
 
-/** The signers' nodes, each of which must hold nothing of the key: just in time means the shares come from the shards. */
-async function connectEmpty(s: Session, i: SignInput, r: KeyRecord, nodeIds: string[], generator: Identity): Promise<NodeClient[]> {
-  const connect = i.connect ?? inProcess(i.ws);
-  const nodes = await Promise.all(nodeIds.map((id) => connect(id, generator, s.state)));
-  for (const n of nodes) {
-    if ((await n.holdings()).some((h) => h.keyId === r.keyId)) {
-      throw new KeyriteError('NODE_NOT_EMPTY', `node ${n.id} still holds a share of key ${r.keyId}; it must be exported and deleted before signing just in time`, { node: n.id });
-    }
-  }
-  return nodes;
-}
-
-/** Each signer opens their shard and confirms the digest shown to them, before the ceremony opens. */
-async function openSigners(s: Session, i: SignInput, r: KeyRecord, signers: string[], digest: string): Promise<OpenedShard[]> {
-  const opened: OpenedShard[] = [];
-  for (const name of signers) {
-    const o = await openCustodianShard(s, r, name, { path: i.shards?.get(name), identity: i.identities?.get(name) });
-    await s.checklist('sign', 'sign.request', `${name}: key ${r.label} (${r.keyId}), message sha256 ${digest}, ${pgpWords(digest)}`, o.custodian);
-    opened.push(o);
-  }
-  return opened;
-}
-
 /** Each custodian's sign.request on record, and the request they sign for their node. */
 async function recordRequests(c: Ceremony, opened: OpenedShard[], request: SignRequest): Promise<Map<string, SignedRequest>> {
   const signed = new Map<string, SignedRequest>();
@@ -153,9 +130,9 @@ export async function signMessage(i: SignInput): Promise<SignResult> {
     const signers = r.parties.filter((p) => i.signers.includes(p.custodian)).map((p) => p.custodian);
     const nodeIds = checkSigners(r, i.signers);
     const generator = await s.unlockSole('generator', { identities: i.identities });
-    const nodes = await connectEmpty(s, i, r, nodeIds, generator);
+    const nodes = await connectEmpty(i.connect ?? inProcess(i.ws), s.state, r, nodeIds, generator);
     const digest = sha256Hex(i.message);
-    const opened = await openSigners(s, i, r, signers, digest);
+    const opened = await openShards(s, r, signers, i, { script: 'sign', step: 'sign.request', context: (name) => `${name}: key ${r.label} (${r.keyId}), message sha256 ${digest}, ${pgpWords(digest)}` });
     const out = await s.run({ script: 'sign', actor: generator, params: { keyId: r.keyId, epoch: r.epoch } }, async (c) => {
       const session: SessionParams = {
         engine: r.engine, keyId: r.keyId, epoch: r.epoch, participants: nodeIds, t: r.threshold, n: r.parties.length, ceremonyId: c.id, rosterDigest: s.state.rosterDigest,

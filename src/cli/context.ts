@@ -185,6 +185,11 @@ export interface KeyShowOptions {
   key: string;
 }
 
+export interface RefreshOptions extends WithWitness, WithNodes, WithIdentities, ApprovalOptions {
+  key: string;
+  shard?: NamedPaths;
+}
+
 export interface KeyRetireOptions extends WithWitness, WithIdentities, ApprovalOptions {
   key: string;
 }

@@ -9,6 +9,7 @@ import { HttpNode } from '../../node/http-client.js';
 import { SigningNode } from '../../node/node.js';
 import type { Holding } from '../../node/store.js';
 import type { CustodyState } from '../../state/fold.js';
+import type { KeyRecord } from '../../state/key-record.js';
 import type { ProvedBlame, UnverifiedClaim } from '../../engine/index.js';
 
 // Reaching the signing nodes, and recording what they sign. A node's custody acts (keeping a
@@ -63,6 +64,20 @@ export async function attestEmpty(c: Ceremony, nodes: NodeClient[], keyId: strin
     const { holds } = await fromNode(c, node, 'node.attest', (draft) => node.attest(draft));
     if (holds.some((h: Holding) => h.keyId === keyId)) throw new KeyriteError('NODE_NOT_EMPTY', `node ${node.id} still holds key ${keyId} after ${why}`, { node: node.id });
   }
+}
+
+/**
+ * The nodes `ids` of key `r`, each of which must hold nothing of it: a run just in time takes
+ * its shares from the custodians' shards, never from a copy a node kept.
+ */
+export async function connectEmpty(connect: NodeConnector, state: CustodyState, r: KeyRecord, ids: string[], caller: Identity): Promise<NodeClient[]> {
+  const nodes = await Promise.all(ids.map((id) => connect(id, caller, state)));
+  for (const n of nodes) {
+    if ((await n.holdings()).some((h) => h.keyId === r.keyId)) {
+      throw new KeyriteError('NODE_NOT_EMPTY', `node ${n.id} still holds a share of key ${r.keyId}; it must be exported to its custodian and deleted first`, { node: n.id });
+    }
+  }
+  return nodes;
 }
 
 /** The proved blame or unverified claim a failed run carries (node/claims.ts), for the ceremony.abort record. */

@@ -4,7 +4,7 @@ import type { Identity } from '../../custody/identity.js';
 import { KeyriteError } from '../../base/errors.js';
 import { checkShardFor, openShard, shardPath, shardRoleName, type ShardPayload } from '../../custody/shard.js';
 import type { KeyRecord } from '../../state/key-record.js';
-import type { Session } from './session.js';
+import type { IdentityPaths, Session } from './session.js';
 
 // Opening a custodian's shard, the one way every ceremony does it: read the file (the standard
 // path in their holdings, or the one they carried in), unlock the custodian, decrypt, and check
@@ -48,3 +48,24 @@ export async function openShardAs(r: KeyRecord, custodian: Identity, path: strin
 }
 
 const whatOf = (name: string, path: string): string => `the shard of ${name} (${path})`;
+
+/** Where the custodians' shards and identities are when not at their standard paths. */
+export interface ShardSources {
+  shards?: Map<string, string>; // custodian → shard path
+  identities?: IdentityPaths;
+}
+
+/**
+ * Each named custodian opens their shard of the key's current epoch, in turn; with `confirm`,
+ * each then confirms at once what their share is about to be used for (the script's checklist
+ * for that step, with `context` on screen).
+ */
+export async function openShards(s: Session, r: KeyRecord, names: string[], from: ShardSources, confirm?: { script: string; step: string; context: (name: string) => string }): Promise<OpenedShard[]> {
+  const opened: OpenedShard[] = [];
+  for (const name of names) {
+    const o = await openCustodianShard(s, r, name, { path: from.shards?.get(name), identity: from.identities?.get(name) });
+    if (confirm) await s.checklist(confirm.script, confirm.step, confirm.context(name), o.custodian);
+    opened.push(o);
+  }
+  return opened;
+}

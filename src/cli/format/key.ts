@@ -1,4 +1,5 @@
 import type { ExportResult } from '../../ceremony/export.js';
+import type { EpochChange } from '../../ceremony/refresh.js';
 import { taprootDescriptors, type TaprootDescriptors } from '../../engine/index.js';
 import type { KeyRecord } from '../../state/key-record.js';
 
@@ -57,4 +58,19 @@ function nextStep(e: ExportResult, keyId: string): string | undefined {
   if (!e.kept.length) return undefined;
   const who = e.kept.map((k) => k.custodian).join(' and ');
   return `with ${who} present, run \`keyrite export --key ${keyId} --delete-after-export\` (their --passphrase-file, and --shard NAME=PATH for a shard no longer in their holdings); until then those nodes keep their encrypted copies.`;
+}
+
+/** A key's public face before and after an epoch change (refresh, reshare), so anyone can see it did not move. */
+export function epochData(c: EpochChange): Record<string, unknown> {
+  const face = { publicKey: c.publicKey, addresses: c.addresses };
+  return { keyId: c.keyId, engine: c.engine, epochBefore: c.epochBefore, epoch: c.epoch, before: { epoch: c.epochBefore, ...face }, after: { epoch: c.epoch, ...face } };
+}
+
+export function epochLines(c: EpochChange, what: string): string[] {
+  return [
+    `✓ Key ${c.keyId} (${c.engine}) ${what}: epoch ${c.epochBefore} → ${c.epoch}; the public key and addresses did not change.`,
+    `  public key: ${c.publicKey}`,
+    ...Object.entries(c.addresses).map(([kind, a]) => `  ${kind} address: ${a}`),
+    `Shards of epoch ${c.epochBefore} no longer sign; once \`keyrite audit verify\` passes, their holders destroy them.`,
+  ];
 }
