@@ -190,6 +190,12 @@ export interface RefreshOptions extends WithWitness, WithNodes, WithIdentities, 
   shard?: NamedPaths;
 }
 
+export interface ReshareOptions extends RefreshOptions {
+  custodians: string[];
+  threshold?: number;
+  dealers?: string[];
+}
+
 export interface KeyRetireOptions extends WithWitness, WithIdentities, ApprovalOptions {
   key: string;
 }
