@@ -196,6 +196,11 @@ export interface ReshareOptions extends RefreshOptions {
   dealers?: string[];
 }
 
+export interface RepairOptions extends RefreshOptions {
+  custodian: string;
+  helpers: string[];
+}
+
 export interface KeyRetireOptions extends WithWitness, WithIdentities, ApprovalOptions {
   key: string;
 }
