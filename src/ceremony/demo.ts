@@ -23,6 +23,12 @@ import { recoverPrivateKey } from './recover-private-key.js';
 import { decryptWith, newAgeIdentity } from '../base/age.js';
 import { readBytes } from '../fs/workspace.js';
 import type { RecoveredDocument } from '../custody/recovered-key.js';
+import { rmSync } from 'node:fs';
+import { shardPath } from '../custody/shard.js';
+import { approve } from './approve.js';
+import { refreshKey, requestRefresh, type EpochChange } from './refresh.js';
+import { repairShare } from './repair.js';
+import { reshareKey } from './reshare.js';
 
 // The whole lifecycle, unattended, in a workspace of its own: what the README's first command
 // runs. Each step is the same ceremony code the commands use, with the demo operator.
@@ -40,6 +46,8 @@ export interface DemoReport {
   emergency: { keyId: string; publicKey: string; descriptor: string };
   retired: string;
   signatures: DemoSignature[];
+  /** Each epoch change of the ed25519 key, with its public key and address before and after: they do not move. */
+  epochs: DemoEpoch[];
   audit: { entries: number; ceremonies: number; head: string | null };
 }
 
@@ -52,6 +60,13 @@ export interface DemoSignature {
   /** bip340, ecdsa: the text whose sha256 is `message`, for verifiers that hash themselves (openssl dgst -sha256). */
   preimage?: string; // hex
   signature: string; // hex
+}
+
+export interface DemoEpoch {
+  operation: string;
+  keyId: string;
+  before: { epoch: number; publicKey: string; address: string };
+  after: { epoch: number; publicKey: string; address: string };
 }
 
 const ENGINES = ['ed25519', 'bip340', 'ecdsa'];
@@ -116,6 +131,7 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
     signatures.push({ engine, keyId, publicKey: sig.publicKey, address, message: hex(message), ...(preimage ? { preimage: hex(preimage) } : {}), signature: sig.signature });
     record('sign', `${engine}: alice and carol signed just in time on ${sig.nodes.join(', ')}; ${VERIFIERS[engine]} verifies ${sig.signature.slice(0, 16)}…; the nodes attested empty`);
   }
+  const epochs = await hardDays(ws, operator, keys[0]!.keyId, record);
   const drill = await checkShard({ ws, keyId: keys[0]!.keyId, custodian: 'bob', operator });
   record('shard check', `bob's shard of ${drill.keyId} opens and matches party ${drill.party}, unused`);
 
@@ -144,7 +160,7 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
   if (!audit.ok) throw new KeyriteError('VERIFY_FAILED', `the demo's own evidence does not verify: ${JSON.stringify(audit.failures.slice(0, 3))}`);
   record('audit verify', `${audit.entries} entries in ${audit.ceremonies} ceremonies verify; head ${audit.head?.slice(0, 16)}`);
   return {
-    workspace: ws.root, steps, signatures, audit: { entries: audit.entries, ceremonies: audit.ceremonies, head: audit.head },
+    workspace: ws.root, steps, signatures, epochs, audit: { entries: audit.entries, ceremonies: audit.ceremonies, head: audit.head },
     recovered: { custodian: 'alice', recipient: rec.pub.recipient, guardians: rec.guardians }, emergency, retired: retired.record.keyId,
   };
 }
@@ -162,4 +178,36 @@ async function emergencyRecovery(ws: Workspace, operator: DemoOperator, keyId: s
   plaintext.fill(0);
   if (doc.keyId !== keyId || doc.publicKey !== r.publicKey) throw new KeyriteError('VERIFY_FAILED', `the recovered key file holds key ${doc.keyId} (${doc.publicKey}), not ${keyId} (${r.publicKey})`);
   return { keyId, publicKey: doc.publicKey, descriptor: doc.descriptor ?? '' };
+}
+
+/** The key's public face at an epoch: what an epoch change must leave as it was. */
+const face = (c: EpochChange, epoch: number) => ({ epoch, publicKey: c.publicKey, address: Object.values(c.addresses)[0] ?? '' });
+const epochOf = (operation: string, c: EpochChange): DemoEpoch => ({ operation, keyId: c.keyId, before: face(c, c.epochBefore), after: face(c, c.epoch) });
+
+/**
+ * The key's hard days, each under bob's and carol's approval and witnessed: a refresh approved
+ * from files signed on the approvers' own devices; bob's lost shard repaired by alice and carol;
+ * carol leaving by a reshare to alice and bob; then alice and bob sign with the new shares.
+ */
+async function hardDays(ws: Workspace, operator: DemoOperator, keyId: string, record: (step: string, detail: string) => void): Promise<DemoEpoch[]> {
+  const quorum = { approvals: [], approvers: ['bob', 'carol'], identities: new Map<string, string>() };
+  const req = await requestRefresh({ ws, operator, keyId, out: join(ws.root, 'refresh.request.json'), ttlMs: 3600_000 });
+  const files: string[] = [];
+  for (const a of ['bob', 'carol']) {
+    const f = join(ws.root, `${a}.approval.json`);
+    await approve({ ws, operator, request: req.file, approver: a, identities: new Map(), out: f });
+    files.push(f);
+  }
+  const refreshed = await refreshKey({ ws, operator, keyId, approvals: files, approvers: [] });
+  record('refresh', `ed25519 key: every share renewed, epoch ${refreshed.epochBefore} → ${refreshed.epoch}, same public key; bob and carol approved on their own devices (request ${req.digest.slice(0, 16)}…)`);
+  rmSync(shardPath(ws, 'bob', keyId, refreshed.epoch));
+  const repaired = await repairShare({ ws, operator, keyId, custodian: 'bob', helpers: ['alice', 'carol'], ...quorum, approvers: ['alice', 'carol'] });
+  record('repair', `bob's lost shard rebuilt by ${repaired.helpers.join(' and ')} on their nodes; no share changed, epoch ${repaired.epoch}`);
+  const reshared = await reshareKey({ ws, operator, keyId, custodians: ['alice', 'bob'], threshold: 2, ...quorum, approvers: ['alice', 'bob'] });
+  record('reshare', `carol leaves: alice and bob hold the key ${reshared.threshold}-of-${reshared.custodians.length}, epoch ${reshared.epochBefore} → ${reshared.epoch}, same public key`);
+  const { message } = demoMessage('ed25519');
+  const sig = await signMessage({ ws, keyId, signers: ['alice', 'bob'], message, operator });
+  if (!independentVerify('ed25519', sig.publicKey, message, sig.signature)) throw new KeyriteError('SIGNATURE_INVALID', 'the ed25519 signature after the epoch changes does not verify');
+  record('sign', `ed25519 at epoch ${reshared.epoch}: alice and bob signed; ${VERIFIERS.ed25519} verifies under the same public key`);
+  return [epochOf('refresh', refreshed), epochOf('reshare', reshared)];
 }

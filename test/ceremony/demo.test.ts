@@ -41,6 +41,17 @@ test('demo: every engine signs just in time, ordinary verifiers accept, and the 
   const statuses = Object.fromEntries(readdirSync(join(ws, 'keys')).map((f) => { const k = JSON.parse(readFileSync(join(ws, 'keys', f), 'utf8')); return [k.keyId, k.status]; }));
   assert.deepEqual([statuses[bip340.keyId], statuses[ecdsa.keyId]], ['compromised', 'retired']);
 
+  // Each epoch change of the ed25519 key leaves its public key and address where they were.
+  const ed = report.signatures.find((x: any) => x.engine === 'ed25519');
+  assert.deepEqual(report.epochs.map((e: any) => [e.operation, e.before.epoch, e.after.epoch]), [['refresh', 1, 2], ['reshare', 2, 3]]);
+  for (const e of report.epochs) {
+    assert.equal(e.keyId, ed.keyId);
+    assert.deepEqual([e.before.publicKey, e.before.address], [ed.publicKey, ed.address]);
+    assert.deepEqual([e.after.publicKey, e.after.address], [ed.publicKey, ed.address]);
+  }
+  const edRecord = JSON.parse(readFileSync(join(ws, 'keys', `${ed.keyId}.json`), 'utf8'));
+  assert.deepEqual([edRecord.epoch, edRecord.publicKey, edRecord.parties.map((p: any) => p.custodian)], [3, ed.publicKey, ['alice', 'bob']]);
+
   const audit = await auditVerify(ws);
   assert.ok(audit.ok, JSON.stringify(audit.failures));
 
