@@ -1,9 +1,9 @@
 import { KeyriteError, shown } from '../base/errors.js';
 import { checkApproval } from './approval-request.js';
 import { ApprovalLedger } from './approvals.js';
-import { admitArtifacts, type ArtifactRule, type RecordedArtifact } from './artifacts.js';
+import { admitArtifacts, shardRoleName, type ArtifactRule, type RecordedArtifact } from './artifacts.js';
 import { checkPublicIdentity, type PublicIdentity } from './identity.js';
-import { advanceEpoch, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
+import { advanceEpoch, assignmentOf, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
 import { receiptOf, receiptSlot, type ShardReceipt } from './receipts.js';
 import { checkRepaired, factsAfter, noFacts, requireBacking, SHARE_RESULTS, type CeremonyFacts } from './ceremony-facts.js';
@@ -154,8 +154,22 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     recovery?.();
     for (const s of changed) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     if (e.step === 'export.shard') for (const s of changed) state.exports.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
+    if (e.step === 'repair.share') forgetLostShard(state, state.key(shown(e.params.keyId)), e.actor);
     state.entries++;
   };
+}
+
+/**
+ * After a repair.share the party's node holds its share again and the shard on record is the lost
+ * one: its export, artifact and receipt are forgotten, so the rebuilt share is exported afresh
+ * (and, after an interruption, by a plain export) and the node deletes it only after a new receipt.
+ */
+function forgetLostShard(state: CustodyState, r: KeyRecord, node: string): void {
+  const a = assignmentOf(r, { node });
+  const role = shardRoleName(a.custodian, r.keyId, r.epoch);
+  state.exports.delete(role);
+  state.artifacts.delete(role);
+  state.receipts.delete(receiptSlot(r.keyId, r.epoch, a.party));
 }
 
 /** Checks and applies one entry; see prepare. */
