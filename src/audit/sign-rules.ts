@@ -44,6 +44,7 @@ export class SignRules {
     const r = typeof intent.keyId === 'string' ? this.keyOf(intent.keyId) : undefined;
     if (!r) return `sign.intent names key ${shown(intent.keyId)}, which the history does not hold`;
     if (r.status !== 'active') return `sign.result for key ${r.keyId}, which is ${r.status}: a retired or compromised key never signs again`;
+    if (intent.epoch !== r.epoch) return `sign.result for key ${r.keyId} at epoch ${shown(intent.epoch)}, but the key is at epoch ${r.epoch}: shares of an older epoch never sign`;
     const asking = [...this.requests].filter(([, q]) => FIELDS.every((k) => same(q[k], intent[k]))).map(([c]) => c);
     const parties = r.parties.filter((p) => asking.includes(p.custodian));
     if (parties.length < r.threshold) return `sign.result for key ${r.keyId} is backed by ${parties.length} custodians' requests (${asking.join(', ') || 'none'}); the key needs ${r.threshold}`;
