@@ -66,7 +66,7 @@ interface Problem {
 /**
  * A ceremony a crash cut short, as the next ceremony recorded it (ceremony.interrupted as its
  * first entry): the evidence stops at its last intact line, and what only its end would have
- * shown is listed here rather than failed (CEREMONY.md, "Witness"; README, "After a crash").
+ * shown is listed here rather than failed (CEREMONY.md, "After a crash").
  */
 export interface Interruption {
   ceremony: string;
