@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { loadState } from '../../src/audit/state.js';
 import { Workspace } from '../../src/fs/workspace.js';
 import type { Run } from '../support/cli.js';
+import type { Interruption } from '../../src/audit/verify.js';
 import { crashTable, finishExport, neverNeither, nodeShare, type CrashCase, type Crashed } from '../support/crash.js';
 import { CUSTODIANS, everyone, keygen, lifecycleWorkspace } from '../support/lifecycle.js';
 import { ok, type TestWorkspace } from '../support/workspace.js';
@@ -14,6 +15,17 @@ import { ok, type TestWorkspace } from '../support/workspace.js';
 // a node; the job finishes; audit verify passes and names the interrupted ceremony.
 
 const exportArgs = (tw: TestWorkspace, keyId: string): string[] => ['export', '--json', '--key', keyId, '--delete-after-export', ...everyone(tw)];
+
+/**
+ * A node that deleted or signed and was cut off before attesting owes that claim: audit verify
+ * names it with the interruption, and nothing else.
+ */
+function owedAttestations(c: Crashed, interruption: Interruption | undefined): void {
+  const attested = new Set(c.entries.filter((e) => e.step === 'node.attest').map((e) => e.actor));
+  const obliged = c.entries.flatMap((e) => (e.step === 'node.delete' ? [e.actor] : e.step === 'sign.result' ? (e.params.nodes as string[]) : []));
+  const owed = obliged.filter((n) => !attested.has(n));
+  assert.deepEqual(interruption?.owed.map((o) => o.reason.split(' ')[0]) ?? [], owed);
+}
 
 /** Once the job is done: no node holds `keyId`, and every custodian holds a receipted shard. */
 async function exportedAndDeleted(tw: TestWorkspace, keyId: string): Promise<void> {
@@ -37,7 +49,10 @@ const keygenExport: CrashCase = {
     const keyId = keyOf(c);
     return keyId ? finishExport(c, keyId, exportArgs(c.tw, keyId)) : keygenExport.command(c.tw);
   },
-  after: (c, finished: Run | null) => exportedAndDeleted(c.tw, keyOf(c) ?? finished!.json.keyId),
+  async after(c, finished: Run | null, interruption) {
+    owedAttestations(c, interruption);
+    await exportedAndDeleted(c.tw, keyOf(c) ?? finished!.json.keyId);
+  },
 };
 
 let exportKey = '';
@@ -51,7 +66,10 @@ const exportDelete: CrashCase = {
   command: (tw) => exportArgs(tw, exportKey),
   invariants: async (c) => void (await neverNeither(c.tw, exportKey)),
   finish: (c) => finishExport(c, exportKey, exportArgs(c.tw, exportKey)),
-  after: (c) => exportedAndDeleted(c.tw, exportKey),
+  async after(c, _finished, interruption) {
+    owedAttestations(c, interruption);
+    await exportedAndDeleted(c.tw, exportKey);
+  },
 };
 
 let signKey = '';
@@ -68,8 +86,9 @@ const sign: CrashCase = {
   invariants: (c) => exportedAndDeleted(c.tw, signKey),
   // The key still signs, whether or not the crashed ceremony was sealed.
   finish: async (c) => signArgs(c.tw),
-  async after(c, finished) {
+  async after(c, finished, interruption) {
     assert.match(ok(finished!).signature, /^[0-9a-f]{128}$/);
+    owedAttestations(c, interruption);
     await exportedAndDeleted(c.tw, signKey);
   },
 };

@@ -67,8 +67,8 @@ export interface CrashCase {
   invariants(c: Crashed): Promise<void>;
   /** The command that finishes the job after this crash (it may first do what the operator would), or null when the crash left nothing to do. */
   finish(c: Crashed): Promise<string[] | null>;
-  /** Checked once the job is finished. */
-  after?(c: Crashed, finished: Run | null): Promise<void>;
+  /** Checked once the job is finished and verified; `interruption` is how audit verify reported the crash (none if the ceremony had closed). */
+  after?(c: Crashed, finished: Run | null, interruption: Interruption | undefined): Promise<void>;
 }
 
 const faultEnv = (at: Boundary) => ({ KEYRITE_TEST_FAULTS: '1', KEYRITE_FAULT_AT: at });
@@ -90,17 +90,21 @@ export async function crashAt(tw: TestWorkspace, args: string[], at: Boundary): 
  * through `keyrite audit verify --json` with `cli`, else with the verifier it runs, in process
  * (the same call on the same files, without a process start per boundary).
  */
-export async function verifiesInterrupted(c: Crashed, cli: boolean): Promise<void> {
+export async function verifiesInterrupted(c: Crashed, cli: boolean): Promise<Interruption | undefined> {
   const ws = new Workspace(c.tw.root);
   const v = cli
     ? ok(await c.tw.kr(['audit', 'verify', '--json']), `audit verify after a crash at ${c.boundary}`)
     : await verifyTranscripts({ files: ceremonyFiles(ws.transcriptsDir), root: ws.root, rosterFile: ws.rosterFile });
   assert.deepEqual(v.failures ?? [], [], `audit verify after a crash at ${c.boundary}`);
   const named = (v.interrupted as Interruption[]).filter((i) => i.ceremony === c.ceremony);
-  if (c.closed) return assert.deepEqual(named, [], `${c.ceremony} closed before the crash; nothing is interrupted`);
+  if (c.closed) {
+    assert.deepEqual(named, [], `${c.ceremony} closed before the crash; nothing is interrupted`);
+    return undefined;
+  }
   assert.equal(named.length, 1, `audit verify names ${c.ceremony} as interrupted: ${JSON.stringify(v.interrupted)}`);
   assert.equal(named[0]!.lastSeq, c.entries.length - 1, 'the interruption names the last entry the crash left');
   assert.notEqual(named[0]!.recordedBy.file, `transcripts/${c.ceremony}.jsonl`, 'a later ceremony records it');
+  return named[0];
 }
 
 /**
@@ -124,8 +128,8 @@ export async function crashTable(t: TestContext, row: CrashCase): Promise<void> 
     assert.ok(args || c.closed, `${c.ceremony} was left open at ${at}, so some command must finish it and record the interruption`);
     const finished = args ? await tw.kr(args) : null;
     if (finished) ok(finished, `finishing after a crash at ${at}: ${args!.join(' ')}`);
-    await verifiesInterrupted(c, at === viaCli);
-    await row.after?.(c, finished);
+    const interruption = await verifiesInterrupted(c, at === viaCli);
+    await row.after?.(c, finished, interruption);
   })));
 }
 
@@ -134,6 +138,16 @@ export async function crashTable(t: TestContext, row: CrashCase): Promise<void> 
 // transcript records and whose custodian's receipt for that digest is recorded — never neither.
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** Shards already opened, by digest and party: the same bytes are checked after the crash and again once finished. */
+const opened = new Set<string>();
+
+/** Asserts the shard at `path` (of digest `digest`) opens for `custodian` and holds `party`. */
+async function opensAs(tw: TestWorkspace, custodian: string, party: string, path: string, digest: string): Promise<void> {
+  if (opened.has(`${digest}/${party}`)) return;
+  assert.equal((await readShard(tw, custodian, path)).share.party, party, `${custodian}'s shard ${path} holds party ${party}`);
+  opened.add(`${digest}/${party}`);
+}
 
 /** The node's encrypted share of `keyId` at `epoch`, in its store (src/node/store.ts). */
 export const nodeShare = (tw: TestWorkspace, node: string, keyId: string, epoch: number): string => join(tw.root, 'nodes', node, 'shares', `${keyId}.${epoch}.age`);
@@ -150,7 +164,7 @@ export async function neverNeither(tw: TestWorkspace, keyId: string, epoch = 1):
     assert.equal(state.exports.get(shardRoleName(p.custodian, keyId, epoch))?.sha256, digest, `${p.node} holds nothing and ${p.custodian}'s shard is not the one recorded`);
     const receipt = state.receipt(keyId, epoch, p.party);
     assert.ok(receipt?.custodian === p.custodian && receipt.shard === digest, `${p.node} holds nothing and ${p.custodian}'s receipt for the shard is not recorded`);
-    assert.equal((await readShard(tw, p.custodian, path)).share.party, p.party, `${p.custodian}'s shard holds party ${p.party}`);
+    await opensAs(tw, p.custodian, p.party, path, digest);
   }
   return state;
 }
@@ -178,7 +192,7 @@ export async function finishExport(c: Crashed, keyId: string, exportArgs: string
   for (const p of r.parties) {
     const f = shardFile(tw, p.custodian, keyId, epoch);
     if (!existsSync(f) || state.exports.has(shardRoleName(p.custodian, keyId, epoch))) continue;
-    assert.equal((await readShard(tw, p.custodian, f)).share.party, p.party, `the unrecorded ${f} is a complete shard`);
+    await opensAs(tw, p.custodian, p.party, f, sha256(readFileSync(f)));
     refused(await tw.kr(exportArgs), 1, 'FILE_EXISTS', [f]);
     renameSync(f, `${f}.unrecorded`);
   }
