@@ -1,4 +1,4 @@
-import { shown } from '../base/errors.js';
+import { shown, type ErrorCode } from '../base/errors.js';
 import type { PublicIdentity } from '../state/identity.js';
 import type { KeyRecord } from '../state/key-record.js';
 import { receiptSlot } from '../state/receipts.js';
@@ -19,6 +19,8 @@ import { SignRules } from './sign-rules.js';
 export interface PolicyFailure {
   line: number;
   reason: string;
+  /** The error code of the rule broken, where it has one (a failure's `code` in audit verify). */
+  code?: ErrorCode;
 }
 
 export interface Observed {
@@ -58,7 +60,7 @@ export class CeremonyPolicy {
   }
 
   observe(e: Observed): void {
-    const fail = (reason: string) => this.failures.push({ line: e.line, reason });
+    const fail = (reason: string, code?: ErrorCode) => this.failures.push({ line: e.line, reason, ...(code ? { code } : {}) });
     if (this.closedAt !== undefined) fail(`${e.step} after the ceremony closed at line ${this.closedAt}`);
     this.checkOpening(e, fail);
     if (e.introduced && e.step !== 'roster.enrol' && e.step !== 'roster.change') this.newcomers.set(e.introduced.fingerprint, e.line);
@@ -75,7 +77,7 @@ export class CeremonyPolicy {
         this.oblige(actor, str(e.params.keyId), e.line, 'deleted its share of', fail);
         // A party runs on the node of its name, so the node's name is the party's.
         if (!this.receipts.has(receiptSlot(shown(e.params.keyId), Number(e.params.epoch), actor))) {
-          fail(`${actor} deleted its share of key ${shown(e.params.keyId)} at epoch ${shown(e.params.epoch)} before any receipt from its custodian for that shard in this ceremony`);
+          fail(`${actor} deleted its share of key ${shown(e.params.keyId)} at epoch ${shown(e.params.epoch)} before any receipt from its custodian for that shard in this ceremony`, 'RECEIPT_MISSING');
         }
         break;
       case 'sign.intent':
@@ -101,15 +103,16 @@ export class CeremonyPolicy {
     }
   }
 
-  /** Failures that only the whole ceremony shows; call once after its last line. */
-  close(): PolicyFailure[] {
-    for (const o of this.obligations) {
-      this.failures.push({ line: o.line, reason: `${o.node} ${o.why} key ${o.keyId} but never attested, later in this ceremony, that it holds nothing for it` });
-    }
-    for (const [fingerprint, line] of this.newcomers) {
-      this.failures.push({ line, reason: `signed by newcomer ${fingerprint}, whom this ceremony never enrols` });
-    }
-    return this.failures;
+  /**
+   * What only the ceremony's end shows, once its last line is read: a node that deleted or
+   * signed and never attested, a newcomer never enrolled. A ceremony a crash cut short never
+   * reached its end, so the verifier lists these with its interruption instead (verify.ts).
+   */
+  owed(): PolicyFailure[] {
+    return [
+      ...this.obligations.map((o) => ({ line: o.line, reason: `${o.node} ${o.why} key ${o.keyId} but never attested, later in this ceremony, that it holds nothing for it` })),
+      ...[...this.newcomers].map(([fingerprint, line]) => ({ line, reason: `signed by newcomer ${fingerprint}, whom this ceremony never enrols` })),
+    ];
   }
 
   private problem(why: string | null, fail: (reason: string) => void): void {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
-import { KeyriteError } from '../base/errors.js';
+import { KeyriteError, shown, type ErrorCode } from '../base/errors.js';
 import { readBytes, Workspace } from '../fs/workspace.js';
 import { shardPath } from '../custody/shard.js';
 import { artifactOf, type Artifact } from '../state/artifacts.js';
@@ -53,11 +53,31 @@ export interface Failure {
   line: number; // 1-based; 0 for a file-level failure
   kind: FailureKind;
   reason: string;
+  /** The error code of the rule broken, where it has one (the fold's refusal, a policy rule's): tests and reports can tell QUORUM_NOT_MET from RECEIPT_MISSING. */
+  code?: ErrorCode;
 }
 
 interface Problem {
   kind: FailureKind;
   reason: string;
+  code?: ErrorCode;
+}
+
+/**
+ * A ceremony a crash cut short, as the next ceremony recorded it (ceremony.interrupted as its
+ * first entry): the evidence stops at its last intact line, and what only its end would have
+ * shown is listed here rather than failed (CEREMONY.md, "After a crash").
+ */
+export interface Interruption {
+  ceremony: string;
+  /** Its last intact entry; null when its only line was torn. */
+  lastSeq: number | null;
+  /** The .torn files its torn tail was set aside in, relative to the workspace. */
+  torn: string[];
+  /** The ceremony.interrupted entry that records it. */
+  recordedBy: { file: string; line: number };
+  /** What the rest of the ceremony would have shown (policy.ts, owed): a node's attestation never made. */
+  owed: { line: number; reason: string }[];
 }
 
 export interface SignatureView {
@@ -126,6 +146,8 @@ export interface VerifyResult {
   head: string | null;
   failures: Failure[];
   failureCount: number;
+  /** Every ceremony recorded as interrupted, in chain order. */
+  interrupted: Interruption[];
 }
 
 /** Lines between returns to the event loop, so a spinner (or a memory sampler) keeps running. */
@@ -148,6 +170,8 @@ interface CeremonyState {
   policy: CeremonyPolicy | undefined;
   seq: number;
   lastLine: number;
+  /** Set once it ends without closing: what only its end would have shown. */
+  owed?: { line: number; reason: string }[];
 }
 
 export class Verifier {
@@ -163,6 +187,7 @@ export class Verifier {
   private readonly checker = new Ed25519Verifier();
   private readonly scripts = scriptsByDigest();
   private readonly failures: Failure[] = [];
+  private readonly interrupted: Interruption[] = [];
   private failureCount = 0;
   private readonly files: string[];
   private readonly artifactLines = new Map<string, { file: string; line: number }>(); // where each artifact's digest on record was recorded
@@ -237,6 +262,7 @@ export class Verifier {
       head: this.prev,
       failures: this.failures,
       failureCount: this.failureCount,
+      interrupted: this.interrupted,
     };
   }
 
@@ -244,12 +270,12 @@ export class Verifier {
     return this.opts.root && !relative(this.opts.root, file).startsWith('..') ? relative(this.opts.root, file) : file;
   }
 
-  private fail(file: string, line: number, kind: FailureKind, reason: string): void {
+  private fail(file: string, line: number, kind: FailureKind, reason: string, code?: ErrorCode): void {
     if (this.opts.stopOn?.includes(kind)) {
       throw new KeyriteError('TRANSCRIPT_DAMAGED', `${this.name(file)}:${line}: ${reason}; nothing is decided from a history that does not verify`);
     }
     this.failureCount++;
-    if (this.failures.length < (this.opts.maxFailures ?? 1000)) this.failures.push({ file: this.name(file), line, kind, reason });
+    if (this.failures.length < (this.opts.maxFailures ?? 1000)) this.failures.push({ file: this.name(file), line, kind, reason, ...(code ? { code } : {}) });
   }
 
   private async verifyFile(file: string): Promise<void> {
@@ -304,7 +330,7 @@ export class Verifier {
     this.current!.lastLine = line;
     this.last = { file, line };
     if (line === 1) this.checkEmptied(statement);
-    for (const p of problems) this.fail(file, line, p.kind, p.reason);
+    for (const p of problems) this.fail(file, line, p.kind, p.reason, p.code);
     this.opts.onEntry?.({ file: this.name(file), line, digest, statement, signatures, failures: problems });
   }
 
@@ -375,7 +401,7 @@ export class Verifier {
       });
       return true;
     } catch (e) {
-      problems.push({ kind: 'transition', reason: (e as Error).message });
+      problems.push({ kind: 'transition', reason: (e as Error).message, ...(e instanceof KeyriteError ? { code: e.code } : {}) });
       return false;
     }
   }
@@ -419,15 +445,37 @@ export class Verifier {
     }
   }
 
-  /** A ceremony that never closed must be followed by one that opens with ceremony.interrupted naming it. */
+  /**
+   * A ceremony that never closed must be followed by one that opens with ceremony.interrupted
+   * naming it; then what only its end would have shown is reported with the interruption, since
+   * the crash is why it is missing. Without that record it is failed, with the ceremony.
+   */
   private checkLink(first: Statement): void {
     const u = this.unclosed;
-    if (!u) return;
     this.unclosed = undefined;
     const p = first.predicate;
-    if (p.step !== 'ceremony.interrupted' || p.params.ceremony !== u.id) {
+    const recorded = p.step === 'ceremony.interrupted';
+    if (recorded) this.interrupted.push(this.interruptionOf(p.params, u?.id === p.params.ceremony ? u : undefined));
+    if (!u) return;
+    if (!recorded || p.params.ceremony !== u.id) {
+      this.failOwed(u);
       this.fail(u.file, u.lastLine, 'unclosed', `ceremony ${u.id} never closed, and the next ceremony does not record it as interrupted`);
     }
+  }
+
+  private interruptionOf(params: Record<string, unknown>, u: CeremonyState | undefined): Interruption {
+    const torn = Array.isArray(params.torn) ? params.torn.map((t) => shown((t as { file?: unknown })?.file)) : [];
+    return {
+      ceremony: shown(params.ceremony),
+      lastSeq: typeof params.lastSeq === 'number' ? params.lastSeq : null,
+      torn,
+      recordedBy: { file: this.name(this.current!.file), line: 1 },
+      owed: u?.owed ?? [],
+    };
+  }
+
+  private failOwed(u: CeremonyState): void {
+    for (const f of u.owed ?? []) this.fail(u.file, f.line, 'policy', f.reason);
   }
 
   /** The empty transcripts before this ceremony must be named, by their .torn files, in its opening ceremony.interrupted. */
@@ -445,8 +493,12 @@ export class Verifier {
     const c = this.current;
     if (!c) return;
     this.current = undefined;
-    for (const f of c.policy?.close() ?? []) this.fail(c.file, f.line, 'policy', f.reason);
-    if (c.policy && !c.policy.closed) this.unclosed = c;
+    for (const f of c.policy?.failures ?? []) this.fail(c.file, f.line, 'policy', f.reason, f.code);
+    if (c.policy && !c.policy.closed) {
+      // Held until the next ceremony says whether a crash cut it short (checkLink).
+      c.owed = c.policy.owed();
+      this.unclosed = c;
+    } else for (const f of c.policy?.owed() ?? []) this.fail(c.file, f.line, 'policy', f.reason);
     // Only a point where nothing has failed and nothing waits on the next ceremony (an unclosed
     // one to be recorded as interrupted, an emptied file) is one to resume from.
     if (files !== undefined && this.failureCount === 0 && !this.unclosed && this.emptied.length === 0) this.takeResume(files);
@@ -457,7 +509,10 @@ export class Verifier {
     if (!first) return this.fail('transcripts', 0, 'empty', 'no transcripts to verify');
     for (const f of this.emptied) this.fail(f, 0, 'empty', 'empty transcript (its first line was torn, and no ceremony has recorded that yet)');
     const u = this.unclosed;
-    if (u) this.fail(u.file, u.lastLine, 'unclosed', `ceremony ${u.id} was never sealed (in progress, or interrupted: the next keyrite command records it)`);
+    if (u) {
+      this.failOwed(u);
+      this.fail(u.file, u.lastLine, 'unclosed', `ceremony ${u.id} was never sealed (in progress, or interrupted: the next keyrite command records it)`);
+    }
     if (this.opts.genesis && this.opts.genesis !== this.genesis) {
       this.fail(first, 1, 'anchor', `genesis ${this.genesis ?? 'none'} is not the witnessed genesis ${this.opts.genesis}: this is another history`);
     }

@@ -123,6 +123,7 @@ export const ERROR_CODES = {
   NOT_HELD: refused('the node holds no share of the key'),
   NODE_NOT_EMPTY: refused('a node still holds the key'),
   SHARD_WRITE_FAILED: refused('a shard could not be written and checked; the node keeps its share'),
+  RECEIPT_MISSING: refused('a node deleted its share before its custodian\'s receipt for that shard was recorded'),
   REQUEST_REFUSED: refused('a node refused a signing request'),
   SESSION_MISMATCH: refused('a node was given a session it is not part of'),
   NODE_BUSY: refused('a node is already running a protocol on this key'),

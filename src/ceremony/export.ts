@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
+import { faultPoint } from '../base/fault.js';
 import { createFile, FileExistsError } from '../fs/atomic.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
@@ -167,6 +168,7 @@ async function exportOne(c: Ceremony, node: NodeClient, r: KeyRecord, p: PartyAs
   if (sha256Hex(readBytes(path, `the shard of ${p.custodian}`)) !== sha256) {
     throw new KeyriteError('SHARD_WRITE_FAILED', `the shard written to ${path} does not read back as written; ${p.node} keeps its share`, { node: p.node });
   }
+  faultPoint('shard-file'); // a crash test's boundary: the shard is durable, its entry not yet recorded (base/fault.ts)
   const said = saying({ keyId: r.keyId, epoch: r.epoch, party: p.party, node: p.node, custodian: p.custodian, recipient: p.recipient });
   const subject = shardRoleName(p.custodian, r.keyId, r.epoch);
   await c.recordSigned(out.entry, {

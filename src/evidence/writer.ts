@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { canonical } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
+import { faultPoint } from '../base/fault.js';
 import { appendDurably } from '../fs/atomic.js';
 import type { Workspace } from '../fs/workspace.js';
 import { publicOf, type Identity } from '../custody/identity.js';
@@ -217,6 +218,7 @@ export class Ceremony {
       this.closed = true;
       throw e;
     }
+    faultPoint(step); // a crash test's step boundary: the line is durable, nothing after it is (base/fault.ts)
     commit();
     const digest = lineDigest(line);
     this.state.chained(digest);

@@ -15,6 +15,8 @@ const STATE_HOME = (process.env.XDG_STATE_HOME ??= mkdtempSync(join(tmpdir(), 'k
 
 export interface Run {
   code: number;
+  /** The signal that ended the process, if one did (a crash test's SIGKILL). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   json: any;
@@ -33,7 +35,7 @@ export function keyrite(args: string[], opts: { cwd?: string; env?: Record<strin
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', fail);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       let json: any;
       if (args.includes('--json')) {
         try {
@@ -42,7 +44,7 @@ export function keyrite(args: string[], opts: { cwd?: string; env?: Record<strin
           json = undefined;
         }
       }
-      done({ code: code ?? -1, stdout, stderr, json });
+      done({ code: code ?? -1, signal, stdout, stderr, json });
     });
     child.stdin.end(opts.input ?? '');
   });

@@ -59,7 +59,7 @@ export interface TestWorkspace {
    */
   quorumArgs(custodian: string): Promise<string[]>;
   /** Runs keyrite on this workspace with the fast KDF and --yes (scripts confirm with --yes). */
-  kr(args: string[], opts?: { input?: string }): Promise<Run>;
+  kr(args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<Run>;
   /** `--passphrase-file NAME=PATH` for each name. */
   passArgs(...names: string[]): string[];
   /** Writes another passphrase file for NAME (e.g. a custodian's new passphrase); returns its path. */
@@ -129,7 +129,7 @@ function bind(st: State): TestWorkspace {
   const { base, secretsDir, generator, witness, approvers, approvals, pass } = st;
   const root = join(base, 'ws');
   const runs: { args: string[]; run: Run }[] = [];
-  const kr = async (args: string[], opts: { input?: string } = {}) => {
+  const kr = async (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) => {
     const full = ['--workspace', root, FAST, '--yes', ...args];
     const run = await keyrite(full, opts);
     runs.push({ args: full, run });

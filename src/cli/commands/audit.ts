@@ -4,7 +4,7 @@ import { ceremonyFiles } from '../../evidence/chain.js';
 import { requireRegularFile } from '../../fs/workspace.js';
 import { run, type AuditShowOptions, type AuditVerifyOptions, type Context } from '../context.js';
 import { digestLines, printable } from '../format/common.js';
-import { entryLines, entrySummary, verifyFailed, verifySummary } from '../format/audit.js';
+import { entryLines, entrySummary, interruptionLines, verifyFailed, verifySummary } from '../format/audit.js';
 import { cliUsage } from '../hints.js';
 import { collectRepeated } from '../inputs.js';
 
@@ -57,6 +57,7 @@ export function register(program: Command): void {
             `✓ ${r.entries} entries in ${r.ceremonies} ceremonies verify${anchored ? `, and match the witnessed ${anchored}` : ''}.`,
             ...(r.genesis ? digestLines('genesis', r.genesis) : []),
             ...(r.head ? digestLines('head   ', r.head) : []),
+            ...interruptionLines(r),
             ...(o.genesis && (o.head || o.checkpoint?.length) ? [] : ['Without --genesis and --head (or --checkpoint) this shows only that the history is consistent, not that it is the witnessed one.']),
           ],
         };

@@ -7,7 +7,15 @@ import { digestLines, printable as safe } from './common.js';
 // reads, and `audit show`'s timeline (an entry a line, ✓/✗ per signature, seals in PGP words).
 
 export function verifySummary(r: VerifyResult): Record<string, unknown> {
-  return { entries: r.entries, ceremonies: r.ceremonies, head: r.head, genesis: r.genesis };
+  return { entries: r.entries, ceremonies: r.ceremonies, head: r.head, genesis: r.genesis, interrupted: r.interrupted };
+}
+
+/** Each ceremony a crash cut short: where its evidence stops, who recorded it, and what its end never showed. */
+export function interruptionLines(r: VerifyResult): string[] {
+  return r.interrupted.flatMap((i) => [
+    `⚠ ceremony ${safe(i.ceremony)} was interrupted ${i.lastSeq === null ? 'before its first entry was whole' : `after entry ${i.lastSeq}`} and never sealed; ${safe(i.recordedBy.file)}:${i.recordedBy.line} records it${i.torn.length ? ` (torn bytes kept in ${i.torn.map(safe).join(', ')})` : ''}.`,
+    ...i.owed.map((o) => `    cut short before: ${safe(o.reason)} (line ${o.line})`),
+  ]);
 }
 
 /** A failed verification as a refusal: each failure by file and line, and all of them for scripts. */
