@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { faultPoint } from '../base/fault.js';
-import { createFile, FileExistsError } from '../fs/atomic.js';
+import { createFile, setAside as moveAside } from '../fs/atomic.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
 import { shardPath, shardRoleName } from '../custody/shard.js';
@@ -50,6 +50,11 @@ export interface ExportResult {
   deleted: string[];
   /** With deletion: the parties whose node still holds its share. */
   kept: KeptShare[];
+  /**
+   * Shard files found where a new shard goes that no entry records (a crash between writing a
+   * shard and recording it leaves one), moved aside to these paths before the new one was written.
+   */
+  setAside: string[];
 }
 
 /** Asked before the ceremony opens, so a "no" leaves nothing behind; recorded once it has. */
@@ -98,7 +103,8 @@ export async function exportShares(c: Ceremony, s: Session, generator: Identity,
   const parties = r.parties.filter((p) => byNode.has(p.node));
   await s.step(c, { step: 'export.intent', actor: generator, params: { ...h, custodians: r.parties.map((p) => p.custodian), deleteAfterExport: plan.deleteAfter } });
   const shards: ShardOut[] = [];
-  for (const p of parties) shards.push(plan.exported?.get(p.party) ?? (await exportOne(c, byNode.get(p.node)!, r, p)));
+  const setAside: string[] = [];
+  for (const p of parties) shards.push(plan.exported?.get(p.party) ?? (await exportOne(c, byNode.get(p.node)!, r, p, setAside)));
   const deleted: string[] = [];
   const kept: KeptShare[] = [];
   if (plan.deleteAfter) {
@@ -123,7 +129,7 @@ export async function exportShares(c: Ceremony, s: Session, generator: Identity,
     step: 'export.result', actor: generator, params: h,
     result: { shards: shards.map((x) => ({ custodian: x.custodian, sha256: x.sha256 })), nodesEmpty, ...(plan.deleteAfter ? { deleted, kept } : {}) },
   });
-  return { shards, nodesEmpty, deleted, kept };
+  return { shards, nodesEmpty, deleted, kept, setAside };
 }
 
 /**
@@ -155,14 +161,19 @@ async function takeReceipts(c: Ceremony, r: KeyRecord, parties: PartyAssignment[
   return receipted;
 }
 
-/** One party: the node's shard written (temp, fsync, link, fsync of the directory) and read back before its entry is recorded. */
-async function exportOne(c: Ceremony, node: NodeClient, r: KeyRecord, p: PartyAssignment): Promise<ShardOut> {
+/**
+ * One party: the node's shard written (temp, fsync, link, fsync of the directory) and read back
+ * before its entry is recorded. A file already where it goes, which no export on record accounts
+ * for, is moved aside first (to `setAside`): the node still holds the share, so it is not needed.
+ */
+async function exportOne(c: Ceremony, node: NodeClient, r: KeyRecord, p: PartyAssignment, setAside: string[]): Promise<ShardOut> {
   const ws = c.ws;
   const out = await node.exportShard({ keyId: r.keyId, epoch: r.epoch }, p.recipient, c.draft());
   if (out.custodian !== p.custodian) throw new KeyriteError('WRONG_CUSTODIAN', `node ${p.node} exported to ${out.custodian}, but the key record assigns ${p.custodian}`, { node: p.node });
   const bytes = Buffer.from(out.shard, 'base64');
   const path = shardPath(ws, p.custodian, r.keyId, r.epoch);
   ws.mkdirs(ws.holdingsDir(p.custodian));
+  if (existsSync(path) && !c.state.exports.has(shardRoleName(p.custodian, r.keyId, r.epoch))) setAside.push(moveAside(path));
   createFile(path, bytes);
   const sha256 = sha256Hex(bytes);
   if (sha256Hex(readBytes(path, `the shard of ${p.custodian}`)) !== sha256) {
@@ -215,10 +226,7 @@ async function remaining(s: Session, i: ExportInput, r: KeyRecord, all: NodeClie
     out.nodes.push(node);
     const path = i.shards?.get(p.custodian) ?? shardPath(i.ws, p.custodian, r.keyId, r.epoch);
     const recorded = s.state.exports.get(shardRoleName(p.custodian, r.keyId, r.epoch));
-    if (!recorded) {
-      if (existsSync(path)) throw new FileExistsError(path);
-      continue;
-    }
+    if (!recorded) continue; // exported now; a file no export records is moved aside (exportOne)
     if (!i.deleteAfter) throw new KeyriteError('NOT_PERMITTED', `party ${p.party} of key ${r.keyId} was exported to ${p.custodian} already (ceremony ${recorded.ceremony}); all that remains is ${p.node} deleting its copy after ${p.custodian}'s receipt`, { node: node.id });
     out.exported.set(p.party, { custodian: p.custodian, path, sha256: recorded.sha256 });
   }

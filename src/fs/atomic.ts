@@ -89,6 +89,26 @@ export function listDir(dir: string): string[] {
   }
 }
 
+/**
+ * Moves `path` aside to `<path>.unrecorded` (or `.unrecorded.2`, …: never over another file) and
+ * makes the move durable; returns where it went. For a file the evidence does not account for,
+ * which is kept for whoever wants to look at it, never used and never lost.
+ */
+export function setAside(path: string): string {
+  for (let n = 1; ; n++) {
+    const to = n === 1 ? `${path}.unrecorded` : `${path}.unrecorded.${n}`;
+    try {
+      linkSync(path, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw e;
+    }
+    unlinkSync(path);
+    fsyncDir(dirname(path));
+    return to;
+  }
+}
+
 /** Removes a file and makes the removal durable. */
 export function removeFile(path: string): void {
   unlinkSync(path);

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadState } from '../../src/audit/state.js';
 import { Workspace } from '../../src/fs/workspace.js';
 import type { Run } from '../support/cli.js';
-import type { Interruption } from '../../src/audit/verify.js';
-import { crashTable, finishExport, neverNeither, nodeShare, type CrashCase, type Crashed } from '../support/crash.js';
+import { crashTable, exportedAndDeleted, finishExport, movedAside, neverNeither, owedAttestations, type CrashCase, type Crashed } from '../support/crash.js';
 import { CUSTODIANS, everyone, keygen, lifecycleWorkspace } from '../support/lifecycle.js';
 import { ok, type TestWorkspace } from '../support/workspace.js';
 
@@ -15,23 +13,6 @@ import { ok, type TestWorkspace } from '../support/workspace.js';
 // a node; the job finishes; audit verify passes and names the interrupted ceremony.
 
 const exportArgs = (tw: TestWorkspace, keyId: string): string[] => ['export', '--json', '--key', keyId, '--delete-after-export', ...everyone(tw)];
-
-/**
- * A node that deleted or signed and was cut off before attesting owes that claim: audit verify
- * names it with the interruption, and nothing else.
- */
-function owedAttestations(c: Crashed, interruption: Interruption | undefined): void {
-  const attested = new Set(c.entries.filter((e) => e.step === 'node.attest').map((e) => e.actor));
-  const obliged = c.entries.flatMap((e) => (e.step === 'node.delete' ? [e.actor] : e.step === 'sign.result' ? (e.params.nodes as string[]) : []));
-  const owed = obliged.filter((n) => !attested.has(n));
-  assert.deepEqual(interruption?.owed.map((o) => o.reason.split(' ')[0]) ?? [], owed);
-}
-
-/** Once the job is done: no node holds `keyId`, and every custodian holds a receipted shard. */
-async function exportedAndDeleted(tw: TestWorkspace, keyId: string): Promise<void> {
-  await neverNeither(tw, keyId);
-  for (const [i] of CUSTODIANS.entries()) assert.ok(!existsSync(nodeShare(tw, `node-${i + 1}`, keyId, 1)), `node-${i + 1} still holds ${keyId}`);
-}
 
 const keyOf = (c: Crashed): string | undefined => c.entries.find((e) => e.step === 'keygen.result')?.result.keyId;
 
@@ -51,6 +32,7 @@ const keygenExport: CrashCase = {
   },
   async after(c, finished: Run | null, interruption) {
     owedAttestations(c, interruption);
+    if (keyOf(c)) movedAside(c, finished);
     await exportedAndDeleted(c.tw, keyOf(c) ?? finished!.json.keyId);
   },
 };
@@ -66,8 +48,9 @@ const exportDelete: CrashCase = {
   command: (tw) => exportArgs(tw, exportKey),
   invariants: async (c) => void (await neverNeither(c.tw, exportKey)),
   finish: (c) => finishExport(c, exportKey, exportArgs(c.tw, exportKey)),
-  async after(c, _finished, interruption) {
+  async after(c, finished, interruption) {
     owedAttestations(c, interruption);
+    movedAside(c, finished);
     await exportedAndDeleted(c.tw, exportKey);
   },
 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { loadState } from '../../src/audit/state.js';
@@ -54,6 +54,8 @@ export interface Crashed {
   entries: ReturnType<typeof steps>;
   /** Whether the ceremony closed (sealed or aborted) before the crash: then nothing is interrupted. */
   closed: boolean;
+  /** Complete shard files the crash left that no entry records (finishExport): the finishing export moves them aside. */
+  unrecorded?: string[];
 }
 
 /** One command of the crash table. */
@@ -152,11 +154,16 @@ async function opensAs(tw: TestWorkspace, custodian: string, party: string, path
 /** The node's encrypted share of `keyId` at `epoch`, in its store (src/node/store.ts). */
 export const nodeShare = (tw: TestWorkspace, node: string, keyId: string, epoch: number): string => join(tw.root, 'nodes', node, 'shares', `${keyId}.${epoch}.age`);
 
-/** Asserts never-neither for every party of `keyId` at `epoch`, from the fold of the transcript and the files on disk. */
-export async function neverNeither(tw: TestWorkspace, keyId: string, epoch = 1): Promise<CustodyState> {
+/**
+ * Asserts never-neither for every party of `keyId` at the epoch in force (or `epoch`), from the
+ * fold of the transcript and the files on disk; `except`: a custodian whose shard is lost already.
+ */
+export async function neverNeither(tw: TestWorkspace, keyId: string, o: { epoch?: number; except?: string } = {}): Promise<CustodyState> {
   const state = await loadState(new Workspace(tw.root));
   const r = state.keys.get(keyId) ?? assert.fail(`key ${keyId} is not recorded`);
+  const epoch = o.epoch ?? r.epoch;
   for (const p of r.parties) {
+    if (p.custodian === o.except) continue;
     if (existsSync(nodeShare(tw, p.node, keyId, epoch))) continue;
     const path = shardFile(tw, p.custodian, keyId, epoch);
     assert.ok(existsSync(path), `${p.node} holds nothing and ${p.custodian} has no shard of ${keyId}`);
@@ -170,19 +177,19 @@ export async function neverNeither(tw: TestWorkspace, keyId: string, epoch = 1):
 }
 
 /**
- * The command that finishes an export of `keyId` after crash `c` (null when its ceremony closed),
- * doing first what the operator does today when the crash fell between writing a shard and
- * recording it: `export` refuses the unrecorded file (FILE_EXISTS, naming it), which is a
- * complete shard no entry records, so it is moved aside (CEREMONY.md, "After a crash"). When
+ * The command that finishes an export of `keyId` after crash `c` (null when its ceremony closed).
+ * When the crash fell between writing a shard and recording it, the file is a complete shard no
+ * entry records: the export moves it aside (CEREMONY.md, "After a crash"; checked by movedAside). When
  * every party is done the export has nothing left to do and refuses (NOT_HELD) without opening
  * a ceremony, so the next recorded command, here the custodian's shard drill, records the
  * interruption.
  */
-export async function finishExport(c: Crashed, keyId: string, exportArgs: string[], epoch = 1): Promise<string[] | null> {
+export async function finishExport(c: Crashed, keyId: string, exportArgs: string[]): Promise<string[] | null> {
   if (c.closed) return null;
   const { tw } = c;
-  const state = await neverNeither(tw, keyId, epoch);
+  const state = await neverNeither(tw, keyId);
   const r = state.keys.get(keyId)!;
+  const epoch = r.epoch;
   const done = r.parties.filter((p) => !existsSync(nodeShare(tw, p.node, keyId, epoch)));
   if (done.length === r.parties.length) {
     refused(await tw.kr(exportArgs), 1, 'NOT_HELD', [keyId]);
@@ -192,9 +199,33 @@ export async function finishExport(c: Crashed, keyId: string, exportArgs: string
   for (const p of r.parties) {
     const f = shardFile(tw, p.custodian, keyId, epoch);
     if (!existsSync(f) || state.exports.has(shardRoleName(p.custodian, keyId, epoch))) continue;
+    // A complete shard no entry records: the finishing export moves it aside and writes a new one (movedAside).
     await opensAs(tw, p.custodian, p.party, f, sha256(readFileSync(f)));
-    refused(await tw.kr(exportArgs), 1, 'FILE_EXISTS', [f]);
-    renameSync(f, `${f}.unrecorded`);
+    (c.unrecorded ??= []).push(f);
   }
   return exportArgs;
+}
+
+/** After the finishing export: each unrecorded shard the crash left was moved aside, kept, and said so. */
+export function movedAside(c: Crashed, finished: Run | null): void {
+  const want = (c.unrecorded ?? []).map((f) => `${f}.unrecorded`);
+  assert.deepEqual(finished?.json?.setAside ?? [], want, 'the export names the shard files it moved aside');
+  for (const f of want) assert.ok(existsSync(f), `${f} is kept`);
+}
+
+/**
+ * A node that deleted or signed and was cut off before attesting owes that claim: audit verify
+ * names it with the interruption, and nothing else.
+ */
+export function owedAttestations(c: Crashed, interruption: Interruption | undefined): void {
+  const attested = new Set(c.entries.filter((e) => e.step === 'node.attest').map((e) => e.actor));
+  const obliged = c.entries.flatMap((e) => (e.step === 'node.delete' ? [e.actor] : e.step === 'sign.result' ? (e.params.nodes as string[]) : []));
+  const owed = obliged.filter((n) => !attested.has(n));
+  assert.deepEqual(interruption?.owed.map((o) => o.reason.split(' ')[0]) ?? [], owed);
+}
+
+/** Once the job is done: no node holds `keyId`, and every custodian holds a receipted shard. */
+export async function exportedAndDeleted(tw: TestWorkspace, keyId: string): Promise<void> {
+  const state = await neverNeither(tw, keyId);
+  for (const n of state.requireRoster().nodes) assert.ok(!readdirSync(join(tw.root, 'nodes', n.name, 'shares')).some((f) => f.startsWith(`${keyId}.`)), `${n.name} still holds ${keyId}`);
 }

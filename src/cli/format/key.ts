@@ -41,11 +41,12 @@ export function keySummary(k: KeyRecord): Record<string, unknown> {
 /** An export's result under --json: its shards and, with deletion, which nodes deleted, which kept their share, and what to do next. */
 export function exportData(e: ExportResult, keyId: string, deleteAfter: boolean): Record<string, unknown> {
   const next = nextStep(e, keyId);
-  return { shards: e.shards, nodesEmpty: e.nodesEmpty, ...(deleteAfter ? { deleted: e.deleted, kept: e.kept } : {}), ...(next ? { next } : {}) };
+  return { shards: e.shards, nodesEmpty: e.nodesEmpty, ...(deleteAfter ? { deleted: e.deleted, kept: e.kept } : {}), ...(e.setAside.length ? { setAside: e.setAside } : {}), ...(next ? { next } : {}) };
 }
 
 export function exportLines(e: ExportResult, keyId: string): string[] {
-  const lines = e.shards.map((s) => `  ${s.custodian} carries away ${s.path} (sha256 ${s.sha256.slice(0, 16)}…)`);
+  const lines = e.setAside.map((f) => `  A shard file no entry records (left by an interrupted export) was moved aside to ${f}; it is not used.`);
+  lines.push(...e.shards.map((s) => `  ${s.custodian} carries away ${s.path} (sha256 ${s.sha256.slice(0, 16)}…)`));
   if (e.nodesEmpty) return [...lines, 'Every node deleted its copy after its custodian\'s receipt, and attested that it holds nothing for this key.'];
   if (!e.deleted.length && !e.kept.length) return [...lines, 'The nodes keep their encrypted copies.'];
   if (e.deleted.length) lines.push(`Deleted after their custodians' receipts, and attested empty: ${e.deleted.join(', ')}.`);
