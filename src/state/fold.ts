@@ -134,12 +134,12 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const set = e.step === 'custodian.setup' ? guardianSetOf(state, e) : undefined;
   const approvals = approvalsOf(state, e);
   checkExport(state, e);
-  if (e.step === 'repair.share') checkRepaired(state.key(shown(e.params.keyId)), e);
   const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
   const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
   const changed = admitArtifacts({ ceremony: e.ceremony, step: e.step, subjects: e.subjects, rule: e.artifacts }, (name) => state.artifacts.get(name));
   // approvalsOf has checked the quorum an act consumes; factsAfter counts it for the act itself.
   const facts = factsAfter(state.facts, e, e.consumes?.operation);
+  if (e.step === 'repair.share') checkRepaired(state.key(shown(e.params.keyId)), e, facts);
   requireBacking(facts, e, SHARE_RESULTS.includes(e.step) ? key : undefined);
   return () => {
     state.facts = facts;
