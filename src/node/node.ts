@@ -121,7 +121,7 @@ export class SigningNode implements NodeClient {
   }
 
   async holdings(): Promise<Holding[]> {
-    this.dropUnrecorded(await this.state());
+    await this.dropUnrecorded(await this.state());
     return this.store.holdings();
   }
 
@@ -129,11 +129,17 @@ export class SigningNode implements NodeClient {
    * Drops any share this node kept of a key at an epoch the fold never reached: one a refresh or
    * reshare made, interrupted before its result was recorded. The epoch in force is untouched, so
    * the old shares keep working until a new epoch is complete (docs/ARCHITECTURE.md §8).
+   * Absence of a result proves nothing in a history cut back to before it (the anchor only holds
+   * the head before the node's own entry), so the node drops only the very share whose entry the
+   * history shows in a ceremony that has closed: that ceremony's result, if any, is in it.
    */
-  private dropUnrecorded(state: CustodyState): void {
+  private async dropUnrecorded(state: CustodyState): Promise<void> {
     for (const h of this.store.holdings()) {
       const r = state.keys.get(h.keyId);
-      if (r && h.epoch > r.epoch) this.store.remove(h);
+      const closed = state.closedShare(this.id, h.keyId, h.epoch);
+      if (!r || h.epoch <= r.epoch || closed === undefined) continue;
+      const share = await this.store.get(h);
+      if (share.verifyingShares[share.party] === closed) this.store.remove(h);
     }
   }
 
@@ -192,7 +198,7 @@ export class SigningNode implements NodeClient {
       checkRenewal(given.request, op, { node: this.id, record, session, share, custodianKey: (name) => member(roster, name, 'custodian').signingKey });
       this.matchRecord(share, record, what);
     }
-    this.dropUnrecorded(state);
+    await this.dropUnrecorded(state);
     this.sessions.add(sessionId); // durable before any secret state exists
     return (setup) => make(setup, share, record);
   }
@@ -297,7 +303,7 @@ export class SigningNode implements NodeClient {
   }
 
   async attest(draft: EntryDraft): Promise<Recorded & { holds: Holding[] }> {
-    this.dropUnrecorded(await this.state());
+    await this.dropUnrecorded(await this.state());
     const inRuns = [...this.runs.values()].map((r) => ({ keyId: r.keyId, epoch: r.party.session.epoch }));
     const holds = [...this.store.holdings(), ...inRuns];
     // The parties it refuses to sign with are part of its claim, so the transcript records every ban.

@@ -73,6 +73,12 @@ export class CustodyState {
   readonly receipts = new Map<string, ShardReceipt>();
   /** What the ceremony folded last has established so far: what backs its effects on keys (ceremony-facts.ts). */
   facts: CeremonyFacts = noFacts();
+  /**
+   * The verifying share of each share a node signed it keeps, by node, key and epoch, once that
+   * ceremony's own seal or abort is folded: all its effects on the key are then in the history.
+   * A node drops a share of an epoch the key never reached only on this (node.ts).
+   */
+  readonly closedShares = new Map<string, string>();
   entries = 0;
   /** The digest of the first line, and of the last one folded: the history's two ends. */
   genesis: string | null = null;
@@ -115,6 +121,11 @@ export class CustodyState {
     return this.receipts.get(receiptSlot(keyId, epoch, party));
   }
 
+  /** The verifying share `node` signed it keeps of `keyId` at `epoch`, in a ceremony now closed; undefined if none. */
+  closedShare(node: string, keyId: string, epoch: number): string | undefined {
+    return this.closedShares.get(`${node} ${keyId} ${epoch}`);
+  }
+
   /** Which custodian each guardian serves, from the current sets. */
   servedBy(): Map<string, string> {
     const served = new Map<string, string>();
@@ -134,12 +145,12 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const set = e.step === 'custodian.setup' ? guardianSetOf(state, e) : undefined;
   const approvals = approvalsOf(state, e);
   checkExport(state, e);
-  if (e.step === 'repair.share') checkRepaired(state.key(shown(e.params.keyId)), e);
   const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
   const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
   const changed = admitArtifacts({ ceremony: e.ceremony, step: e.step, subjects: e.subjects, rule: e.artifacts }, (name) => state.artifacts.get(name));
   // approvalsOf has checked the quorum an act consumes; factsAfter counts it for the act itself.
   const facts = factsAfter(state.facts, e, e.consumes?.operation);
+  if (e.step === 'repair.share') checkRepaired(state.key(shown(e.params.keyId)), e, facts);
   requireBacking(facts, e, SHARE_RESULTS.includes(e.step) ? key : undefined);
   return () => {
     state.facts = facts;
@@ -155,6 +166,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     for (const s of changed) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     if (e.step === 'export.shard') for (const s of changed) state.exports.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     if (e.step === 'repair.share') forgetLostShard(state, state.key(shown(e.params.keyId)), e.actor);
+    if (CLOSING_STEPS.includes(e.step)) for (const [node, s] of facts.shares) state.closedShares.set(`${node} ${shown(s.keyId)} ${shown(s.epoch)}`, shown(s.verifyingShare));
     state.entries++;
   };
 }
@@ -171,6 +183,9 @@ function forgetLostShard(state: CustodyState, r: KeyRecord, node: string): void 
   state.artifacts.delete(role);
   state.receipts.delete(receiptSlot(r.keyId, r.epoch, a.party));
 }
+
+/** The steps that close a ceremony (the writer's and the verifier's rule: src/audit/policy.ts). */
+const CLOSING_STEPS = ['ceremony.seal', 'ceremony.abort'];
 
 /** Checks and applies one entry; see prepare. */
 export function apply(state: CustodyState, e: FoldEntry): void {

@@ -48,7 +48,7 @@ function keygenShares(state: CustodyState, record: KeyRecord, session = 's1'): v
 
 /** Stands for the consumed approvals of `operations` in the current ceremony (approvals.test.ts covers how they are consumed). */
 function backedBy(state: CustodyState, ...operations: string[]): void {
-  state.facts = { ceremony: '0002-test', shares: new Map(), quorums: new Set(operations) };
+  state.facts = { ceremony: '0002-test', shares: new Map(), quorums: new Map(operations.map((o) => [o, {}])) };
 }
 
 /** A structural snapshot of a state, to show a refusal changed nothing. */
