@@ -6,7 +6,7 @@ import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, assignmentOf, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
 import { checkPolicy } from './policy.js';
 import { receiptOf, receiptSlot, type ShardReceipt } from './receipts.js';
-import { checkRepaired, factsAfter, noFacts, requireBacking, SHARE_RESULTS, type CeremonyFacts } from './ceremony-facts.js';
+import { checkRepaired, factsAfter, noFacts, requireBacking, SHARE_RESULTS, type CeremonyFacts, type NodeShare } from './ceremony-facts.js';
 import { prepareRecovery, type RecoverySession } from './recovery.js';
 import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
@@ -166,7 +166,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     for (const s of changed) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     if (e.step === 'export.shard') for (const s of changed) state.exports.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     if (e.step === 'repair.share') forgetLostShard(state, state.key(shown(e.params.keyId)), e.actor);
-    if (CLOSING_STEPS.includes(e.step)) for (const [node, s] of facts.shares) state.closedShares.set(`${node} ${shown(s.keyId)} ${shown(s.epoch)}`, shown(s.verifyingShare));
+    for (const [node, s] of closedBy(state, e, facts)) state.closedShares.set(`${node} ${shown(s.keyId)} ${shown(s.epoch)}`, shown(s.verifyingShare));
     state.entries++;
   };
 }
@@ -186,6 +186,19 @@ function forgetLostShard(state: CustodyState, r: KeyRecord, node: string): void 
 
 /** The steps that close a ceremony (the writer's and the verifier's rule: src/audit/policy.ts). */
 const CLOSING_STEPS = ['ceremony.seal', 'ceremony.abort'];
+
+/**
+ * The shares kept in the ceremony `e` closes: its own seal or abort (`facts`: its facts after
+ * `e`), or a crash's record, ceremony.interrupted, naming the ceremony folded last, when the
+ * generator records it (only the generator runs the ceremonies that keep shares, so nobody else's
+ * record can close one on a history cut back to before its result). None otherwise.
+ */
+function closedBy(state: CustodyState, e: FoldEntry, facts: CeremonyFacts): Map<string, NodeShare> {
+  if (CLOSING_STEPS.includes(e.step)) return facts.shares;
+  const byGenerator = state.roster !== undefined && findMember(state.roster, e.actor)?.role === 'generator';
+  if (e.step === 'ceremony.interrupted' && byGenerator && e.params.ceremony === state.facts.ceremony) return state.facts.shares;
+  return new Map();
+}
 
 /** Checks and applies one entry; see prepare. */
 export function apply(state: CustodyState, e: FoldEntry): void {
