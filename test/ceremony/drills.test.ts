@@ -4,12 +4,19 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { schnorr } from '@noble/curves/secp256k1.js';
+import { loadState } from '../../src/audit/state.js';
+import { sha256Hex } from '../../src/base/canonical.js';
 import { unlockIdentity } from '../../src/custody/identity.js';
 import { openShard, type ShardPayload } from '../../src/custody/shard.js';
-import type { Share } from '../../src/engine/index.js';
+import { sessionIdOf, type SessionParams, type Share } from '../../src/engine/index.js';
+import { Workspace } from '../../src/fs/workspace.js';
+import { SigningNode } from '../../src/node/node.js';
+import { sealForNode, signRequest, type SignRequest } from '../../src/node/request.js';
+import { member } from '../../src/state/roster.js';
 import type { Run } from '../support/cli.js';
 import { independentVerify } from '../support/engine.js';
 import { keygen, nodeShareFiles, readShard, shardFile } from '../support/lifecycle.js';
+import { signStart } from '../support/node.js';
 import { finish, release, startRecovery } from '../support/recovery.js';
 import { makeWorkspace, ok, refused, watch, type TestWorkspace } from '../support/workspace.js';
 
@@ -97,6 +104,26 @@ function giveTheKey(engine: string, publicKey: string, shares: Share[]): boolean
   return engine === 'ed25519' ? point.toHex() === publicKey : Buffer.from(point.toBytes(true)).subarray(1).toString('hex') === publicKey;
 }
 
+/**
+ * node-1 is handed `share` for a signing run with bob at the key's epoch now, under alice's own
+ * signed request: past keyrite's checks, straight to the node, which must refuse it.
+ */
+async function node1Refuses(tw: TestWorkspace, key: any, share: Share, code: string, mention: string): Promise<void> {
+  const ws = new Workspace(tw.root);
+  const state = await loadState(ws);
+  const r = state.key(key.keyId);
+  const message = Buffer.from('handed straight to node-1');
+  const session: SessionParams = { engine: r.engine, keyId: r.keyId, epoch: r.epoch, participants: ['node-1', 'node-2'], t: 2, n: 3, ceremonyId: `drill-${code}`, rosterDigest: state.rosterDigest };
+  const request: SignRequest = { v: 1, keyId: r.keyId, epoch: r.epoch, messageDigest: sha256Hex(message), signers: ['alice', 'bob'], sessionId: sessionIdOf(session) };
+  const alice = await unlockIdentity(readFileSync(tw.identityFile('alice')), tw.passphrases.alice!, 'alice');
+  const sealed = await sealForNode(member(state.requireRoster(), 'node-1', 'node').recipient, share);
+  const node = await SigningNode.open(ws, 'node-1');
+  await assert.rejects(
+    signStart(node, { session, request: signRequest('alice', alice.signing, request), share: sealed, message: message.toString('hex') }),
+    (e: any) => e.code === code && e.message.includes(mention),
+  );
+}
+
 describe('disaster drills', { concurrency: 1 }, () => {
   test('a. node-1 is compromised: refresh under approval files; what node-1 saw of epoch 1 no longer signs with the new shards', async () => {
     const tw = base.clone();
@@ -125,10 +152,15 @@ describe('disaster drills', { concurrency: 1 }, () => {
     const unchanged = watch(tw.root);
     refused(await sign(tw, ed, ['alice', 'bob'], Buffer.alloc(32, 1), {}, ['--shard', `alice=${shardFile(tw, 'alice', ed.keyId, 1)}`]), 1, 'WRONG_EPOCH', ['alice', 'epoch 1', 'epoch 2']);
     unchanged();
+    // Nor does node-1 take it, even handed in directly: as it is, relabelled to epoch 2, or
+    // grafted onto the epoch-2 public data.
+    const aliceNew = (await readShard(tw, 'alice', shardFile(tw, 'alice', ed.keyId, 2))).share;
+    await node1Refuses(tw, ed, stolen, 'REQUEST_REFUSED', 'from epoch 1');
+    await node1Refuses(tw, ed, { ...stolen, epoch: 2 }, 'WRONG_KEY', 'another key or epoch');
+    await node1Refuses(tw, ed, { ...aliceNew, secret: stolen.secret }, 'SHARE_INVALID', 'node-1');
     // And the share itself no longer fits: with bob's new share it gives some other key; only
     // two shares of one epoch give it — which is why the old shards are destroyed.
     const bobNew = (await readShard(tw, 'bob', shardFile(tw, 'bob', ed.keyId, 2))).share;
-    const aliceNew = (await readShard(tw, 'alice', shardFile(tw, 'alice', ed.keyId, 2))).share;
     assert.notEqual(aliceNew.secret, stolen.secret);
     assert.equal(giveTheKey('ed25519', ed.publicKey, [stolen, bobNew]), false, 'an epoch-1 share combines with an epoch-2 share');
     assert.equal(giveTheKey('ed25519', ed.publicKey, [aliceNew, bobNew]), true);
@@ -197,6 +229,8 @@ describe('disaster drills', { concurrency: 1 }, () => {
     assert.deepEqual(nodeShareFiles(tw), []);
     const shown = await sameKey(tw, tr, 2);
     assert.deepEqual(shown.parties.map((p: any) => [p.node, p.custodian]), [['node-1', 'alice'], ['node-2', 'bob'], ['node-3', 'dave']]);
+    const dave = ok(await tw.kr(['identity', 'show', '--json', '--name', 'dave']), 'identity show dave');
+    assert.equal(shown.parties[2].fingerprint, dave.identity.fingerprint, 'dave\'s party pins his fingerprint');
 
     const unchanged = watch(tw.root);
     refused(await sign(tw, tr, ['bob', 'carol'], Buffer.alloc(32, 3)), 1, 'NOT_A_HOLDER', ['carol']);
