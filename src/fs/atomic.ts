@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { KeyriteError } from '../base/errors.js';
@@ -51,6 +51,26 @@ export function createFile(path: string, data: Uint8Array | string, mode = 0o600
   }
   unlinkSync(tmp);
   fsyncDir(dirname(path));
+}
+
+/**
+ * Moves `path` into `dir` (made 0700 if new) under its own name, never over a file already there
+ * (FileExistsError); both directories are made durable. For files a ceremony retires and the
+ * holder must destroy: they are set aside, not deleted. Returns the new path.
+ */
+export function moveAside(path: string, dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const to = join(dir, basename(path));
+  try {
+    linkSync(path, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(to);
+    throw e;
+  }
+  unlinkSync(path);
+  fsyncDir(dir);
+  fsyncDir(dirname(path));
+  return to;
 }
 
 /** Replaces a public record atomically (roster, key records). Never for secret files. */

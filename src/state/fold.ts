@@ -8,6 +8,7 @@ import { checkPolicy } from './policy.js';
 import { receiptOf, receiptSlot, type ShardReceipt } from './receipts.js';
 import { factsAfter, noFacts, requireBacking, type CeremonyFacts } from './ceremony-facts.js';
 import { prepareRecovery, type RecoverySession } from './recovery.js';
+import { prepareRotation, requireRotated, rewrappedKey, type RetiredIdentity, type RetiredShard, type RotationContext, type RotationIntent, type RotationState } from './rotation.js';
 import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
 // Custody state as one fold over the transcript (docs/ARCHITECTURE.md, "The fold"): the roster
@@ -54,7 +55,7 @@ export interface GuardianSetState {
   signingKey: string;
 }
 
-export class CustodyState {
+export class CustodyState implements RotationState {
   /** Undefined until the genesis entry is applied. */
   roster: Roster | undefined;
   rosterDigest = '';
@@ -71,6 +72,12 @@ export class CustodyState {
   readonly exports = new Map<string, RecordedArtifact>();
   /** Custodians' export.receipt entries, by key, epoch and party (receipts.ts). */
   readonly receipts = new Map<string, ShardReceipt>();
+  /** Custodians whose shards wait for a rotation, and why (rotation.ts). */
+  readonly rotationDue = new Map<string, string>();
+  /** Shards a rotation replaced, by sha256; identities it retired, by custodian (rotation.ts). */
+  readonly retiredShards = new Map<string, RetiredShard>();
+  readonly retiredIdentities = new Map<string, RetiredIdentity[]>();
+  rotating: RotationIntent | undefined = undefined;
   /** What the ceremony folded last has established so far: what backs its effects on keys (ceremony-facts.ts). */
   facts: CeremonyFacts = noFacts();
   entries = 0;
@@ -134,8 +141,11 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const set = e.step === 'custodian.setup' ? guardianSetOf(state, e) : undefined;
   const approvals = approvalsOf(state, e);
   checkExport(state, e);
+  // A custodian's shard is used by their sign.request and their export.receipt: not while a rotation is due.
+  if (e.step === 'sign.request' || e.step === 'export.receipt') requireRotated(state, e.actor);
   const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
   const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
+  const rotation = state.roster ? prepareRotation(state, rotationContext(state, state.roster), e) : undefined;
   const changed = admitArtifacts({ ceremony: e.ceremony, step: e.step, subjects: e.subjects, rule: e.artifacts }, (name) => state.artifacts.get(name));
   // approvalsOf has checked the quorum an act consumes; factsAfter counts it for the act itself.
   const facts = factsAfter(state.facts, e, e.consumes?.operation);
@@ -151,6 +161,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     approvals?.();
     if (receipt) state.receipts.set(receiptSlot(receipt.keyId, receipt.epoch, receipt.party), receipt);
     recovery?.();
+    rotation?.();
     for (const s of changed) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     if (e.step === 'export.shard') for (const s of changed) state.exports.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     state.entries++;
@@ -210,7 +221,7 @@ export function genesisRoster(params: Record<string, unknown>): Roster {
   return structuredClone(r);
 }
 
-const KEY_STEPS = ['keygen.result', 'refresh.result', 'reshare.result', 'key.retire', 'recover.result'];
+const KEY_STEPS = ['keygen.result', 'refresh.result', 'reshare.result', 'key.retire', 'recover.result', 'rotate.shard'];
 
 /** The key record an entry creates or changes, if any. */
 function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
@@ -232,6 +243,9 @@ function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
     }
     case 'key.retire':
       return endKey(state.key(shown(e.params.keyId)), 'retired');
+    case 'rotate.shard':
+      // rotation.ts checks the entry; the party's pin follows the custodian's new identity.
+      return rewrappedKey(state.key(shown(e.params.keyId)), shown(e.params.custodian), state.requireRoster());
     default:
       // recover.result: only an emergency recovery of the private key changes the key.
       return e.params.kind === 'private-key' ? endKey(state.key(shown(e.params.keyId)), 'compromised') : undefined;
@@ -278,6 +292,11 @@ function checkAssignment(state: CustodyState, r: KeyRecord, what: string): void 
       throw new KeyriteError('RECIPIENT_MISMATCH', `${what}: party ${p.party} pins custodian ${p.custodian} to recipient ${p.recipient} (fingerprint ${p.fingerprint}), but roster version ${roster.version} holds ${c.recipient} (fingerprint ${c.fingerprint})`);
     }
   }
+}
+
+/** What a rotation's rules read of the state, before the entry. */
+function rotationContext(state: CustodyState, roster: Roster): RotationContext {
+  return { roster, keys: state.keys, artifacts: state.artifacts, setCeremony: (c) => state.guardianSets.get(c) };
 }
 
 function guardianSetOf(state: CustodyState, e: FoldEntry): GuardianSetState {

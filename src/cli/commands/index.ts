@@ -12,6 +12,7 @@ import { register as keygen } from './keygen.js';
 import { register as node } from './node.js';
 import { register as recover } from './recover.js';
 import { register as roster } from './roster.js';
+import { register as rotate } from './rotate.js';
 import { register as shard } from './shard.js';
 import { register as sign } from './sign.js';
 
@@ -20,5 +21,5 @@ import { register as sign } from './sign.js';
 
 // In the order of the lifecycle, as `keyrite --help` lists them.
 export function registerCommands(program: Command): void {
-  for (const r of [init, identity, roster, keygen, custodian, exportCmd, sign, shard, guardian, approve, recover, key, audit, node, demo]) r(program);
+  for (const r of [init, identity, roster, keygen, custodian, exportCmd, sign, shard, guardian, approve, rotate, recover, key, audit, node, demo]) r(program);
 }
