@@ -1,3 +1,4 @@
+import { canonical } from '../base/canonical.js';
 import { KeyriteError, shown } from '../base/errors.js';
 import { shardRoleName } from './artifacts.js';
 import type { RecordedArtifact } from './artifacts.js';
@@ -165,7 +166,7 @@ function intentOf(x: RotationContext, e: Entry, bad: (why: string) => KeyriteErr
   const now = member(x.roster, custodian, 'custodian');
   if (p.from !== now.fingerprint) throw bad(`it rotates ${custodian} from ${shown(p.from)}, but roster version ${x.roster.version} holds ${now.fingerprint}`);
   const held = heldKeys(x.keys, custodian).map((r) => ({ keyId: r.keyId, epoch: r.epoch }));
-  if (JSON.stringify(p.keys) !== JSON.stringify(held)) throw bad(`it names keys ${shown(p.keys)}, but ${custodian} holds ${JSON.stringify(held)}: every active key, each at its epoch`);
+  if (canonical(p.keys ?? null) !== canonical(held)) throw bad(`it names keys ${shown(p.keys)}, but ${custodian} holds ${JSON.stringify(held)}: every active key, each at its epoch`);
   for (const k of held) if (!x.artifacts.has(shardRoleName(custodian, k.keyId, k.epoch))) throw bad(`no shard of ${custodian} for key ${k.keyId} is on record`);
   const fromSet = x.setCeremony(custodian)?.setId;
   return { ceremony: e.ceremony, custodian, from: now.fingerprint, keys: held, rekeyed: false, rewrapped: [], ...(fromSet ? { fromSet } : {}) };
