@@ -8,7 +8,7 @@ import { checkPolicy } from './policy.js';
 import { receiptOf, receiptSlot, type ShardReceipt } from './receipts.js';
 import { factsAfter, noFacts, requireBacking, type CeremonyFacts } from './ceremony-facts.js';
 import { prepareRecovery, type RecoverySession } from './recovery.js';
-import { prepareRotation, requireRotated, rewrappedKey, type RetiredIdentity, type RetiredShard, type RotationContext, type RotationIntent, type RotationState } from './rotation.js';
+import { prepareRotation, rewrappedKey, type RetiredIdentity, type RetiredShard, type RotationContext, type RotationIntent, type RotationState } from './rotation.js';
 import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
 // Custody state as one fold over the transcript (docs/ARCHITECTURE.md, "The fold"): the roster
@@ -141,8 +141,6 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const set = e.step === 'custodian.setup' ? guardianSetOf(state, e) : undefined;
   const approvals = approvalsOf(state, e);
   checkExport(state, e);
-  // A custodian's shard is used by their sign.request and their export.receipt: not while a rotation is due.
-  if (e.step === 'sign.request' || e.step === 'export.receipt') requireRotated(state, e.actor);
   const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
   const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
   const rotation = state.roster ? prepareRotation(state, rotationContext(state, state.roster), e) : undefined;

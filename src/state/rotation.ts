@@ -17,7 +17,10 @@ import { member, type Roster, type RosterChange } from './roster.js';
 //  - rotate.result: everything above done; the old identity, its shards and its set are retired.
 // A custodian whose age key was rebuilt by a recovery of a recorded session (recover.result) is
 // "rotation due" until such a rotate.result: their shards are not used, by ceremonies or nodes
-// (`requireRotated`), since the rebuilt key was in the recovery's hands.
+// (`requireRotated`), since the rebuilt key was in the recovery's hands. The fold records it and
+// does not refuse, for the verifier, a signature made before this rule existed: histories
+// already written keep verifying (docs/ARCHITECTURE.md, "Ceremony scripts"); the deciding
+// layers refuse.
 
 /** The approvals a rotation consumes (ceremonies/rotate.json `approvals.operation`). */
 export const ROTATE_OPERATION = 'rotate';
