@@ -205,6 +205,17 @@ export interface KeyRetireOptions extends WithWitness, WithIdentities, ApprovalO
   key: string;
 }
 
+export interface RotateOptions extends WithWitness, WithIdentities {
+  custodian: string;
+  approval?: string[];
+  approvers?: string[];
+  requestOut?: string;
+  expires?: number; // milliseconds
+  newPassphraseFile?: string;
+  shard?: NamedPaths; // keyId → the custodian's shard of it
+  guardians?: string[];
+}
+
 export interface AuditVerifyOptions {
   genesis?: string;
   head?: string;

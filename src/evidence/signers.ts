@@ -12,7 +12,10 @@ import { stepRule, type Script } from './script.js';
 // Every roster.change is co-signed by the approvers' quorum of the version in force — never
 // counting whoever the change re-keys or removes — and by a witness of that version, so the
 // approvers alone cannot re-key the witness, the generator, a node or a custodian
-// (docs/ARCHITECTURE.md §6, "Roster").
+// (docs/ARCHITECTURE.md §6, "Roster"). One exception: where the script makes roster.change its
+// sensitive act (a rotation: ceremonies/rotate.json), the change consumes the approvals of its
+// request, which the fold's ledger counts (src/state/approvals.ts), so the approvers may have
+// signed on their own devices; the witness and the new key still co-sign.
 // The writer refuses to record what this module rejects, and the verifier reports it.
 
 export interface Signer {
@@ -72,7 +75,7 @@ function stepProblem(script: Script, roster: Roster, step: string, params: Recor
       return missing.length ? `the ${script.name} seal needs co-signatures by ${missing.join(', ')}` : null;
     }
     case 'roster.change':
-      return changeProblem(roster, params, signers);
+      return changeProblem(roster, params, signers, script.approvals?.before === 'roster.change');
     default:
       return null;
   }
@@ -83,10 +86,10 @@ export function changedName(change: RosterChange | undefined): string | undefine
   return change && (change.op === 'rekey' || change.op === 'remove') ? change.name : undefined;
 }
 
-function changeProblem(roster: Roster, params: Record<string, unknown>, signers: Signer[]): string | null {
+function changeProblem(roster: Roster, params: Record<string, unknown>, signers: Signer[], approvedByLedger: boolean): string | null {
   const changed = changedName(params.change as RosterChange | undefined);
   const approvers = signers.filter((s) => s.enrolled && s.identity.role === 'custodian' && s.identity.name !== changed).length;
-  if (approvers < roster.policy.approvals) {
+  if (!approvedByLedger && approvers < roster.policy.approvals) {
     const but = changed ? ` other than ${changed}` : '';
     return `roster.change needs ${roster.policy.approvals} custodians${but} of roster version ${roster.version}; ${approvers} signed`;
   }

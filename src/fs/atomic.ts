@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { KeyriteError } from '../base/errors.js';
@@ -53,6 +53,30 @@ export function createFile(path: string, data: Uint8Array | string, mode = 0o600
   fsyncDir(dirname(path));
 }
 
+/** Moves `path` to `to`, never over a file already there (FileExistsError); both directories are made durable. */
+function moveTo(path: string, to: string): string {
+  try {
+    linkSync(path, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(to);
+    throw e;
+  }
+  unlinkSync(path);
+  fsyncDir(dirname(to));
+  fsyncDir(dirname(path));
+  return to;
+}
+
+/**
+ * Moves `path` into `dir` (made 0700 if new) under its own name, never over a file already there
+ * (FileExistsError). For files a ceremony retires and the holder must destroy: they are set
+ * aside, not deleted. Returns the new path.
+ */
+export function moveAside(path: string, dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return moveTo(path, join(dir, basename(path)));
+}
+
 /** Replaces a public record atomically (roster, key records). Never for secret files. */
 export function replaceFile(path: string, data: Uint8Array | string, mode = 0o644): void {
   const tmp = writeTemp(path, data, mode);
@@ -90,22 +114,17 @@ export function listDir(dir: string): string[] {
 }
 
 /**
- * Moves `path` aside to `<path>.unrecorded` (or `.unrecorded.2`, …: never over another file) and
- * makes the move durable; returns where it went. For a file the evidence does not account for,
- * which is kept for whoever wants to look at it, never used and never lost.
+ * Moves `path` aside to `<path>.unrecorded` (or `.unrecorded.2`, …: never over another file);
+ * returns where it went. For a file the evidence does not account for, which is kept for whoever
+ * wants to look at it, never used and never lost.
  */
 export function setAside(path: string): string {
   for (let n = 1; ; n++) {
-    const to = n === 1 ? `${path}.unrecorded` : `${path}.unrecorded.${n}`;
     try {
-      linkSync(path, to);
+      return moveTo(path, n === 1 ? `${path}.unrecorded` : `${path}.unrecorded.${n}`);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw e;
+      if (!(e instanceof FileExistsError)) throw e;
     }
-    unlinkSync(path);
-    fsyncDir(dirname(path));
-    return to;
   }
 }
 

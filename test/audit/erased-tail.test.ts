@@ -15,7 +15,7 @@ import { assertUnchanged, ok, refused } from '../support/workspace.js';
 // head, which --head (the last line) does not accept.
 
 const anchors = goldenAnchors();
-const LAST = 'transcripts/0018-sign.jsonl';
+const LAST = 'transcripts/0019-sign.jsonl';
 const receiptOf = (root: string, signer: string, ceremony: string) => join(root, 'holdings', signer, `${signer}.${ceremony}.receipt.json`);
 const headOf = (root: string, signer: string, ceremony: string): string => JSON.parse(readFileSync(receiptOf(root, signer, ceremony), 'utf8')).head;
 
@@ -35,20 +35,20 @@ function failsWith(r: Awaited<ReturnType<typeof verify>>, match: (f: Failure) =>
 }
 
 test('each sign ceremony left a receipt per signer, signed by the generator, naming its ceremony and head', () => {
-  const carol = JSON.parse(readFileSync(receiptOf(GOLDEN, 'carol', '0018-sign'), 'utf8'));
-  assert.equal(carol.ceremony, '0018-sign');
+  const carol = JSON.parse(readFileSync(receiptOf(GOLDEN, 'carol', '0019-sign'), 'utf8'));
+  assert.equal(carol.ceremony, '0019-sign');
   assert.equal(carol.head, anchors.head, 'the last sign ceremony\'s seal is the witnessed head');
   assert.equal(carol.keyId, anchors.keyId);
   assert.equal(carol.by, 'gen');
   assert.match(carol.messageDigest, /^[0-9a-f]{64}$/);
-  for (const [signer, ceremony] of [['alice', '0013-sign'], ['bob', '0013-sign'], ['alice', '0018-sign']]) {
+  for (const [signer, ceremony] of [['alice', '0013-sign'], ['bob', '0013-sign'], ['alice', '0019-sign']]) {
     assert.equal(JSON.parse(readFileSync(receiptOf(GOLDEN, signer!, ceremony!), 'utf8')).signer, signer);
   }
 });
 
 test('the honest history passes against an earlier witnessed head as --checkpoint, and every receipt; --head must be the last line', async () => {
   const earlier = headOf(GOLDEN, 'bob', '0013-sign');
-  const receipts = [['alice', '0013-sign'], ['bob', '0013-sign'], ['alice', '0018-sign'], ['carol', '0018-sign']].flatMap(([s, c]) => ['--receipt', receiptOf(GOLDEN, s!, c!)]);
+  const receipts = [['alice', '0013-sign'], ['bob', '0013-sign'], ['alice', '0019-sign'], ['carol', '0019-sign']].flatMap(([s, c]) => ['--receipt', receiptOf(GOLDEN, s!, c!)]);
   const r = ok(await verify(GOLDEN, '--checkpoint', earlier, '--checkpoint', anchors.head, ...receipts), 'audit verify with checkpoints and receipts');
   assert.equal(r.head, anchors.head);
   const human = await keyrite(['--workspace', GOLDEN, 'audit', 'verify', '--genesis', anchors.genesis, '--checkpoint', earlier]);
@@ -62,8 +62,8 @@ test('the last sign ceremony deleted: caught by --checkpoint and by --receipt', 
   rmSync(join(root, LAST));
   ok(await verify(root), 'without anchors the shorter history is self-consistent');
   failsWith(await verify(root, '--checkpoint', anchors.head), (f) => f.kind === 'anchor' && new RegExp(`checkpoint ${anchors.head} is not the digest of any line`).test(f.reason));
-  const receipt = receiptOf(root, 'carol', '0018-sign');
-  failsWith(await verify(root, '--receipt', receipt), (f) => f.kind === 'anchor' && f.file === 'holdings/carol/carol.0018-sign.receipt.json' && /ceremony 0018-sign is not in the chain/.test(f.reason));
+  const receipt = receiptOf(root, 'carol', '0019-sign');
+  failsWith(await verify(root, '--receipt', receipt), (f) => f.kind === 'anchor' && f.file === 'holdings/carol/carol.0019-sign.receipt.json' && /ceremony 0019-sign is not in the chain/.test(f.reason));
   // The earlier ceremony's receipts still pass: only the erased one is missing.
   ok(await verify(root, '--receipt', receiptOf(root, 'bob', '0013-sign'), '--checkpoint', headOf(root, 'bob', '0013-sign')));
 });
@@ -76,7 +76,7 @@ test('the last line garbled with a newline is damage, not a torn write: no comma
   const v = failsWith(await verify(root), (f) => f.kind === 'form' && f.file === LAST && f.line === lines.length);
   assert.ok(!v.some((f) => f.kind === 'torn'), 'a newline-terminated line is never torn');
   failsWith(await verify(root, '--checkpoint', anchors.head), (f) => f.kind === 'anchor' && /checkpoint .* is not the digest of any line/.test(f.reason));
-  failsWith(await verify(root, '--receipt', receiptOf(root, 'carol', '0018-sign')), (f) => f.kind === 'anchor' && /head [0-9a-f]{64} is not the seal of ceremony 0018-sign/.test(f.reason));
+  failsWith(await verify(root, '--receipt', receiptOf(root, 'carol', '0019-sign')), (f) => f.kind === 'anchor' && /head [0-9a-f]{64} is not the seal of ceremony 0019-sign/.test(f.reason));
 
   // The next ceremony refuses the damaged history and changes nothing: no .torn, no interruption recorded.
   const before = snapshot(root);
@@ -95,12 +95,12 @@ test('the last sign ceremony cut as a crash would leave it: recorded as interrup
   assert.equal(readLines(path).length, lines.length - 1, 'the transcript keeps its intact lines');
   ok(await verify(root), 'the interruption is recorded, so the history is consistent');
   failsWith(await verify(root, '--checkpoint', anchors.head), (f) => f.kind === 'anchor' && /checkpoint/.test(f.reason));
-  failsWith(await verify(root, '--receipt', receiptOf(root, 'carol', '0018-sign')), (f) => f.kind === 'anchor' && /is not the seal of ceremony 0018-sign/.test(f.reason));
+  failsWith(await verify(root, '--receipt', receiptOf(root, 'carol', '0019-sign')), (f) => f.kind === 'anchor' && /is not the seal of ceremony 0019-sign/.test(f.reason));
 });
 
 test('a receipt that is altered, or is not a receipt, fails', async () => {
   const root = copyGolden();
-  const file = receiptOf(root, 'carol', '0018-sign');
+  const file = receiptOf(root, 'carol', '0019-sign');
   const receipt = JSON.parse(readFileSync(file, 'utf8'));
   writeFileSync(file, JSON.stringify({ ...receipt, messageDigest: 'ab'.repeat(32) }));
   failsWith(await verify(root, '--receipt', file), (f) => f.kind === 'anchor' && /not signed by gen, who sealed the ceremony/.test(f.reason));

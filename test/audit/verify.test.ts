@@ -16,7 +16,9 @@ import { keyrite, tempDir } from '../support/cli.js';
 
 const anchors = goldenAnchors();
 const keys = await loadFixtureKeys(GOLDEN, PEOPLE);
-const current = JSON.parse(readFileSync(join(GOLDEN, 'roster.json'), 'utf8')) as { members: { name: string; signingKey: string }[]; nodes: { name: string; signingKey: string }[] };
+const current = JSON.parse(readFileSync(join(GOLDEN, 'roster.json'), 'utf8')) as { members: { name: string; signingKey: string }[]; nodes: { name: string; signingKey: string }[]; formerKeys: Record<string, string[]> };
+/** alice's first key, the one she lost: the oldest of her replaced keys (the recovery's; the rotation replaced the recovered one). */
+const lostKey = (): string | undefined => current.formerKeys.alice?.at(-1);
 /** The key `name` holds now, per the roster. */
 const byName = (name: string): Identity => {
   const pub = [...current.members, ...current.nodes].find((m) => m.name === name);
@@ -27,8 +29,8 @@ const byName = (name: string): Identity => {
 };
 /** The identity alice lost before her recovery (fixtures/golden-people/alice-lost.identity.age). */
 const aliceLost = (): Identity => {
-  const lost = [...keys.values()].filter((k) => k.name === 'alice' && k !== byName('alice'));
-  assert.equal(lost.length, 1, 'the fixture keeps exactly one replaced key of alice');
+  const lost = [...keys.values()].filter((k) => k.name === 'alice' && k !== byName('alice') && k.signing.publicKey === lostKey());
+  assert.equal(lost.length, 1, 'the fixture keeps alice\'s lost key');
   return lost[0]!;
 };
 
@@ -87,8 +89,8 @@ test('the golden workspace verifies against its witnessed genesis and head', asy
   const r = await verify(GOLDEN, true);
   assert.deepEqual(r.failures, []);
   assert.equal(r.ok, true);
-  assert.equal(r.ceremonies, 18);
-  assert.equal(r.entries, 133);
+  assert.equal(r.ceremonies, 19);
+  assert.equal(r.entries, 147);
   assert.equal(r.head, anchors.head);
   assert.equal(r.genesis, anchors.genesis);
 });
@@ -151,21 +153,21 @@ test('two lines swapped', async () => {
 
 test('a line spliced in from another ceremony', async () => {
   const root = copyGolden();
-  const foreign = readLines(join(root, file('0018-sign')))[1]!;
+  const foreign = readLines(join(root, file('0019-sign')))[1]!;
   editLines(root, '0013-sign', (lines) => {
     lines[1] = foreign;
     return lines;
   });
-  expectFailure(await verify(root), { file: file('0013-sign'), line: 2, kind: 'chain' }, /belongs to ceremony 0018-sign, not 0013-sign/);
+  expectFailure(await verify(root), { file: file('0013-sign'), line: 2, kind: 'chain' }, /belongs to ceremony 0019-sign, not 0013-sign/);
 });
 
 test('a whole last ceremony removed is caught by the witnessed head', async () => {
   const root = copyGolden();
-  rmSync(join(root, file('0018-sign')));
+  rmSync(join(root, file('0019-sign')));
   assert.deepEqual((await verify(root)).failures, [], 'without the anchor the shorter history is self-consistent');
   const r = await verify(root, true);
-  const last = readLines(join(root, file('0017-recover-custodian'))).length;
-  expectFailure(r, { file: file('0017-recover-custodian'), line: last, kind: 'anchor' }, /is not the witnessed head/);
+  const last = readLines(join(root, file('0018-rotate'))).length;
+  expectFailure(r, { file: file('0018-rotate'), line: last, kind: 'anchor' }, /is not the witnessed head/);
 });
 
 test('a rewritten history re-signed with the operator\'s own keys fails the roster', async () => {
@@ -223,7 +225,7 @@ test('a signature by an enrolled key in the wrong role', async () => {
 });
 
 // Was: an approval by dave, added by a hand-made roster-change ceremony no command writes. The
-// key the product enrols later is alice's recovered one (roster version 2, in 0017).
+// key the product enrols later is alice's recovered one (roster version 2, in 0017), then her rotated one (version 3, in 0018).
 test('a signature by a key enrolled only after it signed', async () => {
   const root = copyGolden();
   editChain(root, (entries) => {
@@ -237,11 +239,11 @@ test('a signature by a key enrolled only after it signed', async () => {
 test('a signature by a custodian\'s old key after a roster change replaced it', async () => {
   const root = copyGolden();
   editChain(root, (entries) => {
-    entries[at(entries, '0018-sign', 'sign.request')]!.signers = [aliceLost()];
+    entries[at(entries, '0019-sign', 'sign.request')]!.signers = [aliceLost()];
     return entries;
   });
   const r = await verify(root);
-  expectFailure(r, { file: file('0018-sign'), line: lineOf(root, '0018-sign', 'sign.request'), kind: 'signature' }, /signature 1: signer [0-9a-f]+ is not in roster version 2 at this point/);
+  expectFailure(r, { file: file('0019-sign'), line: lineOf(root, '0019-sign', 'sign.request'), kind: 'signature' }, /signature 1: signer [0-9a-f]+ is not in roster version 3 at this point/);
 });
 
 test('a missing approval', async () => {
@@ -289,12 +291,12 @@ test('an interrupted ceremony the next one does not record', async () => {
 
 test('a truncated last line', async () => {
   const root = copyGolden();
-  const path = join(root, file('0018-sign'));
+  const path = join(root, file('0019-sign'));
   const lines = readLines(path).length;
   const text = readFileSync(path, 'utf8');
   writeFileSync(path, text.slice(0, text.length - 200));
   const r = await verify(root);
-  expectFailure(r, { file: file('0018-sign'), line: lines, kind: 'torn' }, /truncated last line/);
+  expectFailure(r, { file: file('0019-sign'), line: lines, kind: 'torn' }, /truncated last line/);
 });
 
 test('a modified artifact', async () => {

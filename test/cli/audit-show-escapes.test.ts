@@ -28,7 +28,7 @@ const lastOf = (entries: ChainEntry[], ceremony: string, step: string): ChainEnt
 
 test('a newline and an escape sequence in an abort message cannot forge a timeline line', async () => {
   const root = forge((entries) => {
-    const seal = lastOf(entries, '0018-sign', 'ceremony.seal');
+    const seal = lastOf(entries, '0019-sign', 'ceremony.seal');
     seal.statement.predicate.step = 'ceremony.abort';
     seal.statement.predicate.params = {};
     seal.statement.predicate.result = { code: 'DECLINED', message: `no\n${FORGED}\r\u001b[2K\u2028x` };
@@ -46,14 +46,14 @@ test('a newline and an escape sequence in an abort message cannot forge a timeli
 
 test('a time that is not ISO 8601 is a form failure naming the file and line, and is never printed raw', async () => {
   const root = forge((entries) => {
-    lastOf(entries, '0018-sign', 'sign.result').statement.predicate.time = `2026-12-01T00:00:00.000Z\n${FORGED}`;
+    lastOf(entries, '0019-sign', 'sign.result').statement.predicate.time = `2026-12-01T00:00:00.000Z\n${FORGED}`;
   });
   const verify = await keyrite(['--workspace', root, '--json', 'audit', 'verify']);
   const failures = refused(verify, 1, 'VERIFY_FAILED').failures as { file: string; line: number; kind: string; reason: string }[];
-  assert.ok(failures.some((f) => f.file === 'transcripts/0018-sign.jsonl' && f.kind === 'form' && /time \(ISO 8601\)/.test(f.reason)), JSON.stringify(failures, null, 1));
+  assert.ok(failures.some((f) => f.file === 'transcripts/0019-sign.jsonl' && f.kind === 'form' && /time \(ISO 8601\)/.test(f.reason)), JSON.stringify(failures, null, 1));
   const show = await keyrite(['--workspace', root, 'audit', 'show']);
   assert.ok(!show.stdout.split('\n').some((l) => l.startsWith('✓   9 2031-01-01')), show.stdout);
-  assert.match(show.stdout, /✗ transcripts\/0018-sign\.jsonl:\d+ unreadable/);
+  assert.match(show.stdout, /✗ transcripts\/0019-sign\.jsonl:\d+ unreadable/);
   assert.match(show.stdout, /✗ not a keyrite entry: predicate field time \(ISO 8601\) is missing or malformed/);
 });
 

@@ -15,7 +15,7 @@ const anchors = goldenAnchors();
 test('audit verify: exit 0 and entries, ceremonies, head under --json', async () => {
   const r = await keyrite(['--workspace', GOLDEN, '--json', 'audit', 'verify', '--genesis', anchors.genesis, '--head', anchors.head]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.deepEqual({ ok: r.json.ok, entries: r.json.entries, ceremonies: r.json.ceremonies, head: r.json.head }, { ok: true, entries: 133, ceremonies: 18, head: anchors.head });
+  assert.deepEqual({ ok: r.json.ok, entries: r.json.entries, ceremonies: r.json.ceremonies, head: r.json.head }, { ok: true, entries: 147, ceremonies: 19, head: anchors.head });
 });
 
 test('audit verify: exit 1 with failures naming file, line and reason', async () => {
@@ -37,8 +37,8 @@ test('audit verify: exit 1 with failures naming file, line and reason', async ()
 test('audit verify: a head that is not the witnessed one fails (exit 1) and names the last line', async () => {
   const r = await keyrite(['--workspace', GOLDEN, '--json', 'audit', 'verify', '--head', anchors.genesis]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
-  const last = readFileSync(join(GOLDEN, 'transcripts', '0018-sign.jsonl'), 'utf8').trim().split('\n').length;
-  assert.ok(r.json.failures.some((f: { file: string; line: number; reason: string }) => f.file === 'transcripts/0018-sign.jsonl' && f.line === last && /is not the witnessed head/.test(f.reason)), JSON.stringify(r.json.failures));
+  const last = readFileSync(join(GOLDEN, 'transcripts', '0019-sign.jsonl'), 'utf8').trim().split('\n').length;
+  assert.ok(r.json.failures.some((f: { file: string; line: number; reason: string }) => f.file === 'transcripts/0019-sign.jsonl' && f.line === last && /is not the witnessed head/.test(f.reason)), JSON.stringify(r.json.failures));
 });
 
 test('audit verify: a malformed anchor is a usage error (exit 2)', async () => {

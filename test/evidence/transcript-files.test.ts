@@ -15,7 +15,7 @@ import { assertUnchanged, refused } from '../support/workspace.js';
 // line reader): a line just over the 8 MiB cap is a clear 'form' failure naming the file and
 // line, within seconds, and never read whole.
 
-const LAST = 'transcripts/0018-sign.jsonl';
+const LAST = 'transcripts/0019-sign.jsonl';
 const guardianCheck = (root: string) =>
   keyrite(['--workspace', root, '--json', '--yes', 'guardian', 'check', '--guardian', 'gal-1', '--custodian', 'alice', '--passphrase-file', `gal-1=${join(PEOPLE, 'gal-1.pass')}`]);
 

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFile, FileExistsError, replaceFile } from '../../fs/atomic.js';
 import { readBytes, type Workspace } from '../../fs/workspace.js';
-import { lockIdentity, publicOf, unlockIdentity, type Identity } from '../../custody/identity.js';
+import { checkMatches, lockIdentity, publicOf, unlockIdentity, type Identity } from '../../custody/identity.js';
+import { KeyriteError } from '../../base/errors.js';
 import { type Role } from '../../state/roles.js';
 import { type PublicIdentity } from '../../state/identity.js';
 import { member, type Roster } from '../../state/roster.js';
@@ -17,7 +18,15 @@ export type IdentityPaths = Map<string, string>;
 /** Opens `name`'s identity file (their standard path unless `path` is given) and checks it against the roster. */
 export async function unlockPerson(ws: Workspace, roster: Roster, operator: Operator, name: string, role: Role, path?: string): Promise<Identity> {
   const expected = member(roster, name, role);
-  return openIdentity(ws, expected, await operator.passphrase(name, 'unlock'), path);
+  const file = path ?? ws.identityFile(name);
+  const what = `the identity file of ${name} (${file})`;
+  const id = await unlockIdentity(readBytes(file, `the identity file of ${name}`), await operator.passphrase(name, 'unlock'), what);
+  // A key a roster change replaced (rotation, recovery) is named as such: it must be destroyed, not retried.
+  if (id.name === name && roster.formerKeys?.[name]?.includes(id.signing.publicKey)) {
+    throw new KeyriteError('IDENTITY_RETIRED', `${what} holds an identity of ${name} that a roster change replaced; it is never used again: destroy it and use ${name}'s current identity (fingerprint ${expected.fingerprint})`);
+  }
+  checkMatches(id, expected, what);
+  return id;
 }
 
 /** Opens the identity file of `expected` (their standard path unless `path` is given) with `passphrase`, checked against it. */

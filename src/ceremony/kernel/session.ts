@@ -13,6 +13,7 @@ import { member, requireSealed, soleMember, type Roster } from '../../state/rost
 import { verdictOf } from './nodes.js';
 import type { Operator } from './operator.js';
 import { openIdentity, unlockPerson, type IdentityPaths } from './people.js';
+import { requireRotated } from '../../state/rotation.js';
 
 // The ceremony kernel (docs/ARCHITECTURE.md, "The kernel"): what every operation shares, in
 // order. A session takes the workspace lock, folds the transcript into the custody state every
@@ -70,6 +71,8 @@ export class Session {
   /** Unlocks `name` if they are here (the operator has their passphrase); null if they are not. */
   async unlockIfPresent(name: string, role: Role, identities?: IdentityPaths): Promise<Identity | null> {
     const expected = member(this.roster, name, role);
+    // A custodian here signs a receipt for their shard (export): not while their rotation is due.
+    if (role === 'custodian') requireRotated(this.state, name);
     const passphrase = await this.operator.passphraseIfPresent(name);
     return passphrase === null ? null : openIdentity(this.ws, expected, passphrase, identities?.get(name));
   }

@@ -15,6 +15,7 @@ import { register as refresh } from './refresh.js';
 import { register as repair } from './repair.js';
 import { register as reshare } from './reshare.js';
 import { register as roster } from './roster.js';
+import { register as rotate } from './rotate.js';
 import { register as shard } from './shard.js';
 import { register as sign } from './sign.js';
 
@@ -23,5 +24,5 @@ import { register as sign } from './sign.js';
 
 // In the order of the lifecycle, as `keyrite --help` lists them.
 export function registerCommands(program: Command): void {
-  for (const r of [init, identity, roster, keygen, custodian, exportCmd, sign, shard, guardian, approve, refresh, reshare, repair, recover, key, audit, node, demo]) r(program);
+  for (const r of [init, identity, roster, keygen, custodian, exportCmd, sign, shard, guardian, approve, rotate, refresh, reshare, repair, recover, key, audit, node, demo]) r(program);
 }
