@@ -21,6 +21,7 @@ import { SessionLog } from './sessions.js';
 import { BanLog } from './bans.js';
 import { AnchorFile, type Anchor } from './anchor.js';
 import { checkHolding, ShareStore, type Holding } from './store.js';
+import { requireRotated } from '../state/rotation.js';
 
 // A signing node: its identity, its encrypted share store and session log (all in its home
 // directory, nodes/<id>/ by default, or one kept apart from the workspace), and the protocol
@@ -166,6 +167,7 @@ export class SigningNode implements NodeClient {
       const message = Buffer.from(s.message, 'hex');
       const roster = state.requireRoster();
       checkRequest(s.request, { node: this.id, record, session, share, message, custodianKey: (name) => member(roster, name, 'custodian').signingKey });
+      requireRotated(state, s.request.custodian, { node: this.id });
       this.matchRecord(share, record, what);
       this.sessions.add(sessionId); // durable before any nonce exists
       const banned = this.bans.of(session.keyId, session.epoch);
@@ -196,6 +198,7 @@ export class SigningNode implements NodeClient {
       share = await openSealedShare(this.identity.ageIdentity, Buffer.from(given.share, 'base64'), what, record.engine);
       const roster = state.requireRoster();
       checkRenewal(given.request, op, { node: this.id, record, session, share, custodianKey: (name) => member(roster, name, 'custodian').signingKey });
+      requireRotated(state, given.request.custodian, { node: this.id });
       this.matchRecord(share, record, what);
     }
     await this.dropUnrecorded(state);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { KeyriteError } from '../base/errors.js';
-import { canonicalPretty } from '../base/canonical.js';
+import { canonicalPretty, sha256Hex } from '../base/canonical.js';
 import { replaceFile } from '../fs/atomic.js';
 import type { Workspace } from '../fs/workspace.js';
 import type { CustodyState } from './fold.js';
@@ -11,7 +11,8 @@ import type { Roster } from './roster.js';
 // scripts to read. keyrite writes them from the fold after every ceremony and never decides
 // from them (docs/ARCHITECTURE.md, "The fold"). A cache that differs from the fold — edited, or
 // swapped by someone who can write the workspace — is refused, not silently rewritten, so the
-// sign of tampering stays for the operator to see; a missing one is simply written again.
+// sign of tampering stays for the operator to see; a missing one is simply written again, and so
+// is one that holds an earlier version the fold gave (a crash between an entry and the rewrite).
 
 // Canonical key order, so the bytes depend only on the content, however the fold built it.
 export function rosterBytes(r: Roster): string {
@@ -35,11 +36,11 @@ function cachesOf(ws: Workspace, state: CustodyState): { path: string; text: str
   ];
 }
 
-/** Refuses a workspace whose caches differ from what the transcript folds to; a missing cache is fine. */
+/** Refuses a workspace whose caches differ from what the transcript folds to, now or before; a missing cache is fine. */
 export function checkCaches(ws: Workspace, state: CustodyState): void {
   for (const c of cachesOf(ws, state)) {
     const text = textOf(c.path);
-    if (text !== null && text !== c.text) {
+    if (text !== null && text !== c.text && !state.formerCaches.has(sha256Hex(text))) {
       throw new KeyriteError(c.code, `${c.path} is not what the signed transcript says; keyrite decides from the transcript, uses nothing in this file, and will not overwrite it: compare it with the transcript, keep it as evidence elsewhere, then remove it so that keyrite writes it again`);
     }
   }

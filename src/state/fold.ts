@@ -1,6 +1,8 @@
+import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError, shown } from '../base/errors.js';
 import { checkApproval } from './approval-request.js';
 import { ApprovalLedger } from './approvals.js';
+import { keyRecordBytes, rosterBytes } from './cache.js';
 import { admitArtifacts, shardRoleName, type ArtifactRule, type RecordedArtifact } from './artifacts.js';
 import { checkPublicIdentity, type PublicIdentity } from './identity.js';
 import { advanceEpoch, assignmentOf, checkKeyId, checkKeyRecord, endKey, type KeyRecord } from './key-record.js';
@@ -8,6 +10,7 @@ import { checkPolicy } from './policy.js';
 import { receiptOf, receiptSlot, type ShardReceipt } from './receipts.js';
 import { checkRepaired, factsAfter, noFacts, requireBacking, SHARE_RESULTS, type CeremonyFacts, type NodeShare } from './ceremony-facts.js';
 import { prepareRecovery, type RecoverySession } from './recovery.js';
+import { prepareRotation, rewrappedKey, type RetiredIdentity, type RetiredShard, type RotationContext, type RotationIntent, type RotationState } from './rotation.js';
 import { applyChange, enrol, findMember, member, rosterDigest, type Roster, type RosterChange } from './roster.js';
 
 // Custody state as one fold over the transcript (docs/ARCHITECTURE.md, "The fold"): the roster
@@ -54,7 +57,7 @@ export interface GuardianSetState {
   signingKey: string;
 }
 
-export class CustodyState {
+export class CustodyState implements RotationState {
   /** Undefined until the genesis entry is applied. */
   roster: Roster | undefined;
   rosterDigest = '';
@@ -71,6 +74,12 @@ export class CustodyState {
   readonly exports = new Map<string, RecordedArtifact>();
   /** Custodians' export.receipt entries, by key, epoch and party (receipts.ts). */
   readonly receipts = new Map<string, ShardReceipt>();
+  /** Custodians whose shards wait for a rotation, and why (rotation.ts). */
+  readonly rotationDue = new Map<string, string>();
+  /** Shards a rotation replaced, by sha256; identities it retired, by custodian (rotation.ts). */
+  readonly retiredShards = new Map<string, RetiredShard>();
+  readonly retiredIdentities = new Map<string, RetiredIdentity[]>();
+  rotating: RotationIntent | undefined = undefined;
   /** What the ceremony folded last has established so far: what backs its effects on keys (ceremony-facts.ts). */
   facts: CeremonyFacts = noFacts();
   /**
@@ -79,6 +88,12 @@ export class CustodyState {
    * A node drops a share of an epoch the key never reached only on this (node.ts).
    */
   readonly closedShares = new Map<string, string>();
+  /**
+   * The sha256 of every roster.json and keys/<K>.json text the fold gave before its latest
+   * change: a cache still holding one is behind, as a crash between an entry and the cache's
+   * rewrite leaves it, not tampered with (src/state/cache.ts).
+   */
+  readonly formerCaches = new Set<string>();
   entries = 0;
   /** The digest of the first line, and of the last one folded: the history's two ends. */
   genesis: string | null = null;
@@ -147,6 +162,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   checkExport(state, e);
   const receipt = e.step === 'export.receipt' ? receiptOf(state.key(shown(e.params.keyId)), e, (name) => state.exports.get(name)) : undefined;
   const recovery = prepareRecovery(state.recoveries, { ...e, roster: state.roster ?? roster, sets: state.guardianSets, consumes: e.consumes });
+  const rotation = state.roster ? prepareRotation(state, rotationContext(state, state.roster), e) : undefined;
   const changed = admitArtifacts({ ceremony: e.ceremony, step: e.step, subjects: e.subjects, rule: e.artifacts }, (name) => state.artifacts.get(name));
   // approvalsOf has checked the quorum an act consumes; factsAfter counts it for the act itself.
   const facts = factsAfter(state.facts, e, e.consumes?.operation);
@@ -155,14 +171,20 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   return () => {
     state.facts = facts;
     if (roster !== state.roster) {
+      if (state.roster) state.formerCaches.add(sha256Hex(rosterBytes(state.roster)));
       state.roster = roster;
       state.rosterDigest = rosterDigest(roster);
     }
-    if (key) state.keys.set(key.keyId, key);
+    if (key) {
+      const old = state.keys.get(key.keyId);
+      if (old) state.formerCaches.add(sha256Hex(keyRecordBytes(old)));
+      state.keys.set(key.keyId, key);
+    }
     if (set) state.guardianSets.set(set.custodian, set);
     approvals?.();
     if (receipt) state.receipts.set(receiptSlot(receipt.keyId, receipt.epoch, receipt.party), receipt);
     recovery?.();
+    rotation?.();
     for (const s of changed) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     if (e.step === 'export.shard') for (const s of changed) state.exports.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     if (e.step === 'repair.share') forgetLostShard(state, state.key(shown(e.params.keyId)), e.actor);
@@ -253,7 +275,7 @@ export function genesisRoster(params: Record<string, unknown>): Roster {
   return structuredClone(r);
 }
 
-const KEY_STEPS = ['keygen.result', 'refresh.result', 'reshare.result', 'key.retire', 'recover.result'];
+const KEY_STEPS = ['keygen.result', 'refresh.result', 'reshare.result', 'key.retire', 'recover.result', 'rotate.shard'];
 
 /** The key record an entry creates or changes, if any. */
 function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
@@ -275,6 +297,9 @@ function nextKey(state: CustodyState, e: FoldEntry): KeyRecord | undefined {
     }
     case 'key.retire':
       return endKey(state.key(shown(e.params.keyId)), 'retired');
+    case 'rotate.shard':
+      // rotation.ts checks the entry; the party's pin follows the custodian's new identity.
+      return rewrappedKey(state.key(shown(e.params.keyId)), shown(e.params.custodian), state.requireRoster());
     default:
       // recover.result: only an emergency recovery of the private key changes the key.
       return e.params.kind === 'private-key' ? endKey(state.key(shown(e.params.keyId)), 'compromised') : undefined;
@@ -321,6 +346,11 @@ function checkAssignment(state: CustodyState, r: KeyRecord, what: string): void 
       throw new KeyriteError('RECIPIENT_MISMATCH', `${what}: party ${p.party} pins custodian ${p.custodian} to recipient ${p.recipient} (fingerprint ${p.fingerprint}), but roster version ${roster.version} holds ${c.recipient} (fingerprint ${c.fingerprint})`);
     }
   }
+}
+
+/** What a rotation's rules read of the state, before the entry. */
+function rotationContext(state: CustodyState, roster: Roster): RotationContext {
+  return { roster, keys: state.keys, artifacts: state.artifacts, setCeremony: (c) => state.guardianSets.get(c) };
 }
 
 function guardianSetOf(state: CustodyState, e: FoldEntry): GuardianSetState {

@@ -62,9 +62,16 @@ export function saying(params: Record<string, unknown>, result: Record<string, u
 export async function attestEmpty(c: Ceremony, nodes: NodeClient[], keyId: string, why: string): Promise<void> {
   for (const node of nodes) {
     const { holds } = await fromNode(c, node, 'node.attest', (draft) => node.attest(draft));
-    if (holds.some((h: Holding) => h.keyId === keyId)) throw new KeyriteError('NODE_NOT_EMPTY', `node ${node.id} still holds key ${keyId} after ${why}`, { node: node.id });
+    if (holds.some(ofKeyInForce(c.state, keyId))) throw new KeyriteError('NODE_NOT_EMPTY', `node ${node.id} still holds key ${keyId} after ${why}`, { node: node.id });
   }
 }
+
+/**
+ * A holding of `keyId` up to the epoch in force. A share of a later epoch is one an epoch change
+ * made and a crash cut off before its result: no share of the key as it stands, it is dropped by
+ * its node once that ceremony is closed (node.ts, dropUnrecorded), and it never blocks the old epoch.
+ */
+const ofKeyInForce = (state: CustodyState, keyId: string) => (h: Holding): boolean => h.keyId === keyId && h.epoch <= (state.keys.get(keyId)?.epoch ?? h.epoch);
 
 /**
  * The nodes `ids` of key `r`, each of which must hold nothing of it: a run just in time takes
@@ -73,7 +80,7 @@ export async function attestEmpty(c: Ceremony, nodes: NodeClient[], keyId: strin
 export async function connectEmpty(connect: NodeConnector, state: CustodyState, r: KeyRecord, ids: string[], caller: Identity): Promise<NodeClient[]> {
   const nodes = await Promise.all(ids.map((id) => connect(id, caller, state)));
   for (const n of nodes) {
-    if ((await n.holdings()).some((h) => h.keyId === r.keyId)) {
+    if ((await n.holdings()).some(ofKeyInForce(state, r.keyId))) {
       throw new KeyriteError('NODE_NOT_EMPTY', `node ${n.id} still holds a share of key ${r.keyId}; it must be exported to its custodian and deleted first`, { node: n.id });
     }
   }
