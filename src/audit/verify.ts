@@ -559,7 +559,10 @@ export class Verifier {
         continue;
       }
       const as = name.startsWith('keyrite:') ? ` as ${name}` : '';
-      if (actual !== art.sha256) this.fail(rec.file, rec.line, 'artifact', `artifact ${ws.relative(path)} has sha256 ${actual}, but the transcript records ${art.sha256}${as}`);
+      // A key record cache one change behind is what a crash between the entry and the rewrite leaves (src/state/cache.ts); the next command rewrites it.
+      const a = artifactOf(name);
+      const behind = a?.kind === 'key-record' && this.state.formerCaches.get(a.keyId) === actual;
+      if (actual !== art.sha256 && !behind) this.fail(rec.file, rec.line, 'artifact', `artifact ${ws.relative(path)} has sha256 ${actual}, but the transcript records ${art.sha256}${as}`);
     }
   }
 

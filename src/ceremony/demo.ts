@@ -29,6 +29,7 @@ import { approve } from './approve.js';
 import { refreshKey, requestRefresh, type EpochChange } from './refresh.js';
 import { repairShare } from './repair.js';
 import { reshareKey } from './reshare.js';
+import { rotateCustodian } from './rotate.js';
 
 // The whole lifecycle, unattended, in a workspace of its own: what the README's first command
 // runs. Each step is the same ceremony code the commands use, with the demo operator.
@@ -152,6 +153,14 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
   const out = join(ws.holdingsDir('alice'), `recovered-${request.session}`);
   const rec = await completeRecovery({ ws, custodian: 'alice', operator, logN, out, session: request.session, released, ...quorum });
   record('recover custodian', `alice's age key rebuilt from ${rec.guardians.join(', ')}; new identity ${rec.pub.fingerprint.slice(0, 16)}`);
+  // Her shards were in the recovery's hands: they sign again only after she rotates.
+  const rotated = await rotateCustodian({ ws, operator, custodian: 'alice', logN, ...quorum, approvals: [] });
+  record('rotate', `alice rotates to identity ${rotated.pub.fingerprint.slice(0, 16)} under bob's and carol's approval, witnessed: ${rotated.shards.length} shards re-wrapped on her device, her new age key split among ${rotated.guardians.join(', ')}`);
+  const ecdsaKey = keys.find((k) => k.engine === 'ecdsa')!.keyId;
+  const { message: ecdsaMessage, preimage } = demoMessage('ecdsa');
+  const after = await signMessage({ ws, keyId: ecdsaKey, signers: ['alice', 'carol'], message: ecdsaMessage, operator });
+  if (!independentVerify('ecdsa', after.publicKey, ecdsaMessage, after.signature, preimage)) throw new KeyriteError('SIGNATURE_INVALID', 'the ecdsa signature after the rotation does not verify');
+  record('sign', `ecdsa: alice, with her new identity, and carol signed; ${VERIFIERS.ecdsa} verifies`);
   const emergency = await emergencyRecovery(ws, operator, keys.find((k) => k.engine === 'bip340')!.keyId);
   record('recover private-key', `bip340 key ${emergency.keyId} rebuilt from bob's and carol's shards under their approval, sealed to a one-off age recipient and opened there: public key ${emergency.publicKey.slice(0, 16)}… as recorded; the key is compromised`);
   const retired = await retireKey({ ws, operator, keyId: keys.find((k) => k.engine === 'ecdsa')!.keyId, approvals: [], approvers: ['bob', 'carol'], identities: new Map() });

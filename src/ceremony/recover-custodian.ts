@@ -16,7 +16,7 @@ import { guardianShareAtHand, loadSet, recordedSession } from './guardians.js';
 import type { Operator } from './kernel/operator.js';
 import { checkIdentityTarget, writePersonIdentity } from './kernel/people.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
-import { gatherApprovals, recordApprovals } from './approve.js';
+import { gatherApprovals, recordApprovals, takeApprovals, writeRequest, type ActInput, type WrittenRequest } from './approve.js';
 import { recordChange } from './roster-steps.js';
 
 // Custodian recovery (CEREMONY.md, "Custodian recovery"): k guardians' shares rebuild the
@@ -76,25 +76,39 @@ export interface RecoveryResult {
 const oneOffFile = (ws: Workspace, session: string) => join(ws.recoveryDir(session), 'one-off.identity.age');
 
 /** The start: approved by the quorum, witnessed, recording the session and its one-off recipient. */
-export function startRecovery(i: Omit<Common, 'out'> & Quorum): Promise<RecoveryRequest> {
+export function startRecovery(i: Omit<Common, 'out'> & Quorum & { approvals?: string[] }): Promise<RecoveryRequest> {
   return withSession({ ws: i.ws, operator: i.operator, label: `recover custodian ${i.custodian}` }, async (s) => {
     const set = loadSet(i.ws, s.state, i.custodian);
-    const people = await unlockQuorum(s, i);
+    if (i.approvers.includes(i.custodian)) throw new KeyriteError('NOT_PERMITTED', `${i.custodian} cannot approve their own recovery`);
+    // The start's approvals may come from files signed on the approvers' own devices (requestRecovery) or in the room.
+    const gathered = await takeApprovals(s, START, startAct(set), { ...i, approvals: i.approvals ?? [] }, `starting ${i.custodian}'s recovery`);
+    const generator = await s.unlockSole('generator', { identities: i.identities });
+    const witness = await s.unlockSole('witness', { name: i.witness, identities: i.identities });
     const passphrase = await i.operator.passphrase(i.custodian, 'new');
     const session = randomBytes(8).toString('hex');
     const oneOff = await newIdentity(`recovery-${session.slice(0, 8)}`, 'custodian');
     const fingerprint = recipientFingerprint(session, i.custodian, oneOff.recipient);
     const locked = await encryptWithPassphrase(serializeSecret(oneOff), passphrase, i.logN);
-    const opening = { script: 'recover-start', actor: people.generator, params: { custodian: i.custodian, setId: set.setId } };
+    const opening = { script: START, actor: generator, params: { custodian: i.custodian, setId: set.setId } };
     await s.checklist(opening.script, 'recover.start', `session ${session}, fingerprint ${fingerprint}`);
     return s.run(opening, async (c) => {
-      const request = await approveRecovery(s, c, people.approvers, i.custodian, set.setId);
-      await c.record({ step: 'recover.start', actor: people.generator, params: { target: i.custodian, session, setId: set.setId, recipient: oneOff.recipient, fingerprint, request } });
+      await recordApprovals(s, c, gathered.approvals);
+      await c.record({ step: 'recover.start', actor: generator, params: { target: i.custodian, session, setId: set.setId, recipient: oneOff.recipient, fingerprint, request: gathered.digest } });
       i.ws.mkdirs(i.ws.recoveryDir(session));
       createFile(oneOffFile(i.ws, session), locked);
       return { session, custodian: i.custodian, setId: set.setId, recipient: oneOff.recipient, fingerprint, words: pgpWords(fingerprint) };
-    }, [people.witness]);
+    }, [witness]);
   });
+}
+
+const START = 'recover-start';
+
+/** What the start's approvers approve: recovering the custodian of this guardian set. */
+const startAct = (set: GuardianSet): ActInput => ({ target: set.custodian, parameters: { setId: set.setId } });
+
+/** `recover custodian --request-out`: the start's request, written for the approvers' own devices; nothing recorded. */
+export function requestRecovery(i: { ws: Workspace; custodian: string; operator: Operator; out: string; ttlMs: number }): Promise<WrittenRequest> {
+  return withSession({ ws: i.ws, operator: i.operator, label: `request recovering ${i.custodian}` }, async (s) => writeRequest(s, START, startAct(loadSet(i.ws, s.state, i.custodian)), { out: i.out, ttlMs: i.ttlMs }));
 }
 
 /** The finish: k released shares for the recorded session, opened with its one-off identity. */

@@ -8,7 +8,7 @@ import { checkRecoveryRecipient, sealRecoveredKey } from '../custody/recovered-k
 import type { Sealed } from '../evidence/writer.js';
 import { keyRecordBytes } from '../state/cache.js';
 import type { KeyRecord } from '../state/key-record.js';
-import { recordApprovals, takeApprovals, type ApprovalInput, type Gathered } from './approve.js';
+import { recordApprovals, takeApprovals, writeRequest, type ActInput, type ApprovalInput, type Gathered, type WrittenRequest } from './approve.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession, type IdentityPaths, type Session } from './kernel/session.js';
 import { openShards, type OpenedShard } from './kernel/shards.js';
@@ -55,6 +55,14 @@ export interface RecoverKeyResult {
 }
 
 const SCRIPT = 'recover-private-key';
+
+/** `recover private-key --request-out`: the request for this very recovery (key, epoch, recipient), for the approvers' own devices; nothing recorded. */
+export function requestKeyRecovery(i: { ws: Workspace; operator: Operator; keyId: string; to: string; out: string; ttlMs: number }): Promise<WrittenRequest> {
+  return withSession({ ws: i.ws, operator: i.operator, label: `request recovering ${i.keyId}` }, async (s) => {
+    const r = s.key(i.keyId);
+    return writeRequest(s, SCRIPT, actOf(r, checkRecoveryRecipient(i.to)), { out: i.out, ttlMs: i.ttlMs });
+  });
+}
 
 export function recoverPrivateKey(i: RecoverKeyInput): Promise<RecoverKeyResult> {
   return withSession({ ws: i.ws, operator: i.operator, label: `recover private-key ${i.keyId}` }, async (s) => {
@@ -104,9 +112,11 @@ function checkCustodians(r: KeyRecord, named: string[]): string[] {
 
 /** The approvals of recovering this key at this epoch to this recipient, by the policy's quorum. */
 function approve(s: Session, i: RecoverKeyInput, r: KeyRecord, to: string): Promise<Gathered> {
-  const act = { target: r.keyId, parameters: { epoch: r.epoch, recipient: to } };
-  return takeApprovals(s, SCRIPT, act, i, `recovering the private key of ${r.keyId}`);
+  return takeApprovals(s, SCRIPT, actOf(r, to), i, `recovering the private key of ${r.keyId}`);
 }
+
+/** What the approvers approve: recovering this key, at this epoch, to this recipient. */
+const actOf = (r: KeyRecord, to: string): ActInput => ({ target: r.keyId, parameters: { epoch: r.epoch, recipient: to } });
 
 /** The secret, combined and checked against the public key (Engine.combine), sealed to `to`; no plaintext outlives this. */
 async function combineAndSeal(r: KeyRecord, opened: OpenedShard[], to: string): Promise<Uint8Array> {

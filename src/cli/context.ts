@@ -153,23 +153,20 @@ export interface GuardianReleaseOptions extends GuardianCheckOptions {
   out?: string;
 }
 
-export interface RecoverCustodianOptions extends WithWitness, WithIdentities {
+export interface RecoverCustodianOptions extends WithWitness, WithIdentities, ApprovalOptions {
   custodian: string;
   session?: string;
   released?: NamedPaths;
   share?: NamedPaths;
-  approvers?: string[];
   out?: string;
 }
 
-export interface RecoverPrivateKeyOptions extends WithWitness, WithIdentities {
+export interface RecoverPrivateKeyOptions extends WithWitness, WithIdentities, ApprovalOptions {
   key: string;
   to: string;
-  custodians: string[];
-  approval?: string[];
-  approvers?: string[];
+  custodians?: string[];
   shard?: NamedPaths;
-  out: string;
+  out?: string;
 }
 
 export interface ApproveOptions extends WithIdentities {

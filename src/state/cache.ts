@@ -12,7 +12,7 @@ import type { Roster } from './roster.js';
 // from them (docs/ARCHITECTURE.md, "The fold"). A cache that differs from the fold — edited, or
 // swapped by someone who can write the workspace — is refused, not silently rewritten, so the
 // sign of tampering stays for the operator to see; a missing one is simply written again, and so
-// is one that holds an earlier version the fold gave (a crash between an entry and the rewrite).
+// is one that holds the version just before the fold's latest change (a crash between an entry and the rewrite).
 
 // Canonical key order, so the bytes depend only on the content, however the fold built it.
 export function rosterBytes(r: Roster): string {
@@ -29,18 +29,18 @@ function textOf(path: string): string | null {
 }
 
 /** Each cache with the bytes the fold gives it. */
-function cachesOf(ws: Workspace, state: CustodyState): { path: string; text: string; code: 'ROSTER_MISMATCH' | 'KEY_RECORD_MISMATCH' }[] {
+function cachesOf(ws: Workspace, state: CustodyState): { name: string; path: string; text: string; code: 'ROSTER_MISMATCH' | 'KEY_RECORD_MISMATCH' }[] {
   return [
-    { path: ws.rosterFile, text: rosterBytes(state.requireRoster()), code: 'ROSTER_MISMATCH' as const },
-    ...[...state.keys.values()].map((r) => ({ path: ws.keyFile(r.keyId), text: keyRecordBytes(r), code: 'KEY_RECORD_MISMATCH' as const })),
+    { name: 'roster', path: ws.rosterFile, text: rosterBytes(state.requireRoster()), code: 'ROSTER_MISMATCH' as const },
+    ...[...state.keys.values()].map((r) => ({ name: r.keyId, path: ws.keyFile(r.keyId), text: keyRecordBytes(r), code: 'KEY_RECORD_MISMATCH' as const })),
   ];
 }
 
-/** Refuses a workspace whose caches differ from what the transcript folds to, now or before; a missing cache is fine. */
+/** Refuses a workspace whose caches differ from what the transcript folds to, now or just before its latest change; a missing cache is fine. */
 export function checkCaches(ws: Workspace, state: CustodyState): void {
   for (const c of cachesOf(ws, state)) {
     const text = textOf(c.path);
-    if (text !== null && text !== c.text && !state.formerCaches.has(sha256Hex(text))) {
+    if (text !== null && text !== c.text && state.formerCaches.get(c.name) !== sha256Hex(text)) {
       throw new KeyriteError(c.code, `${c.path} is not what the signed transcript says; keyrite decides from the transcript, uses nothing in this file, and will not overwrite it: compare it with the transcript, keep it as evidence elsewhere, then remove it so that keyrite writes it again`);
     }
   }

@@ -89,11 +89,11 @@ export class CustodyState implements RotationState {
    */
   readonly closedShares = new Map<string, string>();
   /**
-   * The sha256 of every roster.json and keys/<K>.json text the fold gave before its latest
-   * change: a cache still holding one is behind, as a crash between an entry and the cache's
-   * rewrite leaves it, not tampered with (src/state/cache.ts).
+   * By cache ('roster', or a key id): the sha256 of the roster.json or keys/<K>.json text the
+   * fold gave just before its latest change. A cache holding it is one change behind, as a crash
+   * between an entry and the cache's rewrite leaves it, not tampered with (src/state/cache.ts).
    */
-  readonly formerCaches = new Set<string>();
+  readonly formerCaches = new Map<string, string>();
   entries = 0;
   /** The digest of the first line, and of the last one folded: the history's two ends. */
   genesis: string | null = null;
@@ -168,16 +168,17 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
   const facts = factsAfter(state.facts, e, e.consumes?.operation);
   if (e.step === 'repair.share') checkRepaired(state.key(shown(e.params.keyId)), e, facts);
   requireBacking(facts, e, SHARE_RESULTS.includes(e.step) ? key : undefined);
+  const closed = closedBy(state, e, facts);
   return () => {
     state.facts = facts;
     if (roster !== state.roster) {
-      if (state.roster) state.formerCaches.add(sha256Hex(rosterBytes(state.roster)));
+      if (state.roster) state.formerCaches.set('roster', sha256Hex(rosterBytes(state.roster)));
       state.roster = roster;
       state.rosterDigest = rosterDigest(roster);
     }
     if (key) {
       const old = state.keys.get(key.keyId);
-      if (old) state.formerCaches.add(sha256Hex(keyRecordBytes(old)));
+      if (old) state.formerCaches.set(key.keyId, sha256Hex(keyRecordBytes(old)));
       state.keys.set(key.keyId, key);
     }
     if (set) state.guardianSets.set(set.custodian, set);
@@ -188,7 +189,7 @@ export function prepare(state: CustodyState, e: FoldEntry): () => void {
     for (const s of changed) state.artifacts.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     if (e.step === 'export.shard') for (const s of changed) state.exports.set(s.name, { sha256: s.sha256, ceremony: e.ceremony, step: e.step });
     if (e.step === 'repair.share') forgetLostShard(state, state.key(shown(e.params.keyId)), e.actor);
-    for (const [node, s] of closedBy(state, e, facts)) state.closedShares.set(`${node} ${shown(s.keyId)} ${shown(s.epoch)}`, shown(s.verifyingShare));
+    for (const [node, s] of closed) state.closedShares.set(`${node} ${shown(s.keyId)} ${shown(s.epoch)}`, shown(s.verifyingShare));
     state.entries++;
   };
 }

@@ -47,7 +47,7 @@ describe('the start', { concurrency: 1 }, () => {
   ];
 
   test('is refused with fewer approvers than the policy asks', async () => {
-    refused(await untouched(start(['bob'], ['generator', 'witness', 'bob'])), 1, 'QUORUM_NOT_MET', ['alice', '1 approver', 'needs 2']);
+    refused(await untouched(start(['bob'], ['generator', 'witness', 'bob'])), 1, 'QUORUM_NOT_MET', ['alice', '1 approval', 'needs 2']);
   });
 
   test('is refused when the custodian recovered approves it', async () => {

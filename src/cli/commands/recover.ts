@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { RecoveryRequest, RecoveryResult } from '../../ceremony/recover-custodian.js';
 import type { RecoverKeyResult } from '../../ceremony/recover-private-key.js';
+import { approvalOptions, quorumOf, requestedResult, requestLifetime } from '../approvals.js';
 import { run, workFactor, type RecoverCustodianOptions, type RecoverPrivateKeyOptions } from '../context.js';
 import { digestLines, identityLines, sealLines } from '../format/common.js';
 import { cliUsage } from '../hints.js';
-import { collectList, collectNamed, collectRepeated } from '../inputs.js';
+import { collectList, collectNamed } from '../inputs.js';
 import type { Result } from '../output.js';
 
 // keyrite recover custodian: start a recovery session (approved and witnessed), finish it with
@@ -59,14 +60,15 @@ function keyRecovered(r: RecoverKeyResult): Result {
 
 export function register(program: Command): void {
   const recover = program.command('recover').description('recovery with a quorum');
-  recover
-    .command('custodian')
-    .description('start a custodian recovery (approved, witnessed), or finish it from k released shares, or drill it: the age key rebuilt, a new identity issued')
-    .requiredOption('--custodian <name>', 'the custodian to recover')
+  approvalOptions(
+    recover
+      .command('custodian')
+      .description('start a custodian recovery (approved, witnessed), or finish it from k released shares, or drill it: the age key rebuilt, a new identity issued')
+      .requiredOption('--custodian <name>', 'the custodian to recover'),
+  )
     .option('--session <id>', 'finish this recorded recovery session with released shares')
     .option('--released <guardian=path>', 'a released share (repeat k times)', collectNamed)
     .option('--share <guardian=path>', 'drill on one laptop: a guardian\'s own share file (repeat k times)', collectNamed)
-    .option('--approvers <a,b>', 'custodians approving the start or the drill, and signing the roster change (the policy\'s quorum; never the custodian recovered)', collectList)
     .option('--witness <name>', 'the witness who seals the start and the finish (default: the only one enrolled)')
     .option('--identity <name=path>', 'an identity file not at its standard path (guardian, approver, witness, generator)', collectNamed)
     .option('--out <dir>', 'where to write the new identity (default holdings/<custodian>/)')
@@ -76,30 +78,44 @@ export function register(program: Command): void {
         if (o.share && (o.session || o.released)) throw cliUsage('--share (drill) does not go with --session/--released');
         if (!o.session !== !o.released) throw cliUsage('--session and --released go together');
         const common = { ws: ctx.ws, custodian: o.custodian, operator: ctx.operator, logN: workFactor(ctx) };
+        const ttlMs = requestLifetime(o, 'recover custodian');
+        if (ttlMs !== null) {
+          const { requestRecovery } = await import('../../ceremony/recover-custodian.js');
+          const w = await requestRecovery({ ...common, out: o.requestOut!, ttlMs });
+          return requestedResult(w, `start ${o.custodian}'s recovery`, `keyrite recover custodian --custodian ${o.custodian}`, { custodian: o.custodian });
+        }
+        // Approval files count for the start only: the finish and a drill change the roster, which its approvers sign in the room.
+        if (o.approval && (o.share || o.session)) throw cliUsage('--approval goes with the start; the finish and a drill take their approvers in the room (--approvers), who sign the roster change');
         const quorum = { approvers: o.approvers ?? [], witness: o.witness, identities: o.identity ?? new Map<string, string>() };
         if (o.share) return recovered(await drillRecovery({ ...common, ...quorum, out: o.out, shares: o.share }));
         if (o.session && o.released) return recovered(await completeRecovery({ ...common, ...quorum, out: o.out, session: o.session, released: o.released }));
         if (o.out) throw cliUsage('--out goes with the finish (--session) or a drill (--share)');
-        return started(await startRecovery({ ...common, ...quorum }));
+        return started(await startRecovery({ ...common, ...quorum, approvals: o.approval ?? [] }));
       }),
     );
-  recover
-    .command('private-key')
-    .description('emergency: rebuild the private key from t shards, sealed to a named age recipient; the key is compromised for good')
-    .requiredOption('--key <keyId>', 'the key to recover')
-    .requiredOption('--to <recipient>', 'the age X25519 recipient (age1…) the key is sealed to')
-    .requiredOption('--custodians <a,b>', 'the custodians whose shards are combined (at least the key\'s threshold)', collectList)
-    .requiredOption('--out <file>', 'where to write the age ciphertext (created, never overwritten)')
-    .option('--approval <file>', 'an approval made with `approve --out` (repeatable; one request)', collectRepeated)
-    .option('--approvers <a,b>', 'custodians approving in the room (the policy\'s quorum, with any --approval)', collectList)
+  approvalOptions(
+    recover
+      .command('private-key')
+      .description('emergency: rebuild the private key from t shards, sealed to a named age recipient; the key is compromised for good')
+      .requiredOption('--key <keyId>', 'the key to recover')
+      .requiredOption('--to <recipient>', 'the age X25519 recipient (age1…) the key is sealed to')
+      .option('--custodians <a,b>', 'the custodians whose shards are combined (at least the key\'s threshold)', collectList)
+      .option('--out <file>', 'where to write the age ciphertext (created, never overwritten)'),
+  )
     .option('--shard <name=path>', 'a custodian\'s shard, if not at its standard path', collectNamed)
     .option('--witness <name>', 'the witness who seals (default: the only one enrolled)')
     .option('--identity <name=path>', 'an identity file not at its standard path', collectNamed)
     .action(
       run<RecoverPrivateKeyOptions>(async (o, ctx) => {
-        const { recoverPrivateKey } = await import('../../ceremony/recover-private-key.js');
+        const { recoverPrivateKey, requestKeyRecovery } = await import('../../ceremony/recover-private-key.js');
+        const ttlMs = requestLifetime(o, 'recover private-key');
+        if (ttlMs !== null) {
+          const w = await requestKeyRecovery({ ws: ctx.ws, operator: ctx.operator, keyId: o.key, to: o.to, out: o.requestOut!, ttlMs });
+          return requestedResult(w, `recover the private key of ${o.key} to ${o.to}`, `keyrite recover private-key --key ${o.key} --to ${o.to} --custodians A,B --out FILE`, { keyId: o.key });
+        }
+        if (!o.custodians || !o.out) throw cliUsage('give --custodians and --out (or --request-out to write the approvers\' request)', 'MISSING_INPUT');
         return keyRecovered(await recoverPrivateKey({
-          ws: ctx.ws, operator: ctx.operator, keyId: o.key, to: o.to, custodians: o.custodians, approvals: o.approval ?? [], approvers: o.approvers ?? [],
+          ws: ctx.ws, operator: ctx.operator, keyId: o.key, to: o.to, custodians: o.custodians, ...quorumOf(o),
           witness: o.witness, shards: o.shard, identities: o.identity, out: o.out,
         }));
       }),
