@@ -1,8 +1,29 @@
-// npm run bench: speed targets live here, not in timed tests. Each module prints its own table.
-const modules = ['./engine.ts', './ecdsa.ts', './audit.ts', './fold.ts'];
+import { cpus, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { printTable, QUICK, type Row } from './table.js';
+import { disposeBenchWorkspace } from './workspace.js';
 
-for (const m of modules) {
-  const { run } = (await import(m)) as { run: () => Promise<void> };
-  console.log(`\n== ${m.replace(/^\.\/|\.ts$/g, '')}`);
-  await run();
+// npm run bench (issue 13): one table, every keyrite figure beside its floor measured in the same
+// run, and bench/results.json. Speed targets live here, never in timed tests. BENCH_QUICK=1 runs
+// smaller sizes; `node --import tsx bench/run.ts engine audit` runs only the modules named.
+
+const MODULES = ['cold', 'unlock', 'engine', 'cli-sign', 'audit', 'keys', 'guardian', 'serve'];
+
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : MODULES;
+const rows: Row[] = [];
+for (const m of chosen) {
+  const started = Date.now();
+  const { rows: measure } = (await import(`./${m}.ts`)) as { rows: () => Promise<Row[]> };
+  const got = await measure();
+  rows.push(...got);
+  console.error(`bench ${m}: ${got.length} rows in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
+
+await disposeBenchWorkspace();
+printTable(rows);
+const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), platform: `${process.platform} ${process.arch}` };
+const results = { v: 1, date: new Date().toISOString(), node: process.version, machine, quick: QUICK, modules: chosen, rows };
+const out = fileURLToPath(new URL('./results.json', import.meta.url));
+writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+console.log(`\nWrote ${out}`);

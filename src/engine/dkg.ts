@@ -45,9 +45,17 @@ export function dkgRounds(suite: Suite, o: DkgOptions): Rounds<Share> {
       return { direct: Object.fromEntries(others.map((p) => [p, { share: hex(out[id(p)]!.signingShare) }])) };
     },
 
+    // noble's round 3 runs the Feldman check on every sub-share; only when it fails is each one
+    // checked again on its own, to name the dealer (as findBadProof does for round 2).
     finish(round2) {
-      const subShares = others.map((p) => ({ identifier: id(p), signingShare: checkDkgSubShare(suite, o, p, received[p]!.commitment, round2[p]) }));
-      const key = frost.DKG.round3(state.secret, others.map((p) => received[p]!), subShares);
+      const subShares = others.map((p) => ({ identifier: id(p), signingShare: decodeSubShare(suite, p, round2[p]) }));
+      let key: NobleKey;
+      try {
+        key = frost.DKG.round3(state.secret, others.map((p) => received[p]!), subShares);
+      } catch (e) {
+        for (const p of others) checkDkgSubShare(suite, o, p, received[p]!.commitment, round2[p]);
+        throw e;
+      }
       const constants = [state.public.commitment[0]!, ...others.map((p) => received[p]!.commitment[0]!)];
       return toShare(suite, o, key, constants);
     },
@@ -67,20 +75,23 @@ function checkSetup(parties: string[], threshold: number, me: string): void {
 }
 
 /**
- * `dealer`'s sub-share to `o.me` (its round-2 body), checked against the dealer's commitment
- * before noble's round 3, so a bad one names its dealer (round 3 would only say that some share
- * is invalid). The coordinator runs the same check on an accusation's evidence (accusation.ts).
+ * `dealer`'s sub-share to `o.me` (its round-2 body), checked against the dealer's commitment on
+ * its own once noble's round 3 has refused the set, so a bad one names its dealer (round 3 only
+ * says that some share is invalid). The coordinator runs the same check on an accusation's
+ * evidence (accusation.ts).
  */
-export function checkDkgSubShare(suite: Suite, o: Pick<DkgOptions, 'me' | 'parties' | 'threshold'>, dealer: string, commitment: Uint8Array[], body: unknown): Uint8Array {
-  const s = decodeScalar(suite, (body as { share?: unknown } | undefined)?.share, () => malformed(dealer, 'DKG sub-share'));
-  const signingShare = suite.Fn.toBytes(s);
+export function checkDkgSubShare(suite: Suite, o: Pick<DkgOptions, 'me' | 'parties' | 'threshold'>, dealer: string, commitment: Uint8Array[], body: unknown): void {
+  const signingShare = decodeSubShare(suite, dealer, body);
   const signers = { min: o.threshold, max: o.parties.length };
   try {
     suite.frost.validateSecret({ identifier: idHex(suite, o.parties, o.me), signingShare }, { signers, commitments: commitment, verifyingShares: {} });
   } catch {
     throw blame('PROTOCOL_INVALID_SHARE', dealer, `DKG sub-share from ${dealer} to ${o.me} fails the Feldman check against ${dealer}'s commitment`);
   }
-  return signingShare;
+}
+
+function decodeSubShare(suite: Suite, dealer: string, body: unknown): Uint8Array {
+  return suite.Fn.toBytes(decodeScalar(suite, (body as { share?: unknown } | undefined)?.share, () => malformed(dealer, 'DKG sub-share')));
 }
 
 export function decodeRound1(suite: Suite, t: number, party: string, identifier: string, payload: unknown): NobleRound1 {
