@@ -154,11 +154,11 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
   const rec = await completeRecovery({ ws, custodian: 'alice', operator, logN, out, session: request.session, released, ...quorum });
   record('recover custodian', `alice's age key rebuilt from ${rec.guardians.join(', ')}; new identity ${rec.pub.fingerprint.slice(0, 16)}`);
   // Her shards were in the recovery's hands: they sign again only after she rotates.
-  const rotated = await rotateCustodian({ ws, operator, custodian: 'alice', logN, ...quorum, approvals: [] });
+  const rotated = await rotateCustodian({ ws, operator, custodian: 'alice', logN, ...quorum, approvals: [], identities: new Map([['alice', rec.file]]) });
   record('rotate', `alice rotates to identity ${rotated.pub.fingerprint.slice(0, 16)} under bob's and carol's approval, witnessed: ${rotated.shards.length} shards re-wrapped on her device, her new age key split among ${rotated.guardians.join(', ')}`);
   const ecdsaKey = keys.find((k) => k.engine === 'ecdsa')!.keyId;
   const { message: ecdsaMessage, preimage } = demoMessage('ecdsa');
-  const after = await signMessage({ ws, keyId: ecdsaKey, signers: ['alice', 'carol'], message: ecdsaMessage, operator });
+  const after = await signMessage({ ws, keyId: ecdsaKey, signers: ['alice', 'carol'], message: ecdsaMessage, operator, identities: new Map([['alice', rotated.file]]) });
   if (!independentVerify('ecdsa', after.publicKey, ecdsaMessage, after.signature, preimage)) throw new KeyriteError('SIGNATURE_INVALID', 'the ecdsa signature after the rotation does not verify');
   record('sign', `ecdsa: alice, with her new identity, and carol signed; ${VERIFIERS.ecdsa} verifies`);
   const emergency = await emergencyRecovery(ws, operator, keys.find((k) => k.engine === 'bip340')!.keyId);

@@ -26,7 +26,9 @@ import { ok, type TestWorkspace } from '../support/workspace.js';
 const EXPECTED: Record<string, ErrorCode> = {
   approval: 'QUORUM_NOT_MET',
   'export.receipt': 'RECEIPT_MISSING',
-  // refresh.result and reshare.result are added here, with the ceremonies that record them below.
+  // Without its epoch change, the export that follows names an epoch the key never reached.
+  'refresh.result': 'BAD_CHANGE',
+  'reshare.result': 'BAD_CHANGE',
 };
 
 let tw: TestWorkspace; // approvals for a private-key recovery (in the room) and a retirement (from files), then receipts
@@ -54,6 +56,9 @@ before(async () => {
   ok(await tw.kr(['recover', 'private-key', '--json', '--key', recovered, '--to', to, '--out', out, '--custodians', 'alice,bob', '--approvers', 'bob,carol', ...everyone(tw)]), 'recover private-key');
   ok(await tw.kr(['key', 'retire', '--json', '--key', retired, ...files.flatMap(({ f }) => ['--approval', f]), ...tw.passArgs(tw.generator, tw.witness)]), 'key retire');
   ok(await tw.kr(['export', '--json', '--key', exported, '--delete-after-export', ...everyone(tw)]), 'export with deletion');
+  const renewed = (await keygen(tw, 'ed25519')).keyId;
+  ok(await tw.kr(['refresh', '--json', '--key', renewed, '--approvers', 'bob,carol', ...everyone(tw)]), 'refresh');
+  ok(await tw.kr(['reshare', '--json', '--key', renewed, '--custodians', 'alice,bob', '--approvers', 'bob,carol', ...everyone(tw)]), 'reshare');
 });
 
 interface Line {
@@ -97,10 +102,12 @@ async function rebuildWithout(t: TestWorkspace, drop: number): Promise<void> {
   for (const [file, ls] of out) writeFileSync(file, ls.map((x) => x + '\n').join(''));
 }
 
-test('removing an approval or a receipt fails audit verify with the rule it breaks, not the chain', async (t) => {
+test('removing an approval, a receipt or an epoch change fails audit verify with the rule it breaks, not the chain', async (t) => {
   const lines = history(tw.root);
   const rows = lines.map((l, i) => ({ i, l })).filter(({ l }) => EXPECTED[l.statement.predicate.step]);
-  assert.deepEqual(rows.map(({ l }) => l.statement.predicate.step).sort(), ['approval', 'approval', 'approval', 'approval', 'export.receipt', 'export.receipt', 'export.receipt']);
+  const count = (step: string) => rows.filter(({ l }) => l.statement.predicate.step === step).length;
+  // Approvals: recovery, retirement, refresh, reshare (two each); receipts: the export, the refresh (3) and the reshare (2).
+  assert.deepEqual([count('approval'), count('export.receipt'), count('refresh.result'), count('reshare.result')], [8, 11, 1, 1]);
 
   await t.test('the history verifies before anything is removed', async () => ok(await tw.kr(['audit', 'verify', '--json'])));
 
