@@ -5,6 +5,7 @@ import { disableCoreDumps } from './core-dumps.js';
 import { commandLineOf, hintFor, type CommandLine } from './hints.js';
 import { collectNamed } from './inputs.js';
 import { printError } from './output.js';
+import { toolInfo } from '../evidence/tool.js';
 
 // Entry point: global options, the output contract of docs/ARCHITECTURE.md §7 (one JSON object under --json;
 // exit 0 done, 1 refused or failed, 2 usage), and one error path for every command, which
@@ -32,8 +33,16 @@ function commanderToKeyrite(e: CommanderError): KeyriteError {
   return new KeyriteError('USAGE', e.message.replace(/^error: /, ''));
 }
 
+/** `--version --json`: the version and the digest of the code that runs, which every transcript entry records as its tool. */
+function printVersionJson(): void {
+  const { version, digest } = toolInfo();
+  process.stdout.write(JSON.stringify({ ok: true, name: 'keyrite', version, digest }) + '\n');
+}
+
 export async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
+  const args = argv.slice(2);
+  if (json && args.includes('--version')) return printVersionJson();
   const program = buildProgram();
   // The command whose action runs, so that a refusal from below gets that command's hint.
   let running: CommandLine | undefined;
@@ -46,9 +55,10 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version succeed; a group named without its subcommand ('commander.help',
-      // help shown on stderr) is a usage error like any other.
+      // --help, --version, `keyrite help [command]` and a bare `keyrite` succeed; a group named
+      // without its subcommand ('commander.help', help shown on stderr) is a usage error like any other.
       if (['commander.helpDisplayed', 'commander.version'].includes(e.code)) return;
+      if (e.code === 'commander.help' && (args.length === 0 || args[0] === 'help')) return;
       printError(commanderToKeyrite(e), json);
       process.exitCode = 2;
       return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT, keyrite, passphraseFile, snapshot, tempDir } from '../support/cli.ts';
@@ -73,4 +73,26 @@ test('the workspace lock: a live holder refuses, a dead holder is taken over', a
   assert.throws(() => acquireLock(ws, 'again'), (e: KeyriteError) => e.code === 'WORKSPACE_BUSY');
   release();
   assert.deepEqual(readdirSync(ws).filter((f) => f.startsWith('.lock')), [], 'the lock and any stale copy are gone');
+});
+
+test('help, help COMMAND and a bare keyrite print help and succeed', async () => {
+  for (const args of [[], ['help'], ['help', 'refresh'], ['--help']]) {
+    const r = await keyrite(args);
+    assert.equal(r.code, 0, `keyrite ${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout + r.stderr, /Usage: keyrite/);
+  }
+});
+
+test('--version --json is one JSON object with the version and the digest every transcript entry records as its tool', async () => {
+  const r = await keyrite(['--version', '--json']);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.trim().split('\n').length, 1);
+  const dir = tempDir();
+  const ws = join(dir, 'ws');
+  const init = await keyrite(['--workspace', ws, '--insecure-fast-kdf', '--yes', '--passphrase-file', `generator=${passphraseFile(dir, 'generator')}`, 'init']);
+  assert.equal(init.code, 0, init.stderr);
+  const first = readFileSync(join(ws, 'transcripts', readdirSync(join(ws, 'transcripts')).sort()[0]!), 'utf8').split('\n')[0]!;
+  const statement = JSON.parse(Buffer.from(JSON.parse(first).payload, 'base64').toString('utf8'));
+  const { tool } = statement.predicate;
+  assert.deepEqual([r.json.name, r.json.version, r.json.digest], [tool.name, tool.version, tool.digest]);
 });
