@@ -153,8 +153,9 @@ export async function runDemo(ws: Workspace, onStep: (s: DemoStep) => void = () 
   const out = join(ws.holdingsDir('alice'), `recovered-${request.session}`);
   const rec = await completeRecovery({ ws, custodian: 'alice', operator, logN, out, session: request.session, released, ...quorum });
   record('recover custodian', `alice's age key rebuilt from ${rec.guardians.join(', ')}; new identity ${rec.pub.fingerprint.slice(0, 16)}`);
-  // Her shards were in the recovery's hands: they sign again only after she rotates.
-  const rotated = await rotateCustodian({ ws, operator, custodian: 'alice', logN, ...quorum, approvals: [] });
+  // Her shards were in the recovery's hands: they sign again only after she rotates, from the
+  // identity the recovery issued (the one at her standard path is retired).
+  const rotated = await rotateCustodian({ ws, operator, custodian: 'alice', logN, ...quorum, approvals: [], identities: new Map([['alice', rec.file]]) });
   record('rotate', `alice rotates to identity ${rotated.pub.fingerprint.slice(0, 16)} under bob's and carol's approval, witnessed: ${rotated.shards.length} shards re-wrapped on her device, her new age key split among ${rotated.guardians.join(', ')}`);
   const ecdsaKey = keys.find((k) => k.engine === 'ecdsa')!.keyId;
   const { message: ecdsaMessage, preimage } = demoMessage('ecdsa');
