@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { unlockIdentity, type Identity } from '../../src/custody/identity.js';
 import { signNodeRequest } from '../../src/node/http-auth.js';
-import { serve, type Served } from '../support/serve.js';
+import { rssKiB, serve, type Served } from '../support/serve.js';
 import { lifecycleWorkspace } from '../support/lifecycle.js';
 import type { TestWorkspace } from '../support/workspace.js';
 
@@ -12,13 +12,6 @@ import type { TestWorkspace } from '../support/workspace.js';
 // authenticated (docs/ARCHITECTURE.md §2, "Over HTTP"): 150 connections each pushing a large
 // body, and JSON nested thousands deep. The node refuses or closes them, its memory stays
 // bounded, it stays up and answers a valid request; and a run can be aborted only by its starter.
-
-/** The server's resident memory, in KiB, from /proc (Linux). */
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(m, 'no VmRSS in /proc status');
-  return Number(m[1]);
-}
 
 async function post(url: string, path: string, body: string): Promise<{ status: number; json: any }> {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

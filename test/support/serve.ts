@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { BIN } from './cli.js';
 
 // A real `keyrite node serve` process on 127.0.0.1 (port 0: any free port), resolved once it says
@@ -25,3 +26,10 @@ export function serve(root: string, node: string, extra: string[] = []): Promise
 
 /** `--nodes` for the served nodes, node-1 first. */
 export const nodesArg = (servers: Served[]): string => servers.map((s, i) => `node-${i + 1}=${s.url}`).join(',');
+
+/** A served node's resident memory, in KiB, from /proc/<pid>/status (Linux). */
+export function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(m[1]);
+}
