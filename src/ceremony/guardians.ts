@@ -76,6 +76,11 @@ export async function guardianShareAtHand(s: Session, set: GuardianSet, guardian
   const what = `the guardian share of ${guardian} (${path})`;
   const bytes = readBytes(path, `the guardian share of ${guardian}`);
   const envelope = jsonOf<ShareEnvelope>(bytes, path, `the guardian share of ${guardian}`);
+  // A share of a set a rotation retired is signed by the custodian's old key: say what it is before its signature fails.
+  const retired = s.state.retiredIdentities.get(set.custodian)?.find((x) => x.setId !== undefined && x.setId === envelope?.setId);
+  if (retired) {
+    throw new KeyriteError('WRONG_SET', `${what} belongs to ${set.custodian}'s guardian set ${retired.setId!.slice(0, 8)}…, which rotation ${retired.ceremony} retired; it rebuilds only the age key ${set.custodian} no longer uses: destroy it`);
+  }
   verifyEnvelope(envelope, set, what);
   const sha256 = sha256Hex(bytes);
   const onRecord = s.state.artifacts.get(shareRoleName(envelope.guardian, set.setId));

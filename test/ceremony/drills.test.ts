@@ -23,7 +23,7 @@ import { makeWorkspace, ok, refused, watch, type TestWorkspace } from '../suppor
 // The disaster drills (CEREMONY.md, "Disaster drills"), each played through the CLI from a
 // workspace whose keys were exported and deleted from the nodes: a node compromised (refresh); a
 // custodian's shard lost (repair, or reshare to the two others and back to three); a custodian
-// leaving (reshare to a new custodian); a guardian's share lost (re-split); a custodian's laptop
+// leaving (reshare to a new custodian); a guardian's share lost (re-split, by rotation); a custodian's laptop
 // lost (guardian recovery, then rotation); a custodian's passphrase exposed (rotation and
 // refresh). Each ends with the public key unchanged, a fresh signature that node:crypto
 // (ed25519) or noble's schnorr (bip340) verifies, `audit verify` passing, and the lost or
@@ -242,19 +242,28 @@ describe('disaster drills', { concurrency: 1 }, () => {
     await signsIndependently(tw, tr, ['bob', 'dave']);
     await audited(tw);
   });
-  test('d. g1 loses their share of alice: the other two still open; a new set is refused, as no command re-splits after the first', async () => {
+  test('d. g1 loses their share of alice: the other two still open; the re-split is a rotation, and the lost share then rebuilds nothing keyrite uses', async () => {
     const tw = base.clone();
-    const check = (g: string) => tw.kr(['guardian', 'check', '--json', '--guardian', g, '--custodian', 'alice', ...pa(tw, {}, g)]);
+    const check = (g: string, more: string[] = []) => tw.kr(['guardian', 'check', '--json', '--guardian', g, '--custodian', 'alice', ...more, ...pa(tw, {}, g)]);
+    const lost = join(tw.freshDir('lost-share'), 'g1.share.json');
+    copyFileSync(tw.shareFile('g1', 'alice'), lost); // whoever finds it later
     rmSync(tw.shareFile('g1', 'alice'));
     refused(await check('g1'), 1, 'NOT_FOUND', ['g1', tw.shareFile('g1', 'alice')]);
     for (const g of ['g2', 'g3']) ok(await check(g), `guardian check ${g}`); // still k = 2: alice can be recovered
-    // The re-split itself: custodian setup makes a custodian's first set only.
+    // A second set of the same age key is not a command: custodian setup makes the first set only.
     const unchanged = watch(tw.root);
     const again = await tw.kr(['custodian', 'setup', '--json', '--custodian', 'alice', '--guardians', 'g1,g2,g3', '--threshold', '2', ...pa(tw, {}, 'alice')]);
     refused(again, 1, 'FILE_EXISTS', [tw.setFile('alice')]);
     unchanged();
+    // The re-split: alice rotates, so a new age key is split into a new set among the same guardians.
+    const rotated = tw.extraPassphrase('alice', 'rotated');
+    const r = ok(await tw.kr(['rotate', '--json', '--custodian', 'alice', '--new-passphrase-file', rotated, '--approvers', 'bob,carol', ...room(tw, {}, 'alice', 'bob', 'carol')]), 'rotate');
+    assert.deepEqual(r.guardians, ['g1', 'g2', 'g3']);
+    for (const g of ['g1', 'g2', 'g3']) ok(await check(g), `guardian check ${g} in the new set`);
+    const old = await check('g1', ['--share', `g1=${lost}`]);
+    refused(old, 1, 'WRONG_SET', ['g1', 'retired', 'destroy it']);
     await sameKey(tw, ed, 1);
-    await signsIndependently(tw, ed, ['alice', 'bob']);
+    await signsIndependently(tw, ed, ['alice', 'bob'], { alice: rotated });
     await audited(tw);
   });
 
