@@ -182,10 +182,10 @@ async function newRotation(s: Session, i: RotateInput, from: PublicIdentity): Pr
     });
     const shards: RotatedShard[] = [];
     for (const [n, o] of opened.entries()) shards.push(await recordShard(c, next, o, sealed[n]!, staged));
-    const setAside: string[] = [];
-    const set = await newSet(c, next, split, guardians, setAside);
+    const moved: Moved = { setAside: [], retired: [] };
+    const set = await newSet(c, next, split, guardians, moved);
     const done = await finishRotation(c, { generator, next, from: from.fingerprint, keys, setId: set.setId, staged });
-    return { ...done, shards, guardians: set.shares.map((x) => x.guardian), setAside };
+    return { ...done, retired: [...done.retired, ...moved.retired], shards, guardians: set.shares.map((x) => x.guardian), setAside: moved.setAside };
   }, [witness]);
   return { ...out, custodian: from.name, from, pub, request: gathered.digest, approvers: gathered.approvals.map((g) => g.approval.approver) };
 }
@@ -217,16 +217,17 @@ async function resumeRotation(s: Session, i: RotateInput, cut: RotationIntent): 
   const opening = { script: SCRIPT, actor: generator, params: { custodian: name, from: cut.from, resumes: cut.ceremony } };
   const out = await s.run(opening, async (c) => {
     await s.step(c, { step: 'rotate.intent', actor: generator, params: { target: name, from: cut.from, to: now.fingerprint, keys: cut.keys, resumes: cut.ceremony } });
-    const setAside: string[] = [];
+    const moved: Moved = { setAside: [], retired: [] };
     for (const o of opened) {
       const f = stagedShard(c.ws, staged, o.shard.keyId, o.shard.epoch, name);
-      if (existsSync(f)) setAside.push(c.ws.relative(moveUnrecorded(f)));
+      if (existsSync(f)) moved.setAside.push(c.ws.relative(moveUnrecorded(f)));
     }
     const shards: RotatedShard[] = [];
     for (const [n, o] of opened.entries()) shards.push(await recordShard(c, next, o, sealed[n]!, staged));
-    const set = split ? await newSet(c, next, split, guardians!, setAside) : undefined;
+    const set = split ? await newSet(c, next, split, guardians!, moved) : undefined;
     const done = await finishRotation(c, { generator, next, from: cut.from, keys: cut.keys, setId: set?.setId ?? cut.setId!, staged });
-    return { ...done, shards, guardians: set ? set.shares.map((x) => x.guardian) : c.state.guardianSets.get(name)!.guardians, setAside };
+    const kept = set ? set.shares.map((x) => x.guardian) : c.state.guardianSets.get(name)!.guardians;
+    return { ...done, retired: [...done.retired, ...moved.retired], shards, guardians: kept, setAside: moved.setAside };
   }, [witness]);
   return { ...out, custodian: name, from: former, pub: now, approvers: [], resumed: cut.ceremony };
 }
@@ -263,24 +264,31 @@ function stagedShard(ws: Workspace, staged: string, keyId: string, epoch: number
   return join(staged, basename(shardPath(ws, name, keyId, epoch)));
 }
 
+/** Where the files a rotation moved out of the way went: retired ones (by directory), unrecorded ones (by file). */
+interface Moved {
+  setAside: string[];
+  retired: string[];
+}
+
 /** The new set: the old set's files (and any a cut-short split left) moved out of the way, then split and recorded. */
-async function newSet(c: Ceremony, next: Identity, split: Awaited<ReturnType<typeof splitAgeKey>>, guardians: PublicIdentity[], setAside: string[]): Promise<SetupResult> {
+async function newSet(c: Ceremony, next: Identity, split: Awaited<ReturnType<typeof splitAgeKey>>, guardians: PublicIdentity[], moved: Moved): Promise<SetupResult> {
   const ws = c.ws;
   const oldSet = c.state.guardianSets.get(next.name);
   const retiredDir = (dir: string) => join(dir, `retired-set-${(oldSet?.setId ?? 'none').slice(0, 16)}`);
   const holders = new Set([...(oldSet?.guardians ?? []), ...guardians.map((g) => g.name)]);
-  for (const g of holders) clearForNew(c, ws.guardianShareFile(g, next.name), oldSet && shareRoleName(g, oldSet.setId), retiredDir(ws.holdingsDir(g)), setAside);
+  for (const g of holders) clearForNew(c, ws.guardianShareFile(g, next.name), oldSet && shareRoleName(g, oldSet.setId), retiredDir(ws.holdingsDir(g)), moved);
   const setFile = ws.guardianSetFile(next.name);
-  clearForNew(c, setFile, ws.relative(setFile), retiredDir(dirname(setFile)), setAside);
+  clearForNew(c, setFile, ws.relative(setFile), retiredDir(dirname(setFile)), moved);
   return recordSet(c, next, split.set, split.envelopes);
 }
 
 /** A file where a new one goes: the one on record (as `role`) retired into `dir`; any other set aside as unrecorded. */
-function clearForNew(c: Ceremony, path: string, role: string | undefined, dir: string, setAside: string[]): void {
+function clearForNew(c: Ceremony, path: string, role: string | undefined, dir: string, moved: Moved): void {
   if (!existsSync(path)) return;
   const recorded = role !== undefined && c.state.artifacts.get(role)?.sha256 === sha256Hex(readBytes(path));
-  if (recorded) finishMove(path, join(dir, basename(path)));
-  else setAside.push(c.ws.relative(moveUnrecorded(path)));
+  if (!recorded) return void moved.setAside.push(c.ws.relative(moveUnrecorded(path)));
+  finishMove(path, join(dir, basename(path)));
+  moved.retired.push(c.ws.relative(dir));
 }
 
 interface Finish {

@@ -11,7 +11,7 @@ import { member } from '../../src/state/roster.js';
 import { crashTable, exportedAndDeleted, finishExport, movedAside, neverNeither, owedAttestations, type CrashCase, type Crashed } from '../support/crash.js';
 import { independentVerify } from '../support/engine.js';
 import { CUSTODIANS, everyone, keygen, lifecycleWorkspace, shardFile } from '../support/lifecycle.js';
-import { makeWorkspace, ok, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, ok, refused, type TestWorkspace } from '../support/workspace.js';
 
 // docs/ARCHITECTURE.md §8 for the epoch changes (issue 10, crash safety): refresh, reshare and
 // repair killed by SIGKILL at every step boundary of a successful run (test/support/crash.ts).
@@ -136,7 +136,14 @@ const rotate: CrashCase = {
     return tw;
   },
   command: rotateArgs,
-  invariants: (c) => aliceCanOpen(c.tw),
+  async invariants(c) {
+    await aliceCanOpen(c.tw);
+    if (!recorded(c, 'roster.change') || recorded(c, 'rotate.result')) return;
+    // Re-keyed and not finished: alice's shards wait, and so does any other rotation, each saying what finishes it.
+    refused(await c.tw.kr(['rotate', '--json', '--custodian', 'bob', '--new-passphrase-file', newPass, '--approvers', 'alice,carol', ...everyone(c.tw)]), 1, 'ROTATION_REQUIRED', ['alice', c.ceremony, 'before rotating bob']);
+    const s = refused(await c.tw.kr(rotateSign(c.tw)), 1, 'ROTATION_REQUIRED', ['alice', c.ceremony, 'rotating alice again finishes it']);
+    assert.match(s.error.hint, /keyrite rotate --custodian NAME/);
+  },
   // Once rotate.result is recorded the rotation is done and any command records the interruption; before, rotate again finishes it.
   finish: async (c) => (c.closed ? null : recorded(c, 'rotate.result') ? rotateSign(c.tw) : rotateArgs(c.tw)),
   async after(c, finished) {
