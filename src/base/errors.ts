@@ -58,7 +58,7 @@ export const ERROR_CODES = {
   APPROVAL_USED: refused('an approval was given twice, or its request was already consumed by its act'),
   IDENTITY_MISMATCH: refused('an identity file is not the one on record'),
   IDENTITY_RETIRED: refused('an identity file holds an identity a rotation retired'),
-  ROTATION_REQUIRED: refused('a custodian\'s shards wait for a rotation to a new identity (after a custodian recovery)'),
+  ROTATION_REQUIRED: refused('a custodian\'s shards wait for a rotation to a new identity (after a custodian recovery, or a rotation cut short after its roster change)'),
   SHARD_RETIRED: refused('a shard file is one a rotation replaced'),
   NOT_FOR_THIS_IDENTITY: refused('a file is not encrypted to this identity'),
   GUARDIAN_TAKEN: refused('a guardian already serves another custodian'),

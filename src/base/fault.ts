@@ -6,7 +6,9 @@
 // left behind, exactly as on a power loss after the last fsync. The boundaries are the points
 // where custody can change on disk: every transcript entry once it is durable (named by its step,
 // src/evidence/writer.ts) and every shard file once written, before its entry is recorded
-// (`shard-file`, src/ceremony/export.ts). The variable is honoured only when KEYRITE_TEST_FAULTS=1
+// (`shard-file`, src/ceremony/export.ts and rotate.ts); in a rotation also the new identity once
+// written, before the roster change (`identity-file`), and the old files once moved aside,
+// before the new ones move into place (`retired-files`). The variable is honoured only when KEYRITE_TEST_FAULTS=1
 // is set too, so a stray KEYRITE_FAULT_AT in an operator's environment can never kill a ceremony.
 
 const FLAG = 'KEYRITE_TEST_FAULTS';

@@ -46,7 +46,7 @@ const HINTS: Partial<Record<ErrorCode, Hint>> = {
   BAD_RECIPIENT: when((at) => at.path === 'recover private-key', 'give --to the recipient\'s age X25519 recipient, as "age-keygen" prints it (age1…)'),
   SESSION_NOT_RECORDED: when((at) => at.path === 'recover custodian' || at.path === 'guardian release', 'a session exists once its start is sealed: "keyrite recover custodian --custodian C --approvers A,B" (with the witness)'),
   WRONG_RECIPIENT: when((at) => at.path === 'guardian release', 'pass --to exactly as the session\'s start printed it, and compare its fingerprint by voice'),
-  ROTATION_REQUIRED: always('the custodian rotates first: "keyrite rotate --custodian NAME" (approved by the other custodians, witnessed)'),
+  ROTATION_REQUIRED: always('the custodian rotates first, or finishes the rotation cut short: "keyrite rotate --custodian NAME" (approved by the other custodians, witnessed; finishing takes no new approvals)'),
   NODE_NOT_EMPTY: when((at) => ['sign', 'refresh', 'reshare', 'repair'].includes(at.path), 'if the key was never exported with deletion, run "keyrite export --key KEY --delete-after-export" first'),
   WRONG_NODE: when((at) => at.gave.has('--nodes'), 'check that --nodes points each node id at that node'),
   // A history that is damaged, not torn: the auditor's full report, checked against what the

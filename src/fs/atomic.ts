@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { KeyriteError } from '../base/errors.js';
@@ -77,6 +77,20 @@ export function moveAside(path: string, dir: string): string {
   return moveTo(path, join(dir, basename(path)));
 }
 
+/**
+ * Moves `path` to `to` as moveTo does, and can be run again after a crash: a `path` already gone
+ * is moved, and a `to` with the very bytes of `path` (a crash between moveTo's link and unlink)
+ * is the move done, so `path` is unlinked. A different file at `to` is never replaced
+ * (FileExistsError). Returns whether `path` was there to move.
+ */
+export function finishMove(path: string, to: string): boolean {
+  if (!existsSync(path)) return false;
+  mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
+  if (existsSync(to) && readFileSync(to).equals(readFileSync(path))) removeFile(path);
+  else moveTo(path, to);
+  return true;
+}
+
 /** Replaces a public record atomically (roster, key records). Never for secret files. */
 export function replaceFile(path: string, data: Uint8Array | string, mode = 0o644): void {
   const tmp = writeTemp(path, data, mode);
@@ -126,6 +140,13 @@ export function setAside(path: string): string {
       if (!(e instanceof FileExistsError)) throw e;
     }
   }
+}
+
+/** Removes `dir` if nothing is left in it (a staging directory once emptied); keeps it otherwise. */
+export function removeEmptyDir(dir: string): void {
+  if (!existsSync(dir) || readdirSync(dir).length > 0) return;
+  rmdirSync(dir);
+  fsyncDir(dirname(dir));
 }
 
 /** Removes a file and makes the removal durable. */

@@ -3,6 +3,7 @@ import { KeyriteError, shown } from '../base/errors.js';
 import { shardRoleName } from './artifacts.js';
 import type { RecordedArtifact } from './artifacts.js';
 import { assignmentOf, type KeyRecord } from './key-record.js';
+import type { PublicIdentity } from './identity.js';
 import { member, type Roster, type RosterChange } from './roster.js';
 
 // A custodian's identity rotation as the fold keeps it (CEREMONY.md, "Rotating a custodian's
@@ -15,6 +16,13 @@ import { member, type Roster, type RosterChange } from './roster.js';
 //    one sealed to the new recipient, and the key record's pin for the party moves to it;
 //  - custodian.setup: the new age key split among guardians, a new set;
 //  - rotate.result: everything above done; the old identity, its shards and its set are retired.
+// A rotation cut short (a crash, an abort) after its roster.change stays the one in progress:
+// the custodian is re-keyed and rotation due, and their shards not yet re-wrapped are still
+// sealed to the old identity. It is finished, not started anew: a later rotate ceremony's
+// rotate.intent names it (`resumes`), with the same custodian, fingerprints and keys, and goes on
+// with the rotate.shard entries still missing, custodian.setup if it is, and rotate.result; the
+// roster change and its approvals are on record already. Until then no other rotation starts.
+// A rotation cut short before its roster.change changed nothing and is simply started again.
 // A custodian whose age key was rebuilt by a recovery of a recorded session (recover.result) is
 // "rotation due" until such a rotate.result: their shards are not used, by ceremonies or nodes
 // (`requireRotated`), since the rebuilt key was in the recovery's hands. The fold records it and
@@ -32,6 +40,8 @@ export interface RotationIntent {
   from: string;
   keys: { keyId: string; epoch: number }[];
   rekeyed: boolean;
+  /** The identity rotated away from, once the roster change is recorded: what still opens the shards not re-wrapped. */
+  former?: PublicIdentity;
   rewrapped: string[];
   /** The guardian set split from the old age key, if any. */
   fromSet?: string;
@@ -91,6 +101,11 @@ export function requireRotated(state: Pick<RotationState, 'rotationDue'>, custod
   throw new KeyriteError('ROTATION_REQUIRED', `${by}${custodian}'s shards are not used until ${custodian} rotates to a new identity (rotate): ${why}`, { node: o.node });
 }
 
+/** The rotation cut short after its roster change, to be finished before any other starts; undefined if none. */
+export function unfinishedRotation(state: Pick<RotationState, 'rotating'>): RotationIntent | undefined {
+  return state.rotating?.rekeyed ? state.rotating : undefined;
+}
+
 /** The active keys `custodian` holds a party of: what a rotation must re-wrap, each at its epoch. */
 export function heldKeys(keys: Map<string, KeyRecord>, custodian: string): KeyRecord[] {
   return [...keys.values()].filter((r) => r.status === 'active' && r.parties.some((p) => p.custodian === custodian));
@@ -121,7 +136,7 @@ export function prepareRotation(st: RotationState, x: RotationContext, e: Entry)
       return () => st.rotationDue.set(custodian, `${custodian}'s age key was rebuilt from guardians' releases by custodian recovery ${e.ceremony}`);
     }
     case 'rotate.intent': {
-      const next = intentOf(x, e, bad);
+      const next = p.resumes === undefined ? intentOf(st, x, e, bad) : resumeOf(st, x, e, bad);
       return () => void (st.rotating = next);
     }
     case 'roster.change': {
@@ -133,9 +148,9 @@ export function prepareRotation(st: RotationState, x: RotationContext, e: Entry)
       const old = member(x.roster, r.custodian, 'custodian');
       if (change.identity?.recipient === old.recipient || change.identity?.signingKey === old.signingKey) throw bad(`${r.custodian}'s new identity must have a new age key and a new signing key`);
       return () => {
-        st.rotating = { ...r, rekeyed: true };
+        st.rotating = { ...r, rekeyed: true, former: old };
         // Until every shard is re-wrapped (rotate.result), the old ones stay unusable.
-        st.rotationDue.set(r.custodian, `${r.custodian}'s rotation ${e.ceremony} re-keyed them and has not finished`);
+        st.rotationDue.set(r.custodian, `${r.custodian}'s rotation ${e.ceremony} re-keyed them and has not finished: rotating ${r.custodian} again finishes it`);
       };
     }
     case 'rotate.shard':
@@ -162,17 +177,41 @@ function requireRekeyed(here: RotationIntent | undefined, bad: (why: string) => 
 }
 
 /** The intent: the custodian as the roster holds them, and exactly the keys they hold, each with a shard on record. */
-function intentOf(x: RotationContext, e: Entry, bad: (why: string) => KeyriteError): RotationIntent {
+function intentOf(st: RotationState, x: RotationContext, e: Entry, bad: (why: string) => KeyriteError): RotationIntent {
   const p = e.params;
   const custodian = shown(p.target);
+  const cut = unfinishedRotation(st);
+  if (cut) throw bad(`${cut.custodian}'s rotation ${cut.ceremony} re-keyed them and did not finish: it is resumed (a rotate.intent naming it), before any rotation starts`);
   if (x.roster.members.find((m) => m.name === custodian)?.role !== 'custodian') throw bad(`${custodian} is not a custodian in roster version ${x.roster.version}`);
   const now = member(x.roster, custodian, 'custodian');
   if (p.from !== now.fingerprint) throw bad(`it rotates ${custodian} from ${shown(p.from)}, but roster version ${x.roster.version} holds ${now.fingerprint}`);
-  const held = heldKeys(x.keys, custodian).map((r) => ({ keyId: r.keyId, epoch: r.epoch }));
-  if (canonical(p.keys ?? null) !== canonical(held)) throw bad(`it names keys ${shown(p.keys)}, but ${custodian} holds ${JSON.stringify(held)}: every active key, each at its epoch`);
+  const held = requireHeld(x, custodian, p.keys, bad);
   for (const k of held) if (!x.artifacts.has(shardRoleName(custodian, k.keyId, k.epoch))) throw bad(`no shard of ${custodian} for key ${k.keyId} is on record`);
   const fromSet = x.setCeremony(custodian)?.setId;
   return { ceremony: e.ceremony, custodian, from: now.fingerprint, keys: held, rekeyed: false, rewrapped: [], ...(fromSet ? { fromSet } : {}) };
+}
+
+/** Every active key `custodian` holds, each at its epoch: exactly `keys`, as an intent names them. */
+function requireHeld(x: RotationContext, custodian: string, keys: unknown, bad: (why: string) => KeyriteError): { keyId: string; epoch: number }[] {
+  const held = heldKeys(x.keys, custodian).map((r) => ({ keyId: r.keyId, epoch: r.epoch }));
+  if (canonical(keys ?? null) !== canonical(held)) throw bad(`it names keys ${shown(keys)}, but ${custodian} holds ${JSON.stringify(held)}: every active key, each at its epoch`);
+  return held;
+}
+
+/**
+ * A rotation resumed: the one cut short after its roster change, in an earlier ceremony, for the
+ * same custodian, from the same fingerprint to the one the roster now holds, with the same keys
+ * (still held, each at its epoch). It goes on in this ceremony with what it has done so far.
+ */
+function resumeOf(st: RotationState, x: RotationContext, e: Entry, bad: (why: string) => KeyriteError): RotationIntent {
+  const p = e.params;
+  const r = unfinishedRotation(st);
+  if (!r || r.ceremony !== p.resumes || r.ceremony === e.ceremony) throw bad(`it resumes ${shown(p.resumes)}, but no rotation cut short after its roster change is on record there`);
+  const now = member(x.roster, r.custodian, 'custodian');
+  if (p.target !== r.custodian || p.from !== r.from || p.to !== now.fingerprint) throw bad(`it names ${shown(p.target)} from ${shown(p.from)} to ${shown(p.to)}, not ${r.custodian} from ${r.from} to ${now.fingerprint}`);
+  if (canonical(p.keys ?? null) !== canonical(r.keys)) throw bad(`it names keys ${shown(p.keys)}, not ${JSON.stringify(r.keys)} as ${r.ceremony} did`);
+  requireHeld(x, r.custodian, p.keys, bad);
+  return { ...r, ceremony: e.ceremony };
 }
 
 /** One shard re-wrapped: a key of the intent, once, signed by the new identity, pinned to it, with a new digest. */
@@ -196,13 +235,14 @@ function shardOf(st: RotationState, x: RotationContext, e: Entry, r: RotationInt
   };
 }
 
-/** The result: every key re-wrapped and the new set recorded, in this ceremony; the old identity retired. */
+/** The result: every key re-wrapped and the new set recorded, in this rotation; the old identity retired. */
 function resultOf(st: RotationState, x: RotationContext, e: Entry, r: RotationIntent, bad: (why: string) => KeyriteError): () => void {
   const p = e.params;
   const missing = r.keys.filter((k) => !r.rewrapped.includes(k.keyId)).map((k) => k.keyId);
   if (missing.length) throw bad(`the shards of ${missing.join(', ')} are not re-wrapped`);
   const set = x.setCeremony(r.custodian);
-  if (!r.setId || set?.ceremony !== e.ceremony || set.setId !== r.setId || p.setId !== r.setId) throw bad(`${r.custodian}'s new guardian set is not recorded in this ceremony`);
+  // r.setId is set only by a custodian.setup of this rotation (in this ceremony or the one it resumes).
+  if (!r.setId || set?.setId !== r.setId || p.setId !== r.setId) throw bad(`${r.custodian}'s new guardian set is not recorded in this rotation`);
   const now = member(x.roster, r.custodian, 'custodian');
   if (p.target !== r.custodian || p.from !== r.from || p.to !== now.fingerprint) throw bad(`it names ${shown(p.target)} from ${shown(p.from)} to ${shown(p.to)}, not ${r.custodian} from ${r.from} to ${now.fingerprint}`);
   return () => {

@@ -26,9 +26,12 @@ export type Boundary = string;
 
 /**
  * Boundaries that are not transcript entries, by the entry they precede: a shard is written
- * (src/ceremony/export.ts, exportOne) before its export.shard entry is recorded.
+ * (src/ceremony/export.ts, exportOne) before its export.shard entry is recorded; in a rotation
+ * (src/ceremony/rotate.ts) the new identity is written before the roster.change, each re-wrapped
+ * shard before its rotate.shard, and the old files are moved aside (the new ones not yet in
+ * place) before rotate.result. Only rotate records a roster.change among the table's commands.
  */
-const BEFORE_ENTRY: Record<string, string> = { 'export.shard': 'shard-file' };
+const BEFORE_ENTRY: Record<string, string> = { 'export.shard': 'shard-file', 'roster.change': 'identity-file', 'rotate.shard': 'shard-file', 'rotate.result': 'retired-files' };
 
 /** Every boundary a run that recorded `recorded` (its steps, in order) passed, in order. */
 export function boundariesOf(recorded: string[]): Boundary[] {

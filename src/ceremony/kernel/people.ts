@@ -51,13 +51,25 @@ export function checkIdentityTarget(ws: Workspace, name: string, dir: string): v
  * in `dir` (what they carry away), and the public record in the workspace.
  */
 export async function writePersonIdentity(ws: Workspace, id: Identity, passphrase: string, logN: number, dir: string): Promise<{ file: string; pub: PublicIdentity }> {
+  const written = await writeIdentityFiles(ws, id, passphrase, logN, dir);
+  publishIdentity(ws, written.pub);
+  return written;
+}
+
+/** The person's two files in `dir` only, each created exclusively and durable; the public record is left as it is. */
+export async function writeIdentityFiles(ws: Workspace, id: Identity, passphrase: string, logN: number, dir: string): Promise<{ file: string; pub: PublicIdentity }> {
   const pub = publicOf(id);
   const { file, pubFile } = identityFiles(ws, id.name, dir);
   checkIdentityTarget(ws, id.name, dir);
   const locked = await lockIdentity(id, passphrase, logN);
-  ws.mkdirs(dir, join(ws.root, 'identities'));
+  ws.mkdirs(dir);
   createFile(pubFile, JSON.stringify(pub, null, 2) + '\n', 0o644);
   createFile(file, locked);
-  replaceFile(ws.publicIdentityFile(id.name), JSON.stringify(pub, null, 2) + '\n');
   return { file, pub };
+}
+
+/** The public record of `pub` in the workspace (identities/<name>.pub.json), replaced atomically. */
+export function publishIdentity(ws: Workspace, pub: PublicIdentity): void {
+  ws.mkdirs(join(ws.root, 'identities'));
+  replaceFile(ws.publicIdentityFile(pub.name), JSON.stringify(pub, null, 2) + '\n');
 }

@@ -33,12 +33,16 @@ function rotated(r: RotateResult): Result {
     data: {
       custodian: r.custodian, from: r.from.fingerprint, identity: r.pub, fingerprint: r.pub.fingerprint, file: r.file,
       shards: r.shards, setId: r.setId, guardians: r.guardians, retired: r.retired, request: r.request, approvers: r.approvers, ceremony: r.ceremony, head: r.sealed.head,
+      ...(r.resumed ? { resumed: r.resumed } : {}), ...(r.setAside.length ? { setAside: r.setAside } : {}),
     },
     lines: [
-      `✓ ${r.custodian} rotated to a new identity, approved by ${r.approvers.join(', ')}:`,
+      r.resumed
+        ? `✓ ${r.custodian}'s rotation ${r.resumed}, cut short after its approved roster change, is finished:`
+        : `✓ ${r.custodian} rotated to a new identity, approved by ${r.approvers.join(', ')}:`,
       ...identityLines(r.pub),
       ...r.shards.map((x) => `  shard of ${x.keyId} (epoch ${x.epoch}, party ${x.party}) re-wrapped: ${x.path}`),
       `  new guardian set ${r.setId} (${r.guardians.join(', ')})`,
+      ...r.setAside.map((f) => `  A file no entry records (left by the rotation cut short) was moved aside to ${f}; it is not used: destroy it.`),
       `${r.custodian} carries away ${r.file} and the new shards. Destroy the old identity file and old shards (moved to ${r.retired.join(', ') || 'nowhere: none were at their standard paths'}); each guardian destroys their old share.`,
       ...sealLines(r.sealed),
     ],
