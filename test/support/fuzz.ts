@@ -19,6 +19,9 @@ export function fuzzRuns(base: number): number {
   return Math.max(base, n);
 }
 
+// A failing property reports the error its counterexample threw, not only the counterexample.
+fc.configureGlobal({ ...fc.readConfigureGlobal(), includeErrorInReport: true });
+
 /**
  * A parser refused its input the way callers rely on: a KeyriteError (never INTERNAL) or a plain
  * Error, with a message. A TypeError, RangeError or anything else thrown is a crash in the
@@ -40,7 +43,7 @@ export function assertRefusal(e: unknown, what: string): void {
  * would reach the user as INTERNAL. `codes`, when given, is the set the refusal must be in.
  */
 export function assertCleanError(e: unknown, what: string, codes?: readonly string[]): KeyriteError {
-  assert.ok(e instanceof KeyriteError, `${what}: threw ${(e as Error)?.constructor?.name ?? typeof e}, not a KeyriteError: ${String((e as Error)?.message ?? e)}`);
+  assert.ok(e instanceof KeyriteError, `${what}: threw ${(e as Error)?.constructor?.name ?? typeof e}, not a KeyriteError: ${String((e as Error)?.message ?? e)} (${thrownAt(e)})`);
   assert.ok(isErrorCode(e.code), `${what}: unknown code ${e.code}`);
   assert.notEqual(e.code, 'INTERNAL', `${what}: INTERNAL (${e.message})`);
   assert.ok(e.message.trim().length > 0, `${what}: an error without a message`);
@@ -48,7 +51,15 @@ export function assertCleanError(e: unknown, what: string, codes?: readonly stri
   return e;
 }
 
-const SLOW_MS = 1000; // one call taking longer than this is a failure (a hang, or close to one)
+/** The first frame of keyrite's own code in an error's stack: where a crash happened. */
+function thrownAt(e: unknown): string {
+  const frames = String((e as Error)?.stack ?? '').split('\n');
+  return (frames.find((l) => l.includes('/src/')) ?? frames[1] ?? 'no stack').trim();
+}
+
+// One call taking longer than this is a failure: a hang, or close to one. Generous, because the
+// tests share two cores with other suites; the parsers answer in milliseconds.
+const SLOW_MS = 5000;
 
 /** Calls `fn`; a refusal must pass `check`; returns the value when it succeeded, else the error. */
 export async function attempt<T>(what: string, fn: () => T | Promise<T>, check: (e: unknown, what: string) => unknown = assertRefusal, slowMs = SLOW_MS): Promise<{ value: T } | { error: unknown }> {
