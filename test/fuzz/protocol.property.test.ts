@@ -86,7 +86,7 @@ test('checkShape: any value is a well-formed envelope or is refused as malformed
       const r = await attempt('checkShape', () => checkShape(v), (e, what) => assertCleanError(e, what, ['PROTOCOL_MALFORMED']));
       if ('error' in r) {
         const from = (v as { from?: unknown } | null)?.from;
-        assert.equal((r.error as KeyriteError).party, typeof from === 'string' ? from : 'unknown sender');
+        assert.equal((r.error as KeyriteError).party, typeof from === 'string' && from !== '' ? from : 'unknown sender');
       }
     }),
     { numRuns: fuzzRuns(1000) },
@@ -163,4 +163,15 @@ test('ProtocolParty.receive: any damaged inbox, from an outsider or a member who
     }),
     { numRuns: fuzzRuns(120) },
   );
+});
+
+test('regression: an envelope from an empty sender is malformed, blaming "unknown sender", not a party with no name', async () => {
+  const s = scenarios[0]!;
+  const p = s.make(PARTIES[0]!);
+  await p.start();
+  const env = s.inboxes[PARTIES[0]!]![0]![0] as Envelope;
+  const { sig: _sig, ...unsigned } = env;
+  const forged = signEnvelope(ids.keys[env.from]!.signingKey, { ...unsigned, from: '' });
+  assert.throws(() => checkShape(forged), (e: unknown) => (e as KeyriteError).code === 'PROTOCOL_MALFORMED' && (e as KeyriteError).party === 'unknown sender');
+  await assert.rejects(p.receive([forged]), (e: unknown) => (e as KeyriteError).party === 'unknown sender');
 });
