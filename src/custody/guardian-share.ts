@@ -124,12 +124,19 @@ export function verifySet(set: GuardianSet, custodian: string, custodianKeys: st
   }
 }
 
+const ENVELOPE_STRINGS = ['setId', 'custodian', 'recipient', 'signingKey', 'guardian', 'commitment', 'share', 'sig'] as const;
+
+/** Every field of an envelope of the type it has: a file signed with other types (or none) is not one, whoever signed it. */
+function isEnvelopeShape(e: ShareEnvelope): boolean {
+  return ENVELOPE_STRINGS.every((k) => typeof e[k] === 'string') && [e.index, e.k, e.m].every((n) => Number.isSafeInteger(n));
+}
+
 /**
  * Checks that an envelope is signed by the custodian and belongs to the current set at the
  * guardian's place in it. `what` names the file for the operator.
  */
 export function verifyEnvelope(e: ShareEnvelope, set: GuardianSet, what: string): void {
-  if (e?.kind !== 'keyrite/guardian-share' || typeof e.sig !== 'string') {
+  if (e?.kind !== 'keyrite/guardian-share' || !isEnvelopeShape(e)) {
     throw new KeyriteError('DAMAGED_FILE', `${what} is not a keyrite guardian share`);
   }
   if (e.custodian !== set.custodian) {

@@ -68,10 +68,11 @@ export const envelopeDigest = (env: Envelope): string => digestOf(env);
 /** Shape check of an untrusted envelope; blames the claimed sender when it can read one. */
 export function checkShape(value: unknown): Envelope {
   const e = value as Partial<Envelope> | null;
-  const from = typeof e?.from === 'string' ? e.from : 'unknown sender';
+  // An empty sender names nobody: blame would name no party, so it is malformed like a missing one.
+  const from = typeof e?.from === 'string' && e.from !== '' ? e.from : 'unknown sender';
   const ok =
     typeof e === 'object' && e !== null && e.v === 1 && typeof e.sessionId === 'string' && Number.isSafeInteger(e.epoch) &&
-    typeof e.round === 'string' && typeof e.from === 'string' && typeof e.to === 'string' && typeof e.sig === 'string' && 'payload' in e;
+    typeof e.round === 'string' && from === e.from && typeof e.to === 'string' && typeof e.sig === 'string' && 'payload' in e;
   if (!ok) throw malformed(from, 'envelope');
   return e as Envelope;
 }

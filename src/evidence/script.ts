@@ -51,11 +51,18 @@ const STARTER_STEPS = ['ceremony.interrupted', 'ceremony.abort', 'ceremony.seal'
 export const CHECKLIST_STEP = 'checklist.confirm';
 
 function readScript(file: string): Script {
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as ScriptDoc;
-  if (doc.v !== 1 || typeof doc.name !== 'string' || !doc.steps?.['ceremony.start'] || !Array.isArray(doc.seal)) {
-    throw new KeyriteError('DAMAGED_FILE', `${file} is not a keyrite ceremony script`);
+  const damaged = (cause?: unknown) => new KeyriteError('DAMAGED_FILE', `${file} is not a keyrite ceremony script`, { cause });
+  let doc: ScriptDoc;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as ScriptDoc;
+  } catch (e) {
+    throw damaged(e);
   }
-  for (const [step, rule] of Object.entries(doc.steps)) checkArtifactRule(rule.artifacts, `${file}, step ${step}`);
+  if (doc?.v !== 1 || typeof doc.name !== 'string' || !doc.steps?.['ceremony.start'] || !Array.isArray(doc.seal)) throw damaged();
+  for (const [step, rule] of Object.entries(doc.steps)) {
+    if (typeof rule !== 'object' || rule === null || !Array.isArray(rule.roles)) throw damaged();
+    checkArtifactRule(rule.artifacts, `${file}, step ${step}`);
+  }
   return { ...doc, digest: digestOf(doc) };
 }
 

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../base/canonical.js';
-import { KeyriteError } from '../base/errors.js';
+import { KeyriteError, shown } from '../base/errors.js';
 import { signObject, verifyObject, type SigningKey } from '../base/ed25519.js';
 import { sessionIdOf, type SessionParams, type Share } from '../engine/index.js';
 import { assignmentOf, type KeyRecord } from '../state/key-record.js';
@@ -65,20 +65,28 @@ export interface RequestContext {
 }
 
 type Refuse = (why: string) => KeyriteError;
+
 const refuser = (node: string, what: string): Refuse => (why) => new KeyriteError('REQUEST_REFUSED', `node ${node} refuses the ${what}: ${why}`, { node });
+
+/** A signed request as it arrives from a caller: a request object, a custodian's name and a signature, before anything is read from them. */
+function isSignedShape(s: unknown): s is SignedRequest<SignRequest | RenewalRequest> {
+  const x = s as Partial<SignedRequest<unknown>> | null;
+  return typeof x === 'object' && x !== null && typeof x.custodian === 'string' && typeof x.sig === 'string' && typeof x.request === 'object' && x.request !== null;
+}
 
 /**
  * What every request must be: signed by the custodian of the node's party, for this key, epoch,
  * session and share. Returns the node's assignment.
  */
 function checkCommon(s: SignedRequest<SignRequest | RenewalRequest>, x: RequestContext, refuse: Refuse) {
+  if (!isSignedShape(s)) throw refuse('it is malformed');
   const { request: q } = s;
   const mine = assignmentOf(x.record, { node: x.node });
   if (s.custodian !== mine.custodian) throw refuse(`it is signed by ${s.custodian}, but party ${mine.party} belongs to ${mine.custodian}`);
   if (!verifyObject(x.custodianKey(mine.custodian), q, s.sig)) throw refuse(`${mine.custodian}'s signature on it does not verify`);
   if (q?.v !== 1) throw refuse('it is malformed');
-  if (q.keyId !== x.record.keyId || q.keyId !== x.session.keyId || q.keyId !== x.share.keyId) throw refuse(`it is for key ${q.keyId}`);
-  if (q.epoch !== x.record.epoch || q.epoch !== x.session.epoch || q.epoch !== x.share.epoch) throw refuse(`it is for epoch ${q.epoch}; the key is at epoch ${x.record.epoch} and the share is from epoch ${x.share.epoch}`);
+  if (q.keyId !== x.record.keyId || q.keyId !== x.session.keyId || q.keyId !== x.share.keyId) throw refuse(`it is for key ${shown(q.keyId)}`);
+  if (q.epoch !== x.record.epoch || q.epoch !== x.session.epoch || q.epoch !== x.share.epoch) throw refuse(`it is for epoch ${shown(q.epoch)}; the key is at epoch ${x.record.epoch} and the share is from epoch ${x.share.epoch}`);
   if (q.sessionId !== sessionIdOf(x.session)) throw refuse('it is for a different session');
   if (x.share.party !== mine.party) throw refuse(`the share given is ${x.share.party}'s, not party ${mine.party}'s`);
   return mine;
@@ -88,14 +96,14 @@ function checkCommon(s: SignedRequest<SignRequest | RenewalRequest>, x: RequestC
 export function checkRenewal(s: SignedRequest<RenewalRequest>, op: RenewalOp, x: RequestContext): void {
   const refuse = refuser(x.node, `${op} request`);
   checkCommon(s, x, refuse);
-  if (s.request.op !== op) throw refuse(`it is for a ${String(s.request.op)}, not a ${op}`);
+  if (s.request.op !== op) throw refuse(`it is for a ${shown(s.request.op)}, not a ${op}`);
 }
 
 /** A signing request; throws REQUEST_REFUSED naming the first field that does not match. */
 export function checkRequest(s: SignedRequest, x: RequestContext & { message: Uint8Array }): void {
   const refuse = refuser(x.node, 'signing request');
+  if (!isSignedShape(s) || !Array.isArray(s.request.signers) || !s.request.signers.every((c) => typeof c === 'string')) throw refuse('it is malformed');
   const { request: q } = s;
-  if (!Array.isArray(q?.signers)) throw refuse('it is malformed');
   const mine = checkCommon(s, x, refuse);
   if (q.messageDigest !== sha256Hex(x.message)) throw refuse('it is for a different message');
   if (!q.signers.includes(mine.custodian)) throw refuse(`${mine.custodian} is not in its signer set`);

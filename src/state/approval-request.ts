@@ -1,6 +1,6 @@
 import { digestOf } from '../base/canonical.js';
 import { type SigningKey, signObject, verifyObject } from '../base/ed25519.js';
-import { KeyriteError } from '../base/errors.js';
+import { KeyriteError, shown } from '../base/errors.js';
 import { isIsoTime } from '../base/time.js';
 import type { PublicIdentity } from './identity.js';
 
@@ -102,7 +102,7 @@ export function checkApproval(x: unknown, what: string): Approval {
   if (!isIsoTime(x.time)) throw bad('time (ISO 8601)');
   const digest = requestDigest(request);
   if (x.digest !== digest) {
-    throw new KeyriteError('WRONG_REQUEST', `${what} by ${x.approver} names request ${String(x.digest).slice(0, 16)}…, but the request it carries is ${digest.slice(0, 16)}…: it was altered`);
+    throw new KeyriteError('WRONG_REQUEST', `${what} by ${x.approver} names request ${shown(x.digest).slice(0, 16)}…, but the request it carries is ${digest.slice(0, 16)}…: it was altered`);
   }
   return x as unknown as Approval;
 }

@@ -15,7 +15,7 @@ import { newIdentity, parseSecret, serializeSecret } from '../../src/custody/ide
 import { GOLDEN } from '../../fixtures/golden.js';
 import { readLines } from '../../fixtures/chain-tools.js';
 import { identities, names, runDkg } from '../support/engine.js';
-import { assertRefusal, fuzzRuns } from '../support/fuzz.js';
+import { assertRefusal, attempt, fuzzRuns, mutatedJson, untrustedText, type Json } from '../support/fuzz.js';
 
 // Property tests of the parsers that take untrusted input: transcript lines (parseEnvelope),
 // their payloads (parseStatement), public identities from rosters and transcripts
@@ -26,62 +26,13 @@ import { assertRefusal, fuzzRuns } from '../support/fuzz.js';
 // message: never a TypeError or another crash, never INTERNAL, and never slowly. Real values come
 // from the golden fixture (lines and identities the product wrote) and from a real DKG.
 
-const SLOW_MS = 1000; // one parse taking longer than this is a failure (a hang, or close to one)
 const TIMEOUT = { timeout: 5 * 60_000 };
 
 /** Calls `parse`; a refusal must be a clean one; returns the value when it parsed. */
 async function tryParse<T>(what: string, parse: () => T | Promise<T>): Promise<{ value: T } | null> {
-  const started = performance.now();
-  try {
-    return { value: await parse() };
-  } catch (e) {
-    assertRefusal(e, what);
-    return null;
-  } finally {
-    const ms = performance.now() - started;
-    assert.ok(ms < SLOW_MS, `${what} took ${Math.round(ms)} ms`);
-  }
+  const r = await attempt(what, parse);
+  return 'value' in r ? r : null;
 }
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-/** Every path to a node of a JSON value (the root included). */
-function pathsOf(v: Json, at: (string | number)[] = []): (string | number)[][] {
-  const children = Array.isArray(v) ? v.map((x, i) => pathsOf(x, [...at, i])) : v !== null && typeof v === 'object' ? Object.entries(v).map(([k, x]) => pathsOf(x, [...at, k])) : [];
-  return [at, ...children.flat()];
-}
-
-/** `v` with the node at `path` replaced by `by`, or removed when `by` is undefined. */
-function replaced(v: Json, path: (string | number)[], by: Json | undefined): Json | undefined {
-  if (path.length === 0) return by;
-  const copy = structuredClone(v) as Record<string | number, Json>;
-  let node = copy;
-  for (const k of path.slice(0, -1)) node = node[k] as Record<string | number, Json>;
-  const last = path.at(-1)!;
-  if (by !== undefined) node[last] = by;
-  else if (Array.isArray(node)) node.splice(Number(last), 1);
-  else delete node[last];
-  return copy;
-}
-
-/** One real value with one of its nodes replaced by random JSON, or removed. */
-const mutatedJson = (reals: Json[]) =>
-  fc.record({ real: fc.constantFrom(...reals), at: fc.nat(), by: fc.option(fc.jsonValue() as fc.Arbitrary<Json>, { nil: undefined }) }).map(({ real, at, by }) => {
-    const paths = pathsOf(real);
-    return replaced(real, paths[at % paths.length]!, by);
-  });
-
-/** One real text with a character replaced, inserted or the text cut short. */
-const mutatedText = (reals: string[]) =>
-  fc.record({ real: fc.constantFrom(...reals), at: fc.nat(), piece: fc.string({ unit: 'binary', maxLength: 3 }), how: fc.constantFrom('replace', 'insert', 'cut') }).map(({ real, at, piece, how }) => {
-    const i = at % (real.length + 1);
-    if (how === 'cut') return real.slice(0, i);
-    return real.slice(0, i) + piece + real.slice(how === 'replace' ? i + 1 : i);
-  });
-
-/** Random input for a parser that takes text: anything, any JSON, a real text damaged, a real JSON value damaged. */
-const untrustedText = (reals: string[]) =>
-  fc.oneof(fc.string({ unit: 'binary' }), fc.json(), mutatedText(reals), mutatedJson(reals.map((r) => JSON.parse(r) as Json)).map((v) => JSON.stringify(v) ?? ''));
 
 const lines = readLines(join(GOLDEN, 'transcripts', '0012-keygen.jsonl'));
 const payloads = lines.map((l) => Buffer.from(JSON.parse(l).payload, 'base64').toString('utf8'));
