@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { pgpWords } from '../../src/base/pgpwords.js';
@@ -7,14 +7,10 @@ import { loadState } from '../../src/audit/state.js';
 import { SignRules } from '../../src/audit/sign-rules.js';
 import { verifyTranscripts } from '../../src/audit/verify.js';
 import { publicOf, unlockIdentity, type Identity } from '../../src/custody/identity.js';
-import { ceremonyFiles, lineDigest, nextCeremonyId, TRANSCRIPT_EXT } from '../../src/evidence/chain.js';
-import { entryStatement, signStatement } from '../../src/evidence/entry.js';
-import { foldEntryOf } from '../../src/evidence/fold-entry.js';
-import { loadScript } from '../../src/evidence/script.js';
+import { ceremonyFiles, TRANSCRIPT_EXT } from '../../src/evidence/chain.js';
 import { Workspace } from '../../src/fs/workspace.js';
 import { newRequest, requestDigest, signApproval, type ApprovalRequest } from '../../src/state/approval-request.js';
-import { apply } from '../../src/state/fold.js';
-import { canonical, sha256Hex } from '../../src/base/canonical.js';
+import { sha256Hex } from '../../src/base/canonical.js';
 import { sessionIdOf, type SessionParams } from '../../src/engine/index.js';
 import { SigningNode } from '../../src/node/node.js';
 import { sealForNode, signRequest, type SignRequest } from '../../src/node/request.js';
@@ -22,6 +18,7 @@ import { member } from '../../src/state/roster.js';
 import { snapshot, type Run } from '../support/cli.js';
 import { everyone, lifecycleWorkspace, readShard, shardFile, steps } from '../support/lifecycle.js';
 import { nodeDraft, signStart } from '../support/node.js';
+import { appendForged, type ForgedLine } from '../support/forge.js';
 import { ok, readJsonFile, refused, type TestWorkspace } from '../support/workspace.js';
 
 // keyrite key retire through the CLI (CEREMONY.md, "Retiring a key"): the request written for
@@ -243,7 +240,7 @@ describe('keyrite key retire', { concurrency: 1 }, () => {
 
     test('an export of a retired key fails audit verify; the same export of an active key verifies', async () => {
       const gen = await identity(tw.generator);
-      const exportOf = (key: string): Line[] => [
+      const exportOf = (key: string): ForgedLine[] => [
         { step: 'ceremony.start', signers: [gen], params: { keyId: key, epoch: 1, script: 'export' } },
         { step: 'export.intent', signers: [gen], params: { keyId: key, epoch: 1, custodians: ['alice', 'bob', 'carol'], deleteAfterExport: false } },
       ];
@@ -275,11 +272,6 @@ async function failuresOf(root: string): Promise<{ file: string; line: number; k
   return (await verifyTranscripts({ files: ceremonyFiles(join(root, 'transcripts')), root })).failures;
 }
 
-interface Line {
-  step: string;
-  signers: Identity[]; // the actor first
-  params: Record<string, unknown>;
-}
 
 /**
  * Appends a key-retire ceremony of `keys.table` naming request `r`, with `approvers`' approvals
@@ -302,25 +294,6 @@ async function forgeRetire(ws: Workspace, r: ApprovalRequest, approvers: string[
  * Appends a whole ceremony of `script`, each line signed by its signers and chained after the
  * workspace's head under the roster in force, closed by a seal signed by `sealers`.
  */
-async function forge(ws: Workspace, name: string, body: Line[], sealers: Identity[]): Promise<string> {
-  const lines = [...body, { step: 'ceremony.seal', signers: sealers, params: { entries: body.length + 1 } }];
-  const state = await loadState(ws);
-  const script = loadScript(name);
-  const id = nextCeremonyId(ws.transcriptsDir, name);
-  const file = join(ws.transcriptsDir, id + TRANSCRIPT_EXT);
-  let prev = state.head;
-  lines.forEach((l, seq) => {
-    const draft = { ceremony: id, seq, prev, roster: state.rosterDigest, script: script.digest };
-    const statement = entryStatement(draft, l.signers[0]!.name, { step: l.step, params: l.params });
-    const line = canonical(signStatement(statement, l.signers));
-    appendFileSync(file, line + '\n');
-    prev = lineDigest(line);
-    try {
-      apply(state, foldEntryOf(statement, script));
-    } catch {
-      // a crafted entry the fold refuses leaves the state as it was
-    }
-    state.chained(prev);
-  });
-  return id;
+async function forge(ws: Workspace, name: string, body: ForgedLine[], sealers: Identity[]): Promise<string> {
+  return appendForged(ws, await loadState(ws), name, [...body, { step: 'ceremony.seal', signers: sealers, params: { entries: body.length + 1 } }]);
 }

@@ -1,31 +1,28 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { canonical, sha256Hex } from '../../src/base/canonical.js';
+import { sha256Hex } from '../../src/base/canonical.js';
 import { pgpWords } from '../../src/base/pgpwords.js';
 import { loadState } from '../../src/audit/state.js';
 import { verifyTranscripts } from '../../src/audit/verify.js';
 import { newIdentity, publicOf, unlockIdentity, type Identity } from '../../src/custody/identity.js';
 import { openShard } from '../../src/custody/shard.js';
-import { ceremonyFiles, lineDigest, nextCeremonyId, TRANSCRIPT_EXT } from '../../src/evidence/chain.js';
-import { entryStatement, signStatement } from '../../src/evidence/entry.js';
-import { foldEntryOf } from '../../src/evidence/fold-entry.js';
-import { loadScript } from '../../src/evidence/script.js';
+import { ceremonyFiles } from '../../src/evidence/chain.js';
 import { sessionIdOf, type SessionParams } from '../../src/engine/index.js';
 import { Workspace } from '../../src/fs/workspace.js';
 import { SigningNode } from '../../src/node/node.js';
 import { sealForNode, signRequest, type SignRequest } from '../../src/node/request.js';
 import { newRequest, requestDigest, signApproval, type ApprovalRequest } from '../../src/state/approval-request.js';
 import { writeCaches } from '../../src/state/cache.js';
-import { apply } from '../../src/state/fold.js';
 import { member } from '../../src/state/roster.js';
 import { snapshot, type Run } from '../support/cli.js';
 import { independentVerify } from '../support/engine.js';
 import { shardFile, steps } from '../support/lifecycle.js';
 import { signStart } from '../support/node.js';
 import { release } from '../support/recovery.js';
+import { appendForged } from '../support/forge.js';
 import { makeWorkspace, ok, readJsonFile, refused, type TestWorkspace } from '../support/workspace.js';
 
 // keyrite rotate through the CLI (CEREMONY.md, "Rotating a custodian's identity"): a custodian's
@@ -339,23 +336,7 @@ async function forgeRekey(ws: Workspace, r: ApprovalRequest, approvers: string[]
     { step: 'roster.change', signers: [bob, wit, next], params: { change: { op: 'rekey', name: 'bob', identity: publicOf(next) }, version: state.requireRoster().version + 1, target: 'bob', from, request: requestDigest(r) } },
     { step: 'ceremony.seal', signers: [gen, wit], params: { entries: ids.length + 4 } },
   ];
-  const script = loadScript('rotate');
-  const cid = nextCeremonyId(ws.transcriptsDir, 'rotate');
-  const file = join(ws.transcriptsDir, cid + TRANSCRIPT_EXT);
-  let prev = state.head;
-  lines.forEach((l, seq) => {
-    const draft = { ceremony: cid, seq, prev, roster: state.rosterDigest, script: script.digest };
-    const statement = entryStatement(draft, l.signers[0]!.name, { step: l.step, params: l.params });
-    const line = canonical(signStatement(statement, l.signers));
-    appendFileSync(file, line + '\n');
-    prev = lineDigest(line);
-    try {
-      apply(state, foldEntryOf(statement, script));
-    } catch {
-      // a crafted entry the fold refuses leaves the state as it was
-    }
-    state.chained(prev);
-  });
+  const cid = appendForged(ws, state, 'rotate', lines);
   writeCaches(ws, state); // what the forger would leave: caches that agree with the forged history
   return cid;
 }
