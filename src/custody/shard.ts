@@ -48,11 +48,12 @@ export async function openShard(bytes: Uint8Array, ageIdentity: string, what: st
  * another epoch, another custodian's party, or group data that differs from the record.
  */
 export function checkShardFor(r: KeyRecord, p: ShardPayload, custodian: string, what: string): void {
-  if (p.keyId !== r.keyId || p.engine !== r.engine) throw new KeyriteError('WRONG_KEY', `${what} is a shard of ${p.engine} key ${p.keyId}, not of key ${r.keyId}`);
-  if (p.epoch !== r.epoch) throw new KeyriteError('WRONG_EPOCH', `${what} is from epoch ${p.epoch}; key ${r.keyId} is at epoch ${r.epoch}`);
+  // The payload opened, but its fields are the sender's: printed with shown(), which cannot throw.
+  if (p.keyId !== r.keyId || p.engine !== r.engine) throw new KeyriteError('WRONG_KEY', `${what} is a shard of ${shown(p.engine)} key ${shown(p.keyId)}, not of key ${r.keyId}`);
+  if (p.epoch !== r.epoch) throw new KeyriteError('WRONG_EPOCH', `${what} is from epoch ${shown(p.epoch)}; key ${r.keyId} is at epoch ${r.epoch}`);
   const a = assignmentOf(r, { custodian });
   if (p.custodian !== custodian || p.party !== a.party || p.node !== a.node) {
-    throw new KeyriteError('WRONG_CUSTODIAN', `${what} is ${p.custodian}'s shard (party ${p.party}); ${custodian} holds party ${a.party} of key ${r.keyId}`);
+    throw new KeyriteError('WRONG_CUSTODIAN', `${what} is ${shown(p.custodian)}'s shard (party ${shown(p.party)}); ${custodian} holds party ${a.party} of key ${r.keyId}`);
   }
   if (canonical(publicPackageOf(p.share)) !== canonical(r.publicPackage)) {
     throw new KeyriteError('WRONG_KEY', `${what}: its group data differs from the record of key ${r.keyId}`);

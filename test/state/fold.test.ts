@@ -40,9 +40,9 @@ async function keyRecord(state: CustodyState): Promise<{ record: KeyRecord; pkg:
 }
 
 /** The nodes' signed shares of `record`, as a keygen ceremony records them before its keygen.result. */
-function keygenShares(state: CustodyState, record: KeyRecord, session = 's1'): void {
+function nodeShares(state: CustodyState, record: KeyRecord, session = 's1', step = 'keygen.share'): void {
   for (const p of record.parties) {
-    apply(state, entry('keygen.share', { actor: p.node, params: { keyId: record.keyId, epoch: record.epoch, party: p.party, sessionId: session }, result: { groupPublicKey: record.publicKey, verifyingShare: record.publicPackage.verifyingShares[p.party] } }));
+    apply(state, entry(step, { actor: p.node, params: { keyId: record.keyId, epoch: record.epoch, party: p.party, sessionId: session }, result: { groupPublicKey: record.publicKey, verifyingShare: record.publicPackage.verifyingShares[p.party] } }));
   }
 }
 
@@ -97,7 +97,7 @@ describe('the custody fold', () => {
     refusedUnchanged(state, entry('keygen.result', { ceremony: '0003-other', result: { record } }), 'BAD_CHANGE'); // shares of another ceremony
     const fresh = await genesis();
     const { record: created } = await keyRecord(fresh);
-    keygenShares(fresh, created);
+    nodeShares(fresh, created);
     apply(fresh, entry('keygen.result', { result: { record: created } }));
     assert.deepEqual(fresh.key(created.keyId), created);
     await epochsAndEnds(fresh, created);
@@ -116,6 +116,7 @@ describe('the custody fold', () => {
     refusedUnchanged(state, entry('refresh.result', { ceremony: '0003-other', result: { record: next } }), 'QUORUM_NOT_MET');
     backedBy(state, 'refresh', 'key-retire', 'reshare', 'recover-private-key');
     refusedUnchanged(state, entry('refresh.result', { result: { record: { ...next, epoch: 3, publicPackage: { ...record.publicPackage, epoch: 3 } } } }), 'BAD_CHANGE');
+    nodeShares(state, next, 's2', 'refresh.share'); // every node's signed share of the new epoch backs it too
     apply(state, entry('refresh.result', { result: { record: next } }));
     assert.equal(state.key(record.keyId).epoch, 2);
     apply(state, entry('key.retire', { params: { keyId: record.keyId } }));
@@ -130,7 +131,7 @@ describe('the custody fold', () => {
   test('a receipt: only from the party\'s custodian, for the shard its node exported, with the party\'s verifying share', async () => {
     const state = await genesis();
     const { record } = await keyRecord(state);
-    keygenShares(state, record);
+    nodeShares(state, record);
     apply(state, entry('keygen.result', { result: { record } }));
     const shard = 'a'.repeat(64);
     const name = `keyrite:shard/alice/${record.keyId}/e1`;
