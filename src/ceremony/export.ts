@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { faultPoint } from '../base/fault.js';
-import { createFile, setAside as moveAside } from '../fs/atomic.js';
+import { createFile, moveUnrecorded } from '../fs/atomic.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
 import type { Identity } from '../custody/identity.js';
 import { shardPath, shardRoleName } from '../custody/shard.js';
@@ -173,7 +173,7 @@ async function exportOne(c: Ceremony, node: NodeClient, r: KeyRecord, p: PartyAs
   const bytes = Buffer.from(out.shard, 'base64');
   const path = shardPath(ws, p.custodian, r.keyId, r.epoch);
   ws.mkdirs(ws.holdingsDir(p.custodian));
-  if (existsSync(path) && !c.state.exports.has(shardRoleName(p.custodian, r.keyId, r.epoch))) setAside.push(moveAside(path));
+  if (existsSync(path) && !c.state.exports.has(shardRoleName(p.custodian, r.keyId, r.epoch))) setAside.push(moveUnrecorded(path));
   createFile(path, bytes);
   const sha256 = sha256Hex(bytes);
   if (sha256Hex(readBytes(path, `the shard of ${p.custodian}`)) !== sha256) {

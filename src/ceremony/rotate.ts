@@ -4,7 +4,7 @@ import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { faultPoint } from '../base/fault.js';
 import { pgpWords } from '../base/pgpwords.js';
-import { createFile, finishMove, removeEmptyDir, setAside as moveUnrecorded } from '../fs/atomic.js';
+import { createFile, finishMove, removeEmptyDir, moveUnrecorded } from '../fs/atomic.js';
 import { readBytes, type Workspace } from '../fs/workspace.js';
 import { shareRoleName, splitAgeKey } from '../custody/guardian-share.js';
 import { newIdentity, publicOf, type Identity } from '../custody/identity.js';

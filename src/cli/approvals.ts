@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import type { WrittenRequest } from '../ceremony/approve.js';
-import type { ApprovalInput } from '../ceremony/approve.js';
+import type { ApprovalInput, WrittenRequest } from '../ceremony/approve.js';
 import { digestLines } from './format/common.js';
 import { cliUsage } from './hints.js';
 import { collectList, collectRepeated, parseDuration } from './inputs.js';

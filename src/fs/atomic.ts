@@ -68,16 +68,6 @@ function moveTo(path: string, to: string): string {
 }
 
 /**
- * Moves `path` into `dir` (made 0700 if new) under its own name, never over a file already there
- * (FileExistsError). For files a ceremony retires and the holder must destroy: they are set
- * aside, not deleted. Returns the new path.
- */
-export function moveAside(path: string, dir: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return moveTo(path, join(dir, basename(path)));
-}
-
-/**
  * Moves `path` to `to` as moveTo does, and can be run again after a crash: a `path` already gone
  * is moved, and a `to` with the very bytes of `path` (a crash between moveTo's link and unlink)
  * is the move done, so `path` is unlinked. A different file at `to` is never replaced
@@ -132,7 +122,7 @@ export function listDir(dir: string): string[] {
  * returns where it went. For a file the evidence does not account for, which is kept for whoever
  * wants to look at it, never used and never lost.
  */
-export function setAside(path: string): string {
+export function moveUnrecorded(path: string): string {
   for (let n = 1; ; n++) {
     try {
       return moveTo(path, n === 1 ? `${path}.unrecorded` : `${path}.unrecorded.${n}`);

@@ -132,7 +132,8 @@ export class SigningNode implements NodeClient {
    * the old shares keep working until a new epoch is complete (docs/ARCHITECTURE.md §8).
    * Absence of a result proves nothing in a history cut back to before it (the anchor only holds
    * the head before the node's own entry), so the node drops only the very share whose entry the
-   * history shows in a ceremony that has closed: that ceremony's result, if any, is in it.
+   * history shows in a ceremony that has closed (CustodyState.closedShares): that ceremony's
+   * result, if any, is in it.
    */
   private async dropUnrecorded(state: CustodyState): Promise<void> {
     for (const h of this.store.holdings()) {

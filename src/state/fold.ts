@@ -84,7 +84,8 @@ export class CustodyState implements RotationState {
   facts: CeremonyFacts = noFacts();
   /**
    * The verifying share of each share a node signed it keeps, by node, key and epoch, once that
-   * ceremony's own seal or abort is folded: all its effects on the key are then in the history.
+   * ceremony is closed — its own seal or abort, or the generator's record of its interruption
+   * (closedBy): all its effects on the key are then in the history.
    * A node drops a share of an epoch the key never reached only on this (node.ts).
    */
   readonly closedShares = new Map<string, string>();

@@ -2,7 +2,7 @@ import { canonical } from '../../base/canonical.js';
 import { KeyriteError } from '../../base/errors.js';
 import type { Ceremony } from '../../evidence/writer.js';
 import { sessionIdOf, type PublicPackage, type SessionParams } from '../../engine/index.js';
-import type { HandedIn, NodeClient, ProtocolKind } from '../../node/client.js';
+import type { HandedIn, NodeClient, ProtocolKind, StartInputs } from '../../node/client.js';
 import { drive } from '../../node/drive.js';
 import { sealForNode, signRequest, type RenewalOp } from '../../node/request.js';
 import { benchFor } from '../../audit/blame-rules.js';
@@ -34,15 +34,19 @@ export async function handIn(c: Ceremony, s: Session, opened: OpenedShard[], op:
   return inputs;
 }
 
+/** The runs that make shares. */
+type ShareKind = Extract<ProtocolKind, 'dkg' | 'refresh' | 'reshare' | 'repair'>;
+
 /**
  * The run of `kind` among `nodes` (`inputs` by node id); every node that made a share must end
  * with the same public package, or none keeps anything. `old`: the key before a reshare, which
  * an accusation in it is judged against.
  */
-export async function runShares<K extends ProtocolKind>(
-  operator: Operator, s: Session, nodes: NodeClient[], session: SessionParams, kind: K & ('dkg' | 'refresh' | 'reshare' | 'repair'),
-  inputs: (node: NodeClient) => Parameters<NodeClient['start']>[2], label: string, old?: PublicPackage,
+export async function runShares(
+  operator: Operator, s: Session, nodes: NodeClient[], session: SessionParams, kind: ShareKind,
+  inputs: (node: NodeClient) => StartInputs[ShareKind], label: string, old?: PublicPackage,
 ): Promise<PublicPackage> {
+  // Each kind's inputs are what its own caller built; the union cannot say which goes with which.
   const outputs = await operator.progress(label, () => drive(nodes, benchFor(s.roster, session, kind, old), (node) => node.start(kind, session, inputs(node) as never)));
   const packages = (Object.values(outputs) as (PublicPackage | null)[]).filter((p): p is PublicPackage => p !== null);
   if (packages.length === 0 || new Set(packages.map((p) => canonical(p))).size !== 1) {
