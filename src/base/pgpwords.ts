@@ -54,3 +54,25 @@ export function pgpWords(hexDigest: string): string {
   const bytes = Buffer.from(hexDigest, 'hex');
   return Array.from(bytes, (b, i) => (i % 2 === 0 ? EVEN : ODD)[b]).join(' ');
 }
+
+/**
+ * The short form of a sha256 digest a witness writes down: its first 64 bits as 8 PGP words. It
+ * is checked against the full digest the transcript holds, never used in its place; 64 bits
+ * leave an attacker who must match a written checkpoint with a second-preimage search of 2^64
+ * work per guess at a given head.
+ */
+export function checkpointWords(hexDigest: string): string {
+  return pgpWords(hexDigest.slice(0, 16));
+}
+
+/** Hex from PGP words (either list, any case), or undefined when a word is not on its list or out of place. */
+export function hexFromWords(words: string): string | undefined {
+  const list = words.trim().split(/\s+/);
+  const hex: string[] = [];
+  for (const [i, w] of list.entries()) {
+    const b = (i % 2 === 0 ? EVEN : ODD).findIndex((x) => x.toLowerCase() === w.toLowerCase());
+    if (b < 0) return undefined;
+    hex.push(b.toString(16).padStart(2, '0'));
+  }
+  return hex.join('');
+}
