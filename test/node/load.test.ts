@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { loadState } from '../../src/audit/state.js';
 import { signObject } from '../../src/base/ed25519.js';
-import { independentVerify } from '../../src/ceremony/independent-verify.js';
-import { newIdentity, unlockIdentity, type Identity } from '../../src/custody/identity.js';
-import type { ShardPayload } from '../../src/custody/shard.js';
-import { Workspace } from '../../src/fs/workspace.js';
-import type { NodeClient } from '../../src/node/client.js';
+import { newIdentity } from '../../src/custody/identity.js';
 import { signNodeRequest } from '../../src/node/http-auth.js';
 import { LIMITS } from '../../src/node/http-server.js';
-import { HttpNode } from '../../src/node/http-client.js';
-import type { CustodyState } from '../../src/state/fold.js';
-import { CUSTODIANS, keygen, lifecycleWorkspace, nodeShareFiles, readShard, shardFile } from '../support/lifecycle.js';
-import { driveSign } from '../support/node.js';
-import { rssKiB, serve, type Served } from '../support/serve.js';
-import type { TestWorkspace } from '../support/workspace.js';
+import { abuseUntil, loadRig, post, type LoadRig } from '../support/load.js';
+import { rssKiB } from '../support/serve.js';
 
 // Three real `keyrite node serve` processes on 127.0.0.1 under load (issue 13, item 4;
 // docs/ARCHITECTURE.md §2, "Over HTTP"): whole signing runs on different keys at once, all
@@ -30,70 +20,23 @@ import type { TestWorkspace } from '../support/workspace.js';
 const KEYS = 3;
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-async function post(url: string, method: string, body: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${url}/rpc/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  return { status: res.status, json: await res.json().catch(() => undefined) };
-}
-
-/** A body larger than `start` takes, announced in Content-Length: the node's status line (it answers before reading the body). */
-function oversize(port: number): Promise<string> {
-  return new Promise((done) => {
-    let answer = '';
-    const s = connect(port, '127.0.0.1', () => {
-      s.write(`POST /rpc/start HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${4 * 1024 * 1024}\r\n\r\n`);
-      s.write(Buffer.alloc(64 * 1024, 0x20));
-    });
-    s.on('error', () => undefined);
-    s.on('data', (d) => (answer += d));
-    s.on('close', () => done(answer.split('\r\n')[0] ?? ''));
-  });
-}
-
 describe('served nodes under load', () => {
-  let tw: TestWorkspace;
-  let state: CustodyState;
-  const servers: Served[] = [];
-  let nodes: Record<string, NodeClient>;
-  let generator: Identity;
-  const people: Record<string, Identity> = {};
-  /** keyId → alice's and bob's shards (parties node-1 and node-2). */
-  const shards = new Map<string, ShardPayload[]>();
-  let message = 0;
-
-  /** A whole run on `keyId`, a fresh message each time; the signature is checked with an independent verifier. */
-  const signRun = async (keyId: string, label: string): Promise<void> => {
-    const m = Buffer.from(`load ${label} ${message++}`);
-    const sig = await driveSign(state, nodes, shards.get(keyId)!, people, `9999-load-${label}-${message}`, m);
-    assert.ok(independentVerify('ed25519', state.key(keyId).publicKey, m, sig), `${label}: the signature on ${keyId} verifies`);
-  };
-  const holdsNothing = async () => {
-    for (const n of Object.values(nodes)) assert.deepEqual(await n.holdings(), [], `${n.id} holds nothing after the runs`);
-    assert.deepEqual(nodeShareFiles(tw), []);
-  };
+  let rig: LoadRig;
+  const signRun = (keyId: string, label: string) => rig.signRun(keyId, label);
+  const holdsNothing = () => rig.holdsNothing();
 
   before(async () => {
-    tw = await lifecycleWorkspace();
-    for (let i = 0; i < KEYS; i++) {
-      const keyId = (await keygen(tw, 'ed25519')).keyId as string;
-      shards.set(keyId, await Promise.all(['alice', 'bob'].map((c) => readShard(tw, c, shardFile(tw, c, keyId)))));
-    }
-    for (const c of [...CUSTODIANS, 'generator']) people[c] = await unlockIdentity(readFileSync(tw.identityFile(c)), tw.passphrases[c]!, c);
-    generator = people.generator!;
-    for (const n of ['node-1', 'node-2', 'node-3']) servers.push(await serve(tw.root, n));
-    nodes = Object.fromEntries(servers.map((s, i) => [`node-${i + 1}`, new HttpNode(`node-${i + 1}`, s.url, generator)]));
-    state = await loadState(new Workspace(tw.root));
+    rig = await loadRig(KEYS);
   });
-  after(() => {
-    for (const s of servers) s.child.kill('SIGTERM');
-  });
+  after(() => rig.stop());
 
   test(`${KEYS} whole signing runs on ${KEYS} different keys at once, twice over: every one signs`, async () => {
-    for (let round = 0; round < 2; round++) await Promise.all([...shards.keys()].map((k) => signRun(k, `different-${round}`)));
+    for (let round = 0; round < 2; round++) await Promise.all(rig.keyIds.map((k) => signRun(k, `different-${round}`)));
     await holdsNothing();
   });
 
   test('runs on one key at once: one signs, every other is refused NODE_BUSY, and the key signs again after', async () => {
-    const keyId = [...shards.keys()][0]!;
+    const keyId = rig.keyIds[0]!;
     const outcomes = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => signRun(keyId, `same-${i}`)));
     const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     assert.equal(outcomes.length - refused.length, 1, `exactly one run signs: ${refused.map((r) => r.reason?.message).join('; ')}`);
@@ -103,7 +46,7 @@ describe('served nodes under load', () => {
   });
 
   test('signing runs succeed while slow, oversize and deeply nested requests hit node-1; its memory stays bounded', async () => {
-    const target = servers[0]!;
+    const target = rig.servers[0]!;
     const port = Number(new URL(target.url).port);
     const before = rssKiB(target.child.pid!);
     // Slowloris: connections that trickle a header byte every 300 ms and never finish. They hold
@@ -123,20 +66,11 @@ describe('served nodes under load', () => {
       s.once('close', () => clearInterval(tick));
       slow.push(s);
     }
-    // Abuse one request at a time, so that with the runs' own calls fewer than LIMITS.bodies bodies are in progress.
-    let abusing = true;
-    const abuse = (async () => {
-      const deep = '['.repeat(200_000) + ']'.repeat(200_000);
-      const answers = new Set<string>();
-      while (abusing) {
-        answers.add((await post(target.url, 'receive', deep)).json?.error?.code);
-        answers.add(await oversize(port));
-      }
-      return answers;
-    })();
+    let attacked!: () => void;
+    const abuse = abuseUntil(target.url, new Promise<void>((done) => (attacked = done)));
     try {
-      await Promise.all([...shards.keys()].map((k) => signRun(k, 'attacked')));
-      abusing = false;
+      await Promise.all(rig.keyIds.map((k) => signRun(k, 'attacked')));
+      attacked();
       assert.deepEqual([...(await abuse)].sort(), ['BAD_REQUEST', 'HTTP/1.1 413 Payload Too Large'], 'nested JSON refused as BAD_REQUEST, oversize bodies with 413');
       // The header limit (5 s) and the server's check interval (1 s) close every slow connection.
       const t0 = Date.now();
@@ -149,21 +83,22 @@ describe('served nodes under load', () => {
       const grown = rssKiB(target.child.pid!) - before;
       assert.ok(grown < 64 * 1024, `node-1 grew by ${Math.round(grown / 1024)} MiB`);
     } finally {
-      abusing = false;
+      attacked();
       await abuse.catch(() => undefined);
       for (const s of slow) s.destroy();
     }
-    await signRun([...shards.keys()][1]!, 'after-attack');
+    await signRun(rig.keyIds[1]!, 'after-attack');
     await holdsNothing();
   });
 
   test('forged and replayed requests fired at once, during a run: each refused with its code, the run unharmed', async () => {
-    const url = servers[0]!.url;
-    const keyId = [...shards.keys()][2]!;
+    const url = rig.servers[0]!.url;
+    const keyId = rig.keyIds[2]!;
     const run = signRun(keyId, 'beside-forgeries');
     const forger = await newIdentity('alice', 'custodian'); // a custodian's name, not their key
     const mallory = await newIdentity('mallory', 'custodian'); // nobody in the roster
-    const alice = people.alice!;
+    const alice = rig.people.alice!;
+    const generator = rig.people.generator!;
     const valid = signNodeRequest(generator, 'node-1', 'holdings', null);
     const { sig: _sig, ...body } = signNodeRequest(alice, 'node-1', 'holdings', null);
     const cases: [string, unknown, string][] = [
