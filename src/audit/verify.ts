@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError, shown, type ErrorCode } from '../base/errors.js';
+import { checkpointWords } from '../base/pgpwords.js';
 import { readBytes, Workspace } from '../fs/workspace.js';
 import { shardPath } from '../custody/shard.js';
 import { artifactOf, type Artifact } from '../state/artifacts.js';
@@ -101,9 +102,11 @@ export interface VerifyOptions {
   files: string[]; // every transcript of the chain, in any order (sorted by ceremony number)
   root?: string; // workspace root: artifacts are checked against it, file names shown relative to it
   rosterFile?: string; // the workspace roster, which must equal the replayed one
+  // Each witnessed digest is the full sha256 in hex, or a checkpoint: its first 64 bits (16 hex
+  // digits, written as 8 PGP words; CEREMONY.md "Witness"), matched as a prefix of the digest the chain holds.
   genesis?: string; // witnessed digest of the first line
   head?: string; // witnessed digest of the last line
-  /** Witnessed digests of earlier heads: each must be the digest of some line of the chain. */
+  /** Witnessed earlier heads: a full digest must be some line of the chain, a checkpoint the head of some ceremony in it. */
   checkpoints?: string[];
   /** Signing receipt files (evidence/receipt.ts): each one's ceremony and seal must be in the chain. */
   receipts?: string[];
@@ -148,6 +151,21 @@ export interface VerifyResult {
   failureCount: number;
   /** Every ceremony recorded as interrupted, in chain order. */
   interrupted: Interruption[];
+  /** Each witnessed checkpoint met in the chain: the line it matched and the ceremony of that line. */
+  checkpoints: CheckpointMatch[];
+}
+
+export interface CheckpointMatch {
+  checkpoint: string; // as given: 16 or 64 hex digits
+  digest: string; // the full digest of the line it matched
+  ceremony: string;
+}
+
+/** A checkpoint is the first 64 bits of a digest; a full digest is all 256. */
+const CHECKPOINT_HEX = 16;
+
+function matches(witnessed: string | undefined, digest: string | null): boolean {
+  return witnessed === undefined || (digest !== null && digest.startsWith(witnessed) && witnessed.length >= CHECKPOINT_HEX);
 }
 
 /** Lines between returns to the event loop, so a spinner (or a memory sampler) keeps running. */
@@ -202,6 +220,7 @@ export class Verifier {
   private emptied: string[] = [];
 
   private readonly checkpoints: Set<string>; // witnessed digests not yet met in the chain
+  private readonly matched: CheckpointMatch[] = [];
   private readonly receipts: { file: string; receipt: SignReceipt }[] = [];
   private readonly receiptCeremonies = new Map<string, ReceiptWitness>();
   private lineActor: PublicIdentity | undefined; // the current line's first valid signer
@@ -263,6 +282,7 @@ export class Verifier {
       failures: this.failures,
       failureCount: this.failureCount,
       interrupted: this.interrupted,
+      checkpoints: this.matched,
     };
   }
 
@@ -321,7 +341,7 @@ export class Verifier {
     let signatures: SignatureView[] = [];
     this.lineActor = undefined;
     if (envelope && statement && payload) signatures = this.checkEntry(file, line, digest, envelope, payload, statement, problems);
-    this.checkpoints.delete(digest);
+    if (this.checkpoints.size > 0) this.meetCheckpoints(digest, statement?.predicate.step === 'ceremony.seal');
     if (statement) this.witness(statement, digest, problems.length === 0);
     // Resynchronise on this line whatever happened, so one bad line yields one failure, not a cascade.
     this.prev = digest;
@@ -504,6 +524,16 @@ export class Verifier {
     if (files !== undefined && this.failureCount === 0 && !this.unclosed && this.emptied.length === 0) this.takeResume(files);
   }
 
+  /** A full digest may be any line; a checkpoint only a seal's, so it names the head of a ceremony. */
+  private meetCheckpoints(digest: string, seal: boolean): void {
+    for (const c of this.checkpoints) {
+      if ((c.length === digest.length || seal) && matches(c, digest)) {
+        this.checkpoints.delete(c);
+        this.matched.push({ checkpoint: c, digest, ceremony: this.current!.id });
+      }
+    }
+  }
+
   private checkEnd(): void {
     const first = this.files[0];
     if (!first) return this.fail('transcripts', 0, 'empty', 'no transcripts to verify');
@@ -513,14 +543,15 @@ export class Verifier {
       this.failOwed(u);
       this.fail(u.file, u.lastLine, 'unclosed', `ceremony ${u.id} was never sealed (in progress, or interrupted: the next keyrite command records it)`);
     }
-    if (this.opts.genesis && this.opts.genesis !== this.genesis) {
+    if (!matches(this.opts.genesis, this.genesis)) {
       this.fail(first, 1, 'anchor', `genesis ${this.genesis ?? 'none'} is not the witnessed genesis ${this.opts.genesis}: this is another history`);
     }
-    if (this.opts.head && this.opts.head !== this.prev) {
+    if (!matches(this.opts.head, this.prev)) {
       this.fail(this.last.file, this.last.line, 'anchor', `head ${this.prev ?? 'none'} is not the witnessed head ${this.opts.head}: history after it was removed, or it was rewritten`);
     }
     for (const d of this.checkpoints) {
-      this.fail(this.last.file, this.last.line, 'anchor', `the witnessed checkpoint ${d} is not the digest of any line of this chain: history was removed or rewritten`);
+      const what = d.length > CHECKPOINT_HEX ? 'the digest of any line' : 'the head of any ceremony';
+      this.fail(this.last.file, this.last.line, 'anchor', `the witnessed checkpoint ${d}${d.length > CHECKPOINT_HEX ? '' : ` (${checkpointWords(d)})`} is not ${what} of this chain: history was removed or rewritten`);
     }
     this.checkReceipts();
     this.checkArtifacts();

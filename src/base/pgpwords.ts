@@ -65,14 +65,22 @@ export function checkpointWords(hexDigest: string): string {
   return pgpWords(hexDigest.slice(0, 16));
 }
 
-/** Hex from PGP words (either list, any case), or undefined when a word is not on its list or out of place. */
-export function hexFromWords(words: string): string | undefined {
+/**
+ * Hex from PGP words (either list, any case), or why not: the first word that is on neither
+ * list, or on the other position's list (a word dropped, added or swapped), by its place.
+ */
+export function hexFromWords(words: string): { hex: string } | { problem: string } {
   const list = words.trim().split(/\s+/);
   const hex: string[] = [];
   for (const [i, w] of list.entries()) {
-    const b = (i % 2 === 0 ? EVEN : ODD).findIndex((x) => x.toLowerCase() === w.toLowerCase());
-    if (b < 0) return undefined;
+    const [own, other] = i % 2 === 0 ? [EVEN, ODD] : [ODD, EVEN];
+    const find = (l: string[]) => l.findIndex((x) => x.toLowerCase() === w.toLowerCase());
+    const b = find(own);
+    if (b < 0) {
+      const where = `word ${i + 1} of ${list.length}, "${w}",`;
+      return { problem: find(other) < 0 ? `${where} is not a PGP word (check its spelling)` : `${where} is out of place: it belongs at ${i % 2 === 0 ? 'an even' : 'an odd'} place, so a word was dropped, added or swapped before it` };
+    }
     hex.push(b.toString(16).padStart(2, '0'));
   }
-  return hex.join('');
+  return { hex: hex.join('') };
 }

@@ -1,5 +1,6 @@
 import type { Workspace } from '../fs/workspace.js';
 import { shardRoleName } from '../custody/shard.js';
+import type { Sealed } from '../evidence/writer.js';
 import type { Operator } from './kernel/operator.js';
 import { withSession } from './kernel/session.js';
 import { openCustodianShard } from './kernel/shards.js';
@@ -28,6 +29,7 @@ export interface ShardCheckResult {
   path: string;
   sha256: string;
   ceremony: string;
+  sealed: Sealed;
 }
 
 export async function checkShard(i: ShardCheckInput): Promise<ShardCheckResult> {
@@ -39,6 +41,6 @@ export async function checkShard(i: ShardCheckInput): Promise<ShardCheckResult> 
       await c.record({ step: 'drill.result', actor: custodian, params: { drill: 'shard', ...facts }, result: { ok: true }, subjects: [{ name: shardRoleName(i.custodian, r.keyId, r.epoch), sha256 }] });
       return {};
     });
-    return { ...facts, path, sha256, ceremony: out.ceremony };
+    return { ...facts, path, sha256, ceremony: out.ceremony, sealed: out.sealed };
   });
 }

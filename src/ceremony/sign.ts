@@ -9,7 +9,7 @@ import { MAX_MESSAGE_BYTES } from '../base/limits.js';
 import { pgpWords } from '../base/pgpwords.js';
 import type { Workspace } from '../fs/workspace.js';
 import { getEngine, sessionIdOf, type SessionParams } from '../engine/index.js';
-import type { Ceremony } from '../evidence/writer.js';
+import type { Ceremony, Sealed } from '../evidence/writer.js';
 import type { NodeClient } from '../node/client.js';
 import { drive } from '../node/drive.js';
 import { sealForNode, signerNodes, signRequest, type SignRequest, type SignedRequest } from '../node/request.js';
@@ -52,6 +52,7 @@ export interface SignResult {
   signers: string[];
   nodes: string[];
   ceremony: string;
+  sealed: Sealed;
   /** Each signer's receipt file, relative to the workspace. */
   receipts: { signer: string; file: string }[];
 }
@@ -149,6 +150,6 @@ export async function signMessage(i: SignInput): Promise<SignResult> {
       return { signature };
     });
     const receipts = writeReceipts(i.ws, generator, { ceremony: out.ceremony, head: out.sealed.head, keyId: r.keyId, epoch: r.epoch, messageDigest: digest }, signers);
-    return { keyId: r.keyId, engine: r.engine, publicKey: r.publicKey, signature: out.signature, messageDigest: digest, signers, nodes: nodeIds, ceremony: out.ceremony, receipts };
+    return { keyId: r.keyId, engine: r.engine, publicKey: r.publicKey, signature: out.signature, messageDigest: digest, signers, nodes: nodeIds, ceremony: out.ceremony, sealed: out.sealed, receipts };
   });
 }

@@ -5,7 +5,6 @@ import { faultPoint } from '../base/fault.js';
 import { appendDurably } from '../fs/atomic.js';
 import type { Workspace } from '../fs/workspace.js';
 import { publicOf, type Identity } from '../custody/identity.js';
-import { pgpWords } from '../base/pgpwords.js';
 import { ceremonyFiles, ceremonyIdOf, lineDigest, nextCeremonyId, NotRegularFile, readLines, TRANSCRIPT_EXT } from './chain.js';
 import { pae, PAYLOAD_TYPE, type Envelope } from '../base/dsse.js';
 import { verifyRaw } from '../base/ed25519.js';
@@ -38,8 +37,8 @@ export interface StepInput {
 }
 
 export interface Sealed {
-  head: string; // digest of the seal line: what the witness writes down
-  words: string; // the same in PGP words
+  ceremony: string; // the ceremony's id, which the witness writes beside its head
+  head: string; // digest of the seal line: what the witness writes down (as its checkpoint)
   genesis: string; // digest of the workspace's first line: the other trust anchor
 }
 
@@ -236,7 +235,7 @@ export class Ceremony {
     const [actor, ...cosigners] = signers;
     if (actor?.name !== this.actor.name) throw new KeyriteError('INTERNAL', `ceremony ${this.id} is sealed by its actor ${this.actor.name}, who signs first`);
     const { digest } = await this.record({ step: 'ceremony.seal', actor, cosigners, params: { entries: this.seq + 1 } });
-    return { head: digest, words: pgpWords(digest), genesis: this.genesis() };
+    return { ceremony: this.id, head: digest, genesis: this.genesis() };
   }
 
   /** Closes a ceremony that failed on purpose (refused input, declined confirmation): no seal, no interruption. */

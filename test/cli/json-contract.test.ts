@@ -5,6 +5,9 @@ import { before, test } from 'node:test';
 import { keyrite, passphraseFile, tempDir, type Run } from '../support/cli.js';
 import { FAST, makeWorkspace, oneObject, ok, refused, type TestWorkspace } from '../support/workspace.js';
 import { startArgs } from '../support/recovery.js';
+import { CUSTODIANS, everyone, lifecycleWorkspace } from '../support/lifecycle.js';
+import { lineDigest } from '../../src/evidence/chain.js';
+import { checkpointWords } from '../../src/base/pgpwords.js';
 
 // docs/ARCHITECTURE.md §7: under --json, stdout carries exactly one object, {ok:true,...} or
 // {ok:false,error:{code,message[,hint]}}; exit 0 done, 1 refused or failed, 2 usage. Without a
@@ -27,16 +30,16 @@ test('success: every foundation command prints exactly one {ok:true} object', as
   // init, in a fresh directory, with --json after the command (global options anywhere)
   const dir = join(tempDir('keyrite-json-'), 'ws');
   const gp = passphraseFile(tempDir('keyrite-pass-'), 'generator');
-  const init = ok(await keyrite(['init', '--json', '--workspace', dir, FAST, '--yes', '--passphrase-file', `generator=${gp}`]), 'init');
+  const init = sealedIn(dir, ok(await keyrite(['init', '--json', '--workspace', dir, FAST, '--yes', '--passphrase-file', `generator=${gp}`]), 'init'));
   assert.equal(init.workspace, dir);
   assert.equal(typeof init.generator.recipient, 'string');
   assert.deepEqual(init.nodes, ['node-1', 'node-2', 'node-3']);
   const zp = passphraseFile(tempDir('keyrite-pass-'), 'zoe');
-  const enrolled = ok(await keyrite(['--workspace', dir, FAST, '--yes', 'identity', 'new', '--name', 'zoe', '--role', 'auditor', '--passphrase-file', `zoe=${zp}`, '--json']), 'identity new');
+  const enrolled = sealedIn(dir, ok(await keyrite(['--workspace', dir, FAST, '--yes', 'identity', 'new', '--name', 'zoe', '--role', 'auditor', '--passphrase-file', `zoe=${zp}`, '--json']), 'identity new'));
   assert.equal(enrolled.identity.name, 'zoe');
   assert.equal(enrolled.identity.role, 'auditor');
 
-  const split = ok(setup, 'custodian setup');
+  const split = sealedIn(w.root, ok(setup, 'custodian setup'));
   assert.equal(split.custodian, 'alice');
   assert.deepEqual([split.k, split.m], [2, 3]);
   assert.deepEqual(split.shares.map((x: any) => x.guardian), ['g1', 'g2', 'g3']);
@@ -45,21 +48,55 @@ test('success: every foundation command prints exactly one {ok:true} object', as
   assert.equal(show.identity.name, 'g1');
   ok(await w.kr(['identity', 'show', '--file', w.pubFile('g1'), '--json']), 'identity show --file');
 
-  const check = ok(await w.kr(['guardian', 'check', '--guardian', 'g1', '--custodian', 'alice', '--json', ...w.passArgs('g1')]), 'guardian check');
+  const check = sealedIn(w.root, ok(await w.kr(['guardian', 'check', '--guardian', 'g1', '--custodian', 'alice', '--json', ...w.passArgs('g1')]), 'guardian check'));
   assert.equal(check.index, 1);
 
   const newPass = w.extraPassphrase('alice', 'new');
-  const start = ok(await w.kr(await startArgs(w, 'alice', newPass)), 'recover start');
+  const start = sealedIn(w.root, ok(await w.kr(await startArgs(w, 'alice', newPass)), 'recover start'));
   const released: string[] = [];
   for (const g of ['g1', 'g2']) {
     const r = ok(await w.kr(['guardian', 'release', '--json', '--guardian', g, '--custodian', 'alice', '--session', start.session, '--to', start.recipient, ...w.passArgs(g)]), 'release');
     released.push('--released', `${g}=${r.path}`);
   }
   const quorum = await w.quorumArgs('alice');
-  const done = ok(await w.kr(['recover', 'custodian', '--custodian', 'alice', '--session', start.session, ...released, '--json', '--out', w.freshDir('json'), '--passphrase-file', `alice=${newPass}`, ...quorum]), 'recover complete');
+  const done = sealedIn(w.root, ok(await w.kr(['recover', 'custodian', '--custodian', 'alice', '--session', start.session, ...released, '--json', '--out', w.freshDir('json'), '--passphrase-file', `alice=${newPass}`, ...quorum]), 'recover complete'));
   assert.equal(done.custodian, 'alice');
-  const drill = ok(await w.kr(['recover', 'custodian', '--custodian', 'alice', '--share', `g2=${w.shareFile('g2', 'alice')}`, '--share', `g3=${w.shareFile('g3', 'alice')}`, '--json', '--out', w.freshDir('json'), '--passphrase-file', `alice=${newPass}`, ...w.passArgs('g2', 'g3'), ...quorum]), 'recover drill');
+  const drill = sealedIn(w.root, ok(await w.kr(['recover', 'custodian', '--custodian', 'alice', '--share', `g2=${w.shareFile('g2', 'alice')}`, '--share', `g3=${w.shareFile('g3', 'alice')}`, '--json', '--out', w.freshDir('json'), '--passphrase-file', `alice=${newPass}`, ...w.passArgs('g2', 'g3'), ...quorum]), 'recover drill'));
   assert.deepEqual(drill.guardians, ['g2', 'g3']);
+});
+
+/**
+ * A result of a command that writes evidence names its ceremony and the new head: the digest of
+ * that ceremony's seal, the last line of its transcript (issue 11, item 5).
+ */
+function sealedIn(root: string, result: any): any {
+  assert.match(String(result.ceremony), /^\d{4}-[a-z-]+$/, `the result names its ceremony: ${JSON.stringify(result)}`);
+  const lines = readFileSync(join(root, 'transcripts', `${result.ceremony}.jsonl`), 'utf8').trimEnd().split('\n');
+  assert.equal(result.head, lineDigest(lines.at(-1)!), `${result.ceremony}: head is its seal's digest`);
+  assert.equal(JSON.parse(Buffer.from(JSON.parse(lines.at(-1)!).payload, 'base64').toString('utf8')).predicate.step, 'ceremony.seal');
+  return result;
+}
+
+test('every key ceremony\'s result carries its ceremony and its head', async () => {
+  const tw = await lifecycleWorkspace({ open: true });
+  const seal = (args: string[], what: string) => tw.kr([...args, '--json']).then((r) => sealedIn(tw.root, ok(r, what)));
+  await seal(['roster', 'seal', ...tw.passArgs(tw.generator, tw.witness)], 'roster seal');
+  const key = await seal(['keygen', '--engine', 'ed25519', '--custodians', CUSTODIANS.join(','), '--label', 'contract', ...everyone(tw)], 'keygen');
+  await seal(['export', '--key', key.keyId, '--delete-after-export', ...everyone(tw)], 'export');
+  await seal(['shard', 'check', '--key', key.keyId, '--custodian', 'alice', ...tw.passArgs('alice')], 'shard check');
+  const signed = await seal(['sign', '--key', key.keyId, '--signer', 'alice', '--signer', 'bob', '--message-hex', '00ff', ...everyone(tw)], 'sign');
+  // Without --json: the ceremony id, the head in hex and its 8-word checkpoint, no line past 80 columns.
+  const text = await tw.kr(['shard', 'check', '--key', key.keyId, '--custodian', 'bob', ...tw.passArgs('bob')]);
+  assert.equal(text.code, 0, text.stderr);
+  const ceremony = String(Number(signed.ceremony.slice(0, 4)) + 1).padStart(4, '0') + '-shard-check';
+  const head = lineDigest(readFileSync(join(tw.root, 'transcripts', `${ceremony}.jsonl`), 'utf8').trimEnd().split('\n').at(-1)!);
+  assert.match(text.stdout, new RegExp(`Ceremony ${ceremony} sealed`));
+  assert.ok(text.stdout.includes(head.slice(0, 32).match(/.{4}/g)!.join(' ')), text.stdout);
+  assert.ok(text.stdout.replace(/\s+/g, ' ').includes(`checkpoint: ${checkpointWords(head)}`), text.stdout);
+  for (const line of text.stdout.split('\n')) assert.ok([...line].length <= 80 || !/checkpoint|^ +[0-9a-f]{4} /.test(line), line);
+  await seal(['refresh', '--key', key.keyId, '--approvers', 'bob,carol', ...everyone(tw)], 'refresh');
+  await seal(['reshare', '--key', key.keyId, '--custodians', CUSTODIANS.join(','), '--approvers', 'bob,carol', ...everyone(tw)], 'reshare');
+  await seal(['key', 'retire', '--key', key.keyId, '--approvers', 'bob,carol', ...everyone(tw)], 'key retire');
 });
 
 interface Case {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ApproveResult, RecordFilesResult } from '../../ceremony/approve.js';
 import { run, type ApproveOptions } from '../context.js';
-import { digestLines, sealLines } from '../format/common.js';
+import { digestLines, sealData, sealLines } from '../format/common.js';
 import { cliUsage } from '../hints.js';
 import { collectNamed, collectRepeated } from '../inputs.js';
 import type { Result } from '../output.js';
@@ -13,14 +13,14 @@ import type { Result } from '../output.js';
 function approved(r: ApproveResult): Result {
   const where = r.file ? [`The signed approval is in ${r.file}; hand it to the ceremony.`] : [`Recorded in ${r.ceremony}.`, ...sealLines(r.sealed!)];
   return {
-    data: { digest: r.digest, words: r.words, approver: r.approver, operation: r.operation, target: r.target, expires: r.expires, ...(r.file ? { file: r.file } : { ceremony: r.ceremony, head: r.sealed!.head }) },
+    data: { digest: r.digest, words: r.words, approver: r.approver, operation: r.operation, target: r.target, expires: r.expires, ...(r.file ? { file: r.file } : sealData(r.sealed!)) },
     lines: [`✓ ${r.approver} approved ${r.operation} of ${r.target} (expires ${r.expires}):`, ...digestLines('  request', r.digest), ...where],
   };
 }
 
 function recorded(r: RecordFilesResult): Result {
   return {
-    data: { approvals: r.approvals, ceremony: r.ceremony, head: r.sealed.head },
+    data: { approvals: r.approvals, ...sealData(r.sealed) },
     lines: [...r.approvals.flatMap((a) => [`✓ ${a.approver}'s approval recorded:`, ...digestLines('  request', a.digest)]), `Recorded in ${r.ceremony}.`, ...sealLines(r.sealed)],
   };
 }

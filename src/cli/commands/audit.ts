@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { VerifyOptions } from '../../audit/verify.js';
+import { checkpointWords, hexFromWords } from '../../base/pgpwords.js';
 import { ceremonyFiles } from '../../evidence/chain.js';
 import { requireRegularFile } from '../../fs/workspace.js';
 import { run, type AuditShowOptions, type AuditVerifyOptions, type Context } from '../context.js';
-import { digestLines, printable } from '../format/common.js';
+import { checkpointLines, printable } from '../format/common.js';
 import { entryLines, entrySummary, interruptionLines, verifyFailed, verifySummary } from '../format/audit.js';
 import { cliUsage } from '../hints.js';
 import { collectRepeated } from '../inputs.js';
@@ -16,10 +17,21 @@ function collectDigests(name: string): (v: string, all: string[] | undefined) =>
   return (v, all) => [...(all ?? []), one(v)];
 }
 
+/**
+ * A digest as the witness wrote it (CEREMONY.md, "Witness"): the full sha256 in hex, spaced as
+ * printed or not; its 32 PGP words; or its checkpoint, the first 64 bits as 8 PGP words. Returns
+ * the hex: 64 digits, or 16 for a checkpoint, which the verifier matches as a prefix.
+ */
 function digestOption(name: string): (v: string) => string {
   return (v) => {
-    if (!/^[0-9a-f]{64}$/i.test(v)) throw cliUsage(`${name} must be a sha256 digest in hex (64 characters), got "${v}"`);
-    return v.toLowerCase();
+    const hex = v.replace(/\s+/g, '');
+    if (/^[0-9a-f]{64}$/i.test(hex)) return hex.toLowerCase();
+    if (/^[0-9a-f]*$/i.test(hex)) throw cliUsage(`${name} must be a sha256 digest in hex (64 digits), its 32 PGP words or its 8-word checkpoint; got ${hex.length} hex digits`);
+    const words = v.trim().split(/\s+/);
+    if (words.length !== 8 && words.length !== 32) throw cliUsage(`${name} takes 8 PGP words (a checkpoint) or 32 (a full digest); got ${words.length} words: "${v.trim()}"`);
+    const r = hexFromWords(v);
+    if ('problem' in r) throw cliUsage(`${name}: ${r.problem}`);
+    return r.hex;
   };
 }
 
@@ -40,9 +52,9 @@ export function register(program: Command): void {
     .command('verify')
     .description('verify signatures, chain, roster, policy, anchors and artifacts; exit 0 only if all hold')
     .argument('[file...]', FILES_HELP)
-    .option('--genesis <digest>', 'the first line\'s digest, from the witnesses\' paper record', digestOption('--genesis'))
-    .option('--head <digest>', 'the last seal\'s head digest, from the witnesses\' paper record: it must be the last line', digestOption('--head'))
-    .option('--checkpoint <digest>', 'an earlier witnessed head that must be a line of the chain (repeat for each)', collectDigests('--checkpoint'))
+    .option('--genesis <digest>', 'the first line\'s digest, from the witnesses\' paper record (hex, spaced or not, 32 PGP words, or the 8-word checkpoint)', digestOption('--genesis'))
+    .option('--head <digest>', 'the last seal\'s head, from the witnesses\' paper record, in any of those forms: it must be the last line', digestOption('--head'))
+    .option('--checkpoint <digest>', 'an earlier witnessed head, in any of those forms, that must be the head of a ceremony in the chain (repeat for each)', collectDigests('--checkpoint'))
     .option('--receipt <file>', 'a signer\'s signing receipt, whose ceremony and seal must be in the chain (repeat for each)', collectRepeated)
     .action(
       run<AuditVerifyOptions>(async (o, ctx, files) => {
@@ -55,8 +67,9 @@ export function register(program: Command): void {
           data: verifySummary(r),
           lines: [
             `✓ ${r.entries} entries in ${r.ceremonies} ceremonies verify${anchored ? `, and match the witnessed ${anchored}` : ''}.`,
-            ...(r.genesis ? digestLines('genesis', r.genesis) : []),
-            ...(r.head ? digestLines('head   ', r.head) : []),
+            ...r.checkpoints.map((c) => `  checkpoint ${checkpointWords(c.digest)}: ${c.checkpoint.length === c.digest.length ? 'a line' : 'the head'} of ceremony ${c.ceremony}`),
+            ...(r.genesis ? checkpointLines('genesis', r.genesis) : []),
+            ...(r.head ? checkpointLines('head', r.head) : []),
             ...interruptionLines(r),
             ...(o.genesis && (o.head || o.checkpoint?.length) ? [] : ['Without --genesis and --head (or --checkpoint) this shows only that the history is consistent, not that it is the witnessed one.']),
           ],

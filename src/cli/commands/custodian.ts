@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { run, type CustodianSetupOptions } from '../context.js';
-import { sealLines } from '../format/common.js';
+import { sealData, sealLines } from '../format/common.js';
 import { collectList, collectNamed, parseCount } from '../inputs.js';
 
 // keyrite custodian setup: the custodian's age key split k-of-m among their guardians.
@@ -19,7 +19,7 @@ export function register(program: Command): void {
         const { setupCustodian } = await import('../../ceremony/custodian-setup.js');
         const r = await setupCustodian({ ws: ctx.ws, custodian: o.custodian, guardians: o.guardians, k: o.threshold, identityPath: o.identity?.get(o.custodian), operator: ctx.operator });
         return {
-          data: { custodian: o.custodian, setId: r.setId, k: r.k, m: r.m, shares: r.shares, head: r.sealed.head },
+          data: { custodian: o.custodian, setId: r.setId, k: r.k, m: r.m, shares: r.shares, ...sealData(r.sealed) },
           lines: [
             `${o.custodian}'s age key is split ${r.k}-of-${r.m} (set ${r.setId}).`,
             ...r.shares.map((s) => `  guardian ${s.index}: ${s.guardian} carries away ${s.path}`),

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { run, type ExportOptions } from '../context.js';
-import { sealLines } from '../format/common.js';
+import { sealData, sealLines } from '../format/common.js';
 import { exportData, exportLines } from '../format/key.js';
 import { collectNamed, NODES_HELP, parseNodes } from '../inputs.js';
 
@@ -24,7 +24,7 @@ export function register(program: Command): void {
           ws: ctx.ws, keyId: o.key, deleteAfter: Boolean(o.deleteAfterExport), witness: o.witness, identities: o.identity, shards: o.shard, operator: ctx.operator, connect: o.nodes,
         });
         return {
-          data: { keyId: r.keyId, epoch: r.epoch, ...exportData(r, r.keyId, Boolean(o.deleteAfterExport)), ceremony: r.ceremony, head: r.sealed.head },
+          data: { keyId: r.keyId, epoch: r.epoch, ...exportData(r, r.keyId, Boolean(o.deleteAfterExport)), ...sealData(r.sealed) },
           lines: [`Key ${r.keyId} exported in ceremony ${r.ceremony}:`, ...exportLines(r, r.keyId), ...sealLines(r.sealed)],
         };
       }),

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { run, type GuardianCheckOptions, type GuardianReleaseOptions } from '../context.js';
-import { digestLines, sealLines } from '../format/common.js';
+import { digestLines, sealData, sealLines } from '../format/common.js';
 import { collectNamed } from '../inputs.js';
 
 // keyrite guardian check|release: a guardian's share of a custodian's age key, drilled or
@@ -27,7 +27,7 @@ export function register(program: Command): void {
       const { checkGuardianShare } = await import('../../ceremony/guardian-check.js');
       const r = await checkGuardianShare({ ws: ctx.ws, guardian: o.guardian, custodian: o.custodian, ...guardianFiles(o), operator: ctx.operator });
       return {
-        data: { guardian: r.guardian, custodian: r.custodian, setId: r.setId, index: r.index, k: r.k, m: r.m, path: r.path, head: r.sealed.head },
+        data: { guardian: r.guardian, custodian: r.custodian, setId: r.setId, index: r.index, k: r.k, m: r.m, path: r.path, ...sealData(r.sealed) },
         lines: [`✓ ${r.guardian}'s share ${r.index} of ${r.m} (threshold ${r.k}) of ${r.custodian}'s key opens and belongs to set ${r.setId}.`, ...sealLines(r.sealed)],
       };
     }),

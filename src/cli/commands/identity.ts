@@ -3,7 +3,7 @@ import type { PublicIdentity } from '../../state/identity.js';
 import { readJson } from '../../fs/workspace.js';
 import { PERSON_ROLES, type PersonRole } from '../../state/roles.js';
 import { run, workFactor, type IdentityNewOptions, type IdentityShowOptions } from '../context.js';
-import { identityLines, sealLines } from '../format/common.js';
+import { identityLines, sealData, sealLines } from '../format/common.js';
 import { cliUsage } from '../hints.js';
 
 // keyrite identity new|show: a person's age and Ed25519 keys, enrolled while the roster is open.
@@ -27,7 +27,7 @@ export function register(program: Command): void {
         const { enrolPerson } = await import('../../ceremony/enrol.js');
         const { file, pub, sealed } = await enrolPerson({ ws: ctx.ws, name: o.name, role: o.role, out: o.out, operator: ctx.operator, logN: workFactor(ctx) });
         return {
-          data: { identity: pub, file, head: sealed.head },
+          data: { identity: pub, file, ...sealData(sealed) },
           lines: [`Enrolled:`, ...identityLines(pub), `${pub.name} carries away ${file} and keeps the passphrase apart from it.`, ...sealLines(sealed)],
         };
       }),

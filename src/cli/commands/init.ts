@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_POLICY } from '../../state/policy.js';
 import { run, workFactor, type InitOptions } from '../context.js';
-import { identityLines, sealLines } from '../format/common.js';
+import { identityLines, sealData, sealLines } from '../format/common.js';
 import { parseCount } from '../inputs.js';
 
 // keyrite init: a new workspace, its open roster, the generator's and the nodes' identities.
@@ -22,7 +22,7 @@ export function register(program: Command): void {
         const policy = { threshold: o.threshold, parties: o.parties, guardianThreshold: o.guardianThreshold, guardians: o.guardians, approvals: o.approvals };
         const r = await initWorkspace({ ws: ctx.ws, policy, generator: o.generator, operator: ctx.operator, logN: workFactor(ctx) });
         return {
-          data: { workspace: ctx.ws.root, policy, generator: r.generator, identityFile: r.identityFile, nodes: r.nodes.map((n) => n.name), genesis: r.sealed.genesis, head: r.sealed.head },
+          data: { workspace: ctx.ws.root, policy, generator: r.generator, identityFile: r.identityFile, nodes: r.nodes.map((n) => n.name), genesis: r.sealed.genesis, ...sealData(r.sealed) },
           lines: [
             `Workspace ready at ${ctx.ws.root}`,
             `Policy: key ${policy.threshold}-of-${policy.parties}, guardians ${policy.guardianThreshold}-of-${policy.guardians}, approvals ${policy.approvals}`,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RetireResult } from '../../ceremony/key-retire.js';
 import { run, type KeyListOptions, type KeyRetireOptions, type KeyShowOptions } from '../context.js';
-import { digestLines, sealLines } from '../format/common.js';
+import { digestLines, sealData, sealLines } from '../format/common.js';
 import { keyLines, keySummary } from '../format/key.js';
 import { collectNamed } from '../inputs.js';
 import { approvalOptions, quorumOf, requestedResult, requestLifetime } from '../approvals.js';
@@ -13,7 +13,7 @@ import type { Result } from '../output.js';
 
 function retired(r: RetireResult): Result {
   return {
-    data: { key: keySummary(r.record), request: r.request, approvers: r.approvers, ceremony: r.ceremony, head: r.sealed.head },
+    data: { key: keySummary(r.record), request: r.request, approvers: r.approvers, ...sealData(r.sealed) },
     lines: [
       `✓ Key ${r.record.label} (${r.record.keyId}) is retired, approved by ${r.approvers.join(', ')}: it never signs or exports again.`,
       ...digestLines('  request', r.request),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ENGINE_IDS } from '../../engine/types.js';
 import { run, type KeygenOptions } from '../context.js';
-import { sealLines } from '../format/common.js';
+import { sealData, sealLines } from '../format/common.js';
 import { exportData, exportLines, keyLines } from '../format/key.js';
 import { cliUsage } from '../hints.js';
 import { collectList, collectNamed, NODES_HELP, parseCount, parseEngine, parseNodes } from '../inputs.js';
@@ -36,7 +36,7 @@ export function register(program: Command): void {
         return {
           data: {
             keyId: k.keyId, engine: k.engine, publicKey: k.publicKey, threshold: k.threshold, parties: k.parties, epoch: k.epoch,
-            addresses: k.addresses, label: k.label, ceremony: r.ceremony, head: r.sealed.head, ...(notice ? { notice } : {}),
+            addresses: k.addresses, label: k.label, ...sealData(r.sealed), ...(notice ? { notice } : {}),
             ...(r.export ? exportData(r.export, k.keyId, Boolean(o.deleteAfterExport)) : {}),
           },
           lines: [`Key generated in ceremony ${r.ceremony}.`, ...(notice ? [`Note: ${notice}`] : []), ...keyLines(k), ...(r.export ? exportLines(r.export, k.keyId) : []), ...sealLines(r.sealed)],

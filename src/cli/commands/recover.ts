@@ -3,7 +3,7 @@ import type { RecoveryRequest, RecoveryResult } from '../../ceremony/recover-cus
 import type { RecoverKeyResult } from '../../ceremony/recover-private-key.js';
 import { approvalOptions, quorumOf, requestedResult, requestLifetime } from '../approvals.js';
 import { run, workFactor, type RecoverCustodianOptions, type RecoverPrivateKeyOptions } from '../context.js';
-import { digestLines, identityLines, sealLines } from '../format/common.js';
+import { digestLines, identityLines, sealData, sealLines } from '../format/common.js';
 import { cliUsage } from '../hints.js';
 import { collectList, collectNamed } from '../inputs.js';
 import type { Result } from '../output.js';
@@ -17,7 +17,7 @@ import type { Result } from '../output.js';
 /** A session recorded: what each guardian checks and runs next, and then the operator. */
 function started(req: RecoveryRequest): Result {
   return {
-    data: { session: req.session, recipient: req.recipient, fingerprint: req.fingerprint, words: req.words, custodian: req.custodian, setId: req.setId, ceremony: req.ceremony, head: req.sealed.head },
+    data: { session: req.session, recipient: req.recipient, fingerprint: req.fingerprint, words: req.words, custodian: req.custodian, setId: req.setId, ...sealData(req.sealed) },
     lines: [
       `Recovery session ${req.session} for ${req.custodian} is recorded.`,
       `One-off recipient: ${req.recipient}`,
@@ -33,7 +33,7 @@ function started(req: RecoveryRequest): Result {
 /** The key rebuilt and a new identity issued, from released shares or in a drill. */
 function recovered(r: RecoveryResult): Result {
   return {
-    data: { custodian: r.custodian, file: r.file, identity: r.pub, guardians: r.guardians, ceremony: r.ceremony, head: r.sealed.head },
+    data: { custodian: r.custodian, file: r.file, identity: r.pub, guardians: r.guardians, ...sealData(r.sealed) },
     lines: [
       `✓ ${r.custodian}'s age key rebuilt from the shares of ${r.guardians.join(', ')}; a new identity was issued:`,
       ...identityLines(r.pub),
@@ -47,7 +47,7 @@ function recovered(r: RecoveryResult): Result {
 function keyRecovered(r: RecoverKeyResult): Result {
   const { file, sealed, ...facts } = r;
   return {
-    data: { ...facts, file, head: sealed.head },
+    data: { ...facts, file, ...sealData(sealed) },
     lines: [
       `✓ The private key of ${r.keyId} (${r.engine}, epoch ${r.epoch}) was rebuilt from the shards of ${r.custodians.join(', ')}, approved by ${r.approvers.join(', ')}.`,
       `  public key: ${r.publicKey} (compare it with \`keyrite key show --key ${r.keyId}\` and with what the recipient finds inside)`,

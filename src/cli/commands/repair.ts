@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { approvalOptions, quorumOf, requestedResult, requestLifetime } from '../approvals.js';
 import { run, type RepairOptions } from '../context.js';
-import { digestLines, sealLines } from '../format/common.js';
+import { digestLines, sealData, sealLines } from '../format/common.js';
 import { exportData, exportLines } from '../format/key.js';
 import { collectList, collectNamed, NODES_HELP, parseNodes } from '../inputs.js';
 
@@ -32,7 +32,7 @@ export function register(program: Command): void {
         }
         const r = await repairShare({ ...target, ...quorumOf(o), witness: o.witness, shards: o.shard, identities: o.identity, connect: o.nodes });
         return {
-          data: { keyId: r.keyId, engine: r.engine, epoch: r.epoch, publicKey: r.publicKey, addresses: r.addresses, custodian: r.custodian, helpers: r.helpers, export: exportData(r.export, r.keyId, true), request: r.request, approvers: r.approvers, ceremony: r.ceremony, head: r.sealed.head },
+          data: { keyId: r.keyId, engine: r.engine, epoch: r.epoch, publicKey: r.publicKey, addresses: r.addresses, custodian: r.custodian, helpers: r.helpers, export: exportData(r.export, r.keyId, true), request: r.request, approvers: r.approvers, ...sealData(r.sealed) },
           lines: [
             `✓ ${r.custodian}'s share of key ${r.keyId} (${r.engine}, epoch ${r.epoch}) is rebuilt by ${r.helpers.join(', ')}, approved by ${r.approvers.join(', ')}; no share and no key changed.`,
             `  public key: ${r.publicKey}`,

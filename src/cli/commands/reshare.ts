@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { approvalOptions, quorumOf, requestedResult, requestLifetime } from '../approvals.js';
 import { run, type ReshareOptions } from '../context.js';
-import { digestLines, sealLines } from '../format/common.js';
+import { digestLines, sealData, sealLines } from '../format/common.js';
 import { epochData, epochLines, exportData, exportLines } from '../format/key.js';
 import { collectList, collectNamed, NODES_HELP, parseCount, parseNodes } from '../inputs.js';
 
@@ -33,7 +33,7 @@ export function register(program: Command): void {
         }
         const r = await reshareKey({ ...target, ...quorumOf(o), witness: o.witness, shards: o.shard, identities: o.identity, connect: o.nodes });
         return {
-          data: { ...epochData(r), custodians: r.custodians, threshold: r.threshold, dealers: r.dealers, export: exportData(r.export, r.keyId, true), request: r.request, approvers: r.approvers, ceremony: r.ceremony, head: r.sealed.head },
+          data: { ...epochData(r), custodians: r.custodians, threshold: r.threshold, dealers: r.dealers, export: exportData(r.export, r.keyId, true), request: r.request, approvers: r.approvers, ...sealData(r.sealed) },
           lines: [
             ...epochLines(r, `reshared to ${r.custodians.join(', ')} (${r.threshold}-of-${r.custodians.length}) by dealers ${r.dealers.join(', ')}, approved by ${r.approvers.join(', ')}`),
             ...digestLines('  request', r.request), ...exportLines(r.export, r.keyId), ...sealLines(r.sealed),

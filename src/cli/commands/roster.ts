@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { run, type RosterSealOptions, type RosterShowOptions } from '../context.js';
-import { digestLines, identityLines, sealLines } from '../format/common.js';
+import { checkpointLines, digestLines, identityLines, sealData, sealLines } from '../format/common.js';
 import { collectNamed } from '../inputs.js';
 
 // keyrite roster show|seal: who may act in which role; version 1 frozen by generator and witness.
@@ -38,13 +38,13 @@ export function register(program: Command): void {
         const { sealRosterCeremony } = await import('../../ceremony/roster-seal.js');
         const r = await sealRosterCeremony({ ws: ctx.ws, operator: ctx.operator, witness: o.witness, identities: o.identity ?? new Map() });
         return {
-          data: { version: r.version, digest: r.digest, head: r.sealed.head, genesis: r.sealed.genesis },
+          data: { version: r.version, digest: r.digest, ...sealData(r.sealed), genesis: r.sealed.genesis },
           lines: [
             `✓ Roster version ${r.version} sealed.`,
-            ...digestLines('roster ', r.digest),
-            ...digestLines('genesis', r.sealed.genesis),
+            ...checkpointLines('roster ', r.digest),
+            ...checkpointLines('genesis', r.sealed.genesis),
             ...sealLines(r.sealed),
-            'Witness: write down the roster digest, the genesis and the head (see CEREMONY.md, "Witness").',
+            'At this seal the witness also writes down the genesis checkpoint (CEREMONY.md, "Witness").',
           ],
         };
       }),

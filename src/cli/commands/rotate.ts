@@ -3,7 +3,7 @@ import type { Operator } from '../../ceremony/kernel/operator.js';
 import type { RotateResult } from '../../ceremony/rotate.js';
 import type { WrittenRequest } from '../../ceremony/approve.js';
 import { run, workFactor, type RotateOptions } from '../context.js';
-import { digestLines, identityLines, sealLines } from '../format/common.js';
+import { digestLines, identityLines, sealData, sealLines } from '../format/common.js';
 import { cliUsage } from '../hints.js';
 import { checkNewPassphrase, collectList, collectNamed, collectRepeated, parseDuration, readPassphraseFile } from '../inputs.js';
 import type { Result } from '../output.js';
@@ -32,7 +32,7 @@ function rotated(r: RotateResult): Result {
   return {
     data: {
       custodian: r.custodian, from: r.from.fingerprint, identity: r.pub, fingerprint: r.pub.fingerprint, file: r.file,
-      shards: r.shards, setId: r.setId, guardians: r.guardians, retired: r.retired, request: r.request, approvers: r.approvers, ceremony: r.ceremony, head: r.sealed.head,
+      shards: r.shards, setId: r.setId, guardians: r.guardians, retired: r.retired, request: r.request, approvers: r.approvers, ...sealData(r.sealed),
       ...(r.resumed ? { resumed: r.resumed } : {}), ...(r.setAside.length ? { setAside: r.setAside } : {}),
     },
     lines: [

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { run, type ShardCheckOptions } from '../context.js';
+import { sealData, sealLines } from '../format/common.js';
 import { collectNamed } from '../inputs.js';
 
 // keyrite shard check: a drill proving a custodian's shard opens, recorded, without using it.
@@ -17,9 +18,10 @@ export function register(program: Command): void {
       run<ShardCheckOptions>(async (o, ctx) => {
         const { checkShard } = await import('../../ceremony/shard-check.js');
         const r = await checkShard({ ws: ctx.ws, keyId: o.key, custodian: o.custodian, shardPath: o.shard?.get(o.custodian), identityPath: o.identity?.get(o.custodian), operator: ctx.operator });
+        const { sealed, ...facts } = r;
         return {
-          data: { ...r },
-          lines: [`✓ ${r.custodian}'s shard of ${r.keyId} (epoch ${r.epoch}, party ${r.party}) opens and matches the key record; recorded in ${r.ceremony}.`],
+          data: { ...facts, ...sealData(sealed) },
+          lines: [`✓ ${r.custodian}'s shard of ${r.keyId} (epoch ${r.epoch}, party ${r.party}) opens and matches the key record.`, ...sealLines(sealed)],
         };
       }),
     );

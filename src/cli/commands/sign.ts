@@ -3,7 +3,7 @@ import { KeyriteError } from '../../base/errors.js';
 import { MAX_MESSAGE_BYTES } from '../../base/limits.js';
 import { readBytes } from '../../fs/workspace.js';
 import { run, type SignOptions } from '../context.js';
-import { digestLines } from '../format/common.js';
+import { digestLines, sealData, sealLines } from '../format/common.js';
 import { cliUsage } from '../hints.js';
 import { collectNamed, collectRepeated, NODES_HELP, parseNodes } from '../inputs.js';
 
@@ -40,13 +40,14 @@ export function register(program: Command): void {
         // ecdsa: r, s and the recovery id v as well, the form Ethereum and most wallets take.
         const parts = r.engine === 'ecdsa' ? recoverableParts(r.signature) : {};
         return {
-          data: { keyId: r.keyId, engine: r.engine, publicKey: r.publicKey, signature: r.signature, ...parts, message: Buffer.from(message).toString('hex'), messageDigest: r.messageDigest, signers: r.signers, nodes: r.nodes, ceremony: r.ceremony, receipts: r.receipts },
+          data: { keyId: r.keyId, engine: r.engine, publicKey: r.publicKey, signature: r.signature, ...parts, message: Buffer.from(message).toString('hex'), messageDigest: r.messageDigest, signers: r.signers, nodes: r.nodes, receipts: r.receipts, ...sealData(r.sealed) },
           lines: [
             `Signed with key ${r.keyId} (${r.engine}) by ${r.signers.join(', ')} on ${r.nodes.join(', ')}; the signature verifies.`,
             ...digestLines('message sha256', r.messageDigest),
             `signature: ${r.signature}`,
             'Each node attested that it holds nothing for this key.',
             ...r.receipts.map((x) => `Receipt for ${x.signer}: ${x.file} (keep it; "keyrite audit verify --receipt" checks this ceremony is still in the history).`),
+            ...sealLines(r.sealed),
           ],
         };
       }),

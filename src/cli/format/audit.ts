@@ -1,13 +1,13 @@
 import { KeyriteError, shown } from '../../base/errors.js';
 import { pgpWords } from '../../base/pgpwords.js';
 import type { EntryView, VerifyResult } from '../../audit/verify.js';
-import { digestLines, printable as safe } from './common.js';
+import { checkpointLines, printable as safe } from './common.js';
 
 // How the verifier's findings are shown: the summary scripts read, the failure list a person
 // reads, and `audit show`'s timeline (an entry a line, ✓/✗ per signature, seals in PGP words).
 
 export function verifySummary(r: VerifyResult): Record<string, unknown> {
-  return { entries: r.entries, ceremonies: r.ceremonies, head: r.head, genesis: r.genesis, interrupted: r.interrupted };
+  return { entries: r.entries, ceremonies: r.ceremonies, head: r.head, genesis: r.genesis, interrupted: r.interrupted, checkpoints: r.checkpoints };
 }
 
 /** Each ceremony a crash cut short: where its evidence stops, who recorded it, and what its end never showed. */
@@ -45,7 +45,7 @@ export function entryLines(e: EntryView): string[] {
   }
   if (p.step === 'ceremony.interrupted') lines.push(`      ⚠ ceremony ${safe(shown(p.params.ceremony))} was interrupted and never sealed`);
   if (p.step === 'ceremony.abort') lines.push(`      ⚠ aborted: ${safe(shown(p.result.message ?? p.result.code))}`, ...verdictLines(p.result));
-  if (p.step === 'ceremony.seal') lines.push(...digestLines('      head', e.digest));
+  if (p.step === 'ceremony.seal') lines.push(...checkpointLines('      head', e.digest));
   return [...lines, ...failures];
 }
 
