@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { canonical } from '../../src/base/canonical.js';
@@ -17,6 +16,7 @@ import { newRequest, requestDigest, signApproval, type ApprovalRequest } from '.
 import { apply, CustodyState } from '../../src/state/fold.js';
 import { foldEntryOf } from '../../src/evidence/fold-entry.js';
 import { enrol, newRoster, type RosterChange } from '../../src/state/roster.js';
+import { tempDir } from '../support/cli.js';
 
 // Crafted quorum bypasses (issue 9, finding 5) that `audit verify` must fail. The honest parts
 // of each history are written by the product's writer; the crafted ceremony — one the writer
@@ -49,7 +49,7 @@ async function enrolled(ws: Workspace, name: string, role: Identity['role']): Pr
 
 /** A sealed roster (generator, witness, four custodians, two nodes), written by the product's writer. */
 async function sealedWorkspace(): Promise<{ ws: Workspace; people: People }> {
-  const ws = new Workspace(mkdtempSync(join(tmpdir(), 'keyrite-quorum-')));
+  const ws = new Workspace(tempDir('keyrite-quorum-'));
   const gen = await newIdentity('gen', 'generator');
   const nodes = [await newIdentity('node-1', 'node'), await newIdentity('node-2', 'node')];
   const roster = newRoster(POLICY);
@@ -65,7 +65,7 @@ async function sealedWorkspace(): Promise<{ ws: Workspace; people: People }> {
 
 /** A copy of the sealed workspace, so each case starts from the same honest history. */
 function copy(): Workspace {
-  const dir = mkdtempSync(join(tmpdir(), 'keyrite-quorum-'));
+  const dir = tempDir('keyrite-quorum-');
   cpSync(base.root, dir, { recursive: true });
   return new Workspace(dir);
 }

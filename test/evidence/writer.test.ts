@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../../src/base/canonical.js';
 import { Workspace } from '../../src/fs/workspace.js';
@@ -19,6 +18,7 @@ import { Ceremony, type Opening } from '../../src/evidence/writer.js';
 import { readLines, statementOf, writeLines } from '../../fixtures/chain-tools.js';
 import { setAsideTorn } from '../../src/evidence/torn.js';
 import type { KeyriteError } from '../../src/base/errors.js';
+import { tempDir } from '../support/cli.js';
 
 const POLICY = { threshold: 2, parties: 2, guardianThreshold: 2, guardians: 2, approvals: 2 };
 
@@ -29,7 +29,7 @@ interface Fresh {
 }
 
 async function fresh(): Promise<Fresh> {
-  const ws = new Workspace(mkdtempSync(join(tmpdir(), 'keyrite-writer-')));
+  const ws = new Workspace(tempDir('keyrite-writer-'));
   const gen = await newIdentity('gen', 'generator');
   const nodes = [await newIdentity('node-1', 'node'), await newIdentity('node-2', 'node')];
   const roster = newRoster(POLICY);
@@ -187,7 +187,7 @@ test('a torn line in a transcript that is a symbolic link is refused: the file i
   const c = await open(ws, { script: 'export', actor: gen });
   await c.seal([gen]);
   const path = join(ws.transcriptsDir, `${c.id}.jsonl`);
-  const outside = join(mkdtempSync(join(tmpdir(), 'keyrite-outside-')), 'victim.jsonl');
+  const outside = join(tempDir('keyrite-outside-'), 'victim.jsonl');
   writeFileSync(outside, readFileSync(path, 'utf8') + 'a torn fragment');
   rmSync(path);
   symlinkSync(outside, path);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +10,24 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'keyrite');
 export const SHARED = resolve(ROOT, '..', 'shared');
+
+// Every directory tempDir() makes is removed when this test file's process exits (node --test
+// runs each file in its own process), pass or fail: workspaces hold key files and passphrases.
+// `npm test` (test/run.mjs) fails if anything is left in its TMPDIR.
+const made: string[] = [];
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh directory under the temp directory, removed when the test process exits. */
+export function tempDir(prefix = 'keyrite-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 /** Where the CLI keeps its verified-state memos (src/audit/memo.ts) during the tests: never the tester's home. */
-const STATE_HOME = (process.env.XDG_STATE_HOME ??= mkdtempSync(join(tmpdir(), 'keyrite-state-')));
+const STATE_HOME = (process.env.XDG_STATE_HOME ??= tempDir('keyrite-state-'));
 
 export interface Run {
   code: number;
@@ -48,10 +64,6 @@ export function keyrite(args: string[], opts: { cwd?: string; env?: Record<strin
     });
     child.stdin.end(opts.input ?? '');
   });
-}
-
-export function tempDir(prefix = 'keyrite-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
 
 /** Writes a passphrase file (0600) and returns its path. */
