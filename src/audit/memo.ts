@@ -5,10 +5,10 @@ import { basename, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { sha256Hex } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
-import { listDir, replaceFile } from '../fs/atomic.js';
+import { replaceFile } from '../fs/atomic.js';
 import type { CustodyState } from '../state/fold.js';
 import { openRegular } from '../evidence/chain.js';
-import { ARCHIVE_DIR } from '../evidence/script.js';
+import { archivedNames } from '../evidence/script.js';
 import { toolInfo } from '../evidence/tool.js';
 import type { FileMark, Resume } from './verify.js';
 
@@ -35,7 +35,7 @@ interface MemoDoc {
 let build: string | undefined;
 /** This build: its code and every script it accepts. */
 function buildDigest(): string {
-  build ??= sha256Hex(`${toolInfo().digest}\n${listDir(ARCHIVE_DIR).sort().join('\n')}`);
+  build ??= sha256Hex(`${toolInfo().digest}\n${archivedNames().join('\n')}`);
   return build;
 }
 

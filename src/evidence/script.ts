@@ -4,7 +4,7 @@ import { digestOf } from '../base/canonical.js';
 import { KeyriteError } from '../base/errors.js';
 import { checkArtifactRule, type ArtifactRule } from '../state/artifacts.js';
 import type { Role } from '../state/roles.js';
-import { packageRoot } from './tool.js';
+import { embedded, packageRoot } from './tool.js';
 
 // Ceremony scripts (ceremonies/<name>.json): for one lifecycle operation, who takes part, which
 // role may record each step, which artifact kinds it may create, replace or check
@@ -50,11 +50,11 @@ export const ARCHIVE_DIR = join(SCRIPTS_DIR, 'archive');
 const STARTER_STEPS = ['ceremony.interrupted', 'ceremony.abort', 'ceremony.seal'];
 export const CHECKLIST_STEP = 'checklist.confirm';
 
-function readScript(file: string): Script {
+function readScript(file: string, text: string): Script {
   const damaged = (cause?: unknown) => new KeyriteError('DAMAGED_FILE', `${file} is not a keyrite ceremony script`, { cause });
   let doc: ScriptDoc;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as ScriptDoc;
+    doc = JSON.parse(text) as ScriptDoc;
   } catch (e) {
     throw damaged(e);
   }
@@ -66,7 +66,15 @@ function readScript(file: string): Script {
   return { ...doc, digest: digestOf(doc) };
 }
 
-const jsonFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+/** The .json files of ceremonies/ or its archive, name → text, sorted: embedded in the single-file build, else read from the package. */
+function scriptFiles(dir: string): [string, string][] {
+  const inBundle = embedded && (dir === ARCHIVE_DIR ? embedded.archive : embedded.scripts);
+  const names = inBundle ? Object.keys(inBundle) : readdirSync(dir).filter((f) => f.endsWith('.json'));
+  return names.sort().map((f) => [f, inBundle ? inBundle[f]! : readFileSync(join(dir, f), 'utf8')]);
+}
+
+/** The archive's file names (<digest>.json), sorted. */
+export const archivedNames = (): string[] => scriptFiles(ARCHIVE_DIR).map(([f]) => f);
 
 let current: Map<string, Script> | undefined;
 let archive: Map<string, Script> | undefined;
@@ -76,8 +84,8 @@ function currentScripts(): Map<string, Script> {
   if (!current) {
     const archived = archivedScripts();
     current = new Map();
-    for (const f of jsonFiles(SCRIPTS_DIR)) {
-      const s = readScript(join(SCRIPTS_DIR, f));
+    for (const [f, text] of scriptFiles(SCRIPTS_DIR)) {
+      const s = readScript(join(SCRIPTS_DIR, f), text);
       if (!archived.has(s.digest)) {
         throw new KeyriteError('UNKNOWN_SCRIPT', `ceremony script ${s.name} (${join(SCRIPTS_DIR, f)}, digest ${s.digest}) is not in ${ARCHIVE_DIR}; this build is incomplete`);
       }
@@ -91,8 +99,8 @@ function currentScripts(): Map<string, Script> {
 function archivedScripts(): Map<string, Script> {
   if (!archive) {
     archive = new Map();
-    for (const f of jsonFiles(ARCHIVE_DIR)) {
-      const s = readScript(join(ARCHIVE_DIR, f));
+    for (const [f, text] of scriptFiles(ARCHIVE_DIR)) {
+      const s = readScript(join(ARCHIVE_DIR, f), text);
       if (`${s.digest}.json` !== f) throw new KeyriteError('DAMAGED_FILE', `${join(ARCHIVE_DIR, f)} holds a script whose digest is ${s.digest}, not the one it is named by`);
       archive.set(s.digest, s);
     }

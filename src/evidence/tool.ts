@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { sha256Hex } from '../base/canonical.js';
 
 // Which keyrite wrote an entry: the package version and a digest of the code that ran (every
-// .js/.ts file under the source or build root, by relative path), so an auditor can tell
-// transcripts written by different builds apart.
+// .js/.ts file under the source or build root, by relative path; in the single-file build of
+// README "Air-gap install", the sha256 of that file itself, what `sha256sum keyrite.mjs`
+// prints), so an auditor can tell transcripts written by different builds apart.
 
 export interface Tool {
   name: 'keyrite';
@@ -25,9 +26,22 @@ function codeFiles(dir: string): string[] {
   });
 }
 
+/** What tools/bundle.ts embeds in the single-file build (esbuild `define`): the version and the ceremony scripts, file name → text. */
+export interface Embedded {
+  version: string;
+  scripts: Record<string, string>;
+  archive: Record<string, string>;
+}
+declare const KEYRITE_EMBEDDED: Embedded | undefined;
+/** Set only in the single-file build; from src/ or dist/ the package's files are read instead. */
+export const embedded: Embedded | undefined = typeof KEYRITE_EMBEDDED === 'undefined' ? undefined : KEYRITE_EMBEDDED;
+
 let cached: Tool | undefined;
 
 export function toolInfo(): Tool {
+  if (!cached && embedded) {
+    cached = { name: 'keyrite', version: embedded.version, digest: sha256Hex(readFileSync(fileURLToPath(import.meta.url))) };
+  }
   if (!cached) {
     const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
     const listing = codeFiles(codeRoot)
