@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { abuseUntil, loadRig } from '../test/support/load.js';
 import { rssKiB } from '../test/support/serve.js';
 import { perSecond, QUICK, row, timed, type Figure, type Row } from './table.js';
@@ -41,7 +40,6 @@ export async function rows(): Promise<Row[]> {
       row('node serve under load: RSS growth under nested and oversize requests', mib(grown), { ...mib(before), what: 'the node\'s RSS before' }, null, 'lower', `${runs} runs signed while the requests were refused`),
     ];
   } finally {
-    rig.stop();
-    rmSync(rig.tw.base, { recursive: true, force: true });
+    rig.stop(); // the rig's workspace is a tempDir(), removed when the bench exits
   }
 }

@@ -57,9 +57,9 @@ export function pgpWords(hexDigest: string): string {
 
 /**
  * The short form of a sha256 digest a witness writes down: its first 64 bits as 8 PGP words. It
- * is checked against the full digest the transcript holds, never used in its place; 64 bits
- * leave an attacker who must match a written checkpoint with a second-preimage search of 2^64
- * work per guess at a given head.
+ * is checked against the full digest the transcript holds, never used in its place. To forge a
+ * history whose ceremony head matches a written checkpoint, an attacker needs a second preimage
+ * of 64 bits: about 2^64 hashes of signed seal lines.
  */
 export function checkpointWords(hexDigest: string): string {
   return pgpWords(hexDigest.slice(0, 16));
